@@ -1,0 +1,43 @@
+# carenet — the two commands: `make run` and `make test`. Both install what is missing.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+PYTEST_ARGS ?=
+
+.PHONY: run test lint system venv bootstrap migrate seed clean
+
+run: bootstrap migrate seed  ## install, migrate, seed an empty database, serve on http://127.0.0.1:5000
+	@echo "carenet: serving on http://$(HOST):$(PORT) (Ctrl-C stops)"
+	$(BIN)/carenet run --host $(HOST) --port $(PORT)
+
+test: bootstrap lint  ## install, lint, run the whole suite on SpatiaLite and PostGIS
+	scripts/test.sh $(PYTEST_ARGS)
+
+lint: bootstrap
+	$(BIN)/ruff check carenet tests
+	$(BIN)/ruff format --check carenet tests
+
+bootstrap: system venv
+
+system:
+	@scripts/bootstrap-system.sh
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { echo "carenet: cannot create a venv with $(PYTHON); install python3-venv" >&2; exit 1; }
+	@$(BIN)/python -m pip install -q --upgrade pip
+	@$(BIN)/python -m pip install -q -e '.[dev,postgres]' || { echo "carenet: pip install failed (see above); check network access to PyPI and run make again" >&2; exit 1; }
+	@rm -f $(VENV)/.installed-* && touch $@
+
+migrate: bootstrap
+	$(BIN)/carenet db upgrade
+
+seed: migrate
+	$(BIN)/carenet seed
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,69 @@
+"""carenet: a community resource directory and closed-loop social-needs referral network."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from carenet.config import INSTANCE_DIR, config_for
+from carenet.db import engine_options, install_connect_hooks
+from carenet.extensions import csrf, db, login_manager, migrate
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """The application factory: settings from the environment, overridden by ``config``."""
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR), instance_relative_config=False)
+    app.config.from_object(config_for((config or {}).get("ENV_NAME")))
+    if config:
+        app.config.update(config)
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("CARENET_SECRET_KEY must be set outside development")
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    options = engine_options(url)
+    options.update(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    import carenet.models  # noqa: F401  (every table known to metadata and Alembic)
+
+    db.init_app(app)
+    with app.app_context():
+        install_connect_hooks(db.engine, app.config["SPATIALITE_LIBRARY"])
+    migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from carenet.directory.views import blueprint as directory_views
+    from carenet.public import blueprint as public_views
+
+    app.register_blueprint(public_views)
+    app.register_blueprint(directory_views)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from carenet.errors import register_errorhandlers as register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from carenet.cli import register_commands as register
+
+    register(app)
+
+
+def _migrations_dir() -> Any:
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent / "migrations"

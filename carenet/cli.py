@@ -1,0 +1,30 @@
+"""The ``carenet`` console script: a FlaskGroup over ``create_app``.
+
+Every Flask command works (``carenet run``, ``carenet db upgrade``); carenet's
+own commands are registered by ``register_commands`` from their domains.
+"""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup
+
+
+def _create_app() -> Flask:
+    from carenet import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app)
+def main() -> None:
+    """carenet: community resource directory and closed-loop referrals."""
+
+
+def register_commands(app: Flask) -> None:
+    """Attach every domain's commands to ``app.cli``."""
+    from carenet.directory.commands import export_hsds_command, import_hsds_command, seed_command
+
+    for command in (seed_command, import_hsds_command, export_hsds_command):
+        app.cli.add_command(command)

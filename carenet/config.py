@@ -1,0 +1,68 @@
+"""Settings, read only from ``CARENET_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+INSTANCE_DIR = Path(os.environ.get("CARENET_INSTANCE_DIR", Path.cwd() / "instance"))
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"CARENET_{name}", default)
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{INSTANCE_DIR / 'carenet.db'}"
+
+
+class Config:
+    """Production defaults; every value can be overridden from the environment."""
+
+    ENV_NAME = "production"
+    SECRET_KEY = _env("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL") or default_database_url()
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SMTP_URL = _env("SMTP_URL", "smtp://127.0.0.1:25")
+    MAIL_FROM = _env("MAIL_FROM", "carenet@localhost")
+    BASE_URL = _env("BASE_URL", "http://127.0.0.1:5000")
+    GEOCODER = _env("GEOCODER", "offline")
+    GEOCODER_OPTIONS = _env("GEOCODER_OPTIONS", "")  # JSON object passed to the geopy geocoder
+    MAP_TILE_URL = _env("MAP_TILE_URL", "")  # empty: draw the map without tiles
+    DEFAULT_TIMEZONE = _env("DEFAULT_TIMEZONE", "America/New_York")
+    SPATIALITE_LIBRARY = _env("SPATIALITE_LIBRARY", "mod_spatialite")
+    IMPORT_BATCH_SIZE = int(_env("IMPORT_BATCH_SIZE", "500") or 500)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SECURE_COOKIES", True)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SECURE = _bool("SECURE_COOKIES", True)
+    IDLE_TIMEOUT_MINUTES = int(_env("IDLE_TIMEOUT_MINUTES", "30") or 30)
+    WTF_CSRF_TIME_LIMIT = None  # the session's own idle timeout bounds a token's life
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    SECRET_KEY = _env("SECRET_KEY", "dev-only-not-secret")
+    SESSION_COOKIE_SECURE = _bool("SECURE_COOKIES", False)
+    REMEMBER_COOKIE_SECURE = _bool("SECURE_COOKIES", False)
+
+
+class TestConfig(DevelopmentConfig):
+    ENV_NAME = "test"
+    TESTING = True
+
+
+CONFIGS = {"production": Config, "development": DevelopmentConfig, "test": TestConfig}
+
+
+def config_for(name: str | None = None) -> type[Config]:
+    """The settings class named by ``CARENET_ENV`` (default: development)."""
+    return CONFIGS[name or _env("ENV", "development") or "development"]

@@ -1,0 +1,1 @@
+"""The HSDS-shaped community services directory."""

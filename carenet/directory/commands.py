@@ -1,0 +1,36 @@
+"""CLI commands of the directory: seed, import-hsds, export-hsds."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+
+@click.command("seed")
+@with_appcontext
+def seed_command() -> None:
+    """Load seed_data/ into the directory (idempotent)."""
+    from carenet.directory.seed import seed_directory
+
+    seed_directory(echo=click.echo)
+
+
+@click.command("import-hsds")
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--dry-run", is_flag=True, help="Validate only; write nothing.")
+@with_appcontext
+def import_hsds_command(path: str, dry_run: bool) -> None:
+    """Import HSDS 3.0 JSON, an HSDS API page, a folder, or a tabular data package."""
+    from carenet.directory.hsds_import import run_import_command
+
+    run_import_command(path, dry_run=dry_run)
+
+
+@click.command("export-hsds")
+@click.argument("path", type=click.Path())
+@with_appcontext
+def export_hsds_command(path: str) -> None:
+    """Write the directory as HSDS 3.0 JSON."""
+    from carenet.directory.hsds_export import run_export_command
+
+    run_export_command(path)

@@ -1,0 +1,21 @@
+"""Public pages: the start page and a health check."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, render_template
+
+from carenet.directory import service as directory
+
+blueprint = Blueprint("public", __name__)
+
+
+@blueprint.get("/")
+def index() -> str:
+    return render_template(
+        "index.html", counts=directory.directory_counts(), categories=directory.category_counts()
+    )
+
+
+@blueprint.get("/healthz")
+def healthz():  # type: ignore[no-untyped-def]
+    return jsonify(status="ok", database=directory.database_ok())
