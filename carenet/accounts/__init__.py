@@ -1,0 +1,1 @@
+"""Users, organizations' memberships, roles, login, API tokens and the access policy."""
