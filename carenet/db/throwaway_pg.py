@@ -84,16 +84,46 @@ def start_cluster(directory: Path | None = None) -> Cluster:
         entry = pwd.getpwnam("postgres")
         os.chown(directory, entry.pw_uid, entry.pw_gid)
     run = _as_user()
-    _check(run + [str(pg_bin / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
-                  "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"], "initdb")
+    _check(
+        run
+        + [
+            str(pg_bin / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+        ],
+        "initdb",
+    )
     port = _free_port()
     options = (
         f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={directory} "
         "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
         "-c max_connections=200 -c shared_buffers=256MB"
     )
-    _check(run + [str(pg_bin / "pg_ctl"), "-D", str(data), "-o", options, "-l",
-                  str(directory / "server.log"), "-w", "-t", "60", "start"], "pg_ctl start")
+    _check(
+        run
+        + [
+            str(pg_bin / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-l",
+            str(directory / "server.log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        ],
+        "pg_ctl start",
+    )
     (directory / "port").write_text(str(port))
     cluster = Cluster(directory, port)
     _wait_ready(cluster)
@@ -105,8 +135,12 @@ def stop_cluster(directory: Path) -> None:
     directory = Path(directory)
     data = directory / "data"
     if data.exists():
-        subprocess.run(_as_user() + [str(find_pg_bin() / "pg_ctl"), "-D", str(data), "-m",
-                                     "immediate", "-w", "stop"], capture_output=True, check=False)
+        subprocess.run(
+            _as_user()
+            + [str(find_pg_bin() / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
+            capture_output=True,
+            check=False,
+        )
     shutil.rmtree(directory, ignore_errors=True)
 
 
@@ -122,8 +156,13 @@ def _wait_ready(cluster: Cluster) -> None:
     deadline = time.monotonic() + 30
     while True:
         try:
-            with psycopg.connect(host="127.0.0.1", port=cluster.port, user="postgres",
-                                 dbname="postgres", connect_timeout=2):
+            with psycopg.connect(
+                host="127.0.0.1",
+                port=cluster.port,
+                user="postgres",
+                dbname="postgres",
+                connect_timeout=2,
+            ):
                 return
         except psycopg.OperationalError:
             if time.monotonic() > deadline:
@@ -137,12 +176,24 @@ def create_database(server_url: str, name: str) -> str:
     from sqlalchemy.engine import make_url
 
     url = make_url(server_url)
-    with psycopg.connect(host=url.host, port=url.port, user=url.username, password=url.password,
-                         dbname=url.database or "postgres", autocommit=True) as conn:
+    with psycopg.connect(
+        host=url.host,
+        port=url.port,
+        user=url.username,
+        password=url.password,
+        dbname=url.database or "postgres",
+        autocommit=True,
+    ) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
-    with psycopg.connect(host=url.host, port=url.port, user=url.username, password=url.password,
-                         dbname=name, autocommit=True) as conn:
+    with psycopg.connect(
+        host=url.host,
+        port=url.port,
+        user=url.username,
+        password=url.password,
+        dbname=name,
+        autocommit=True,
+    ) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
         conn.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
     return url.set(drivername="postgresql+psycopg", database=name).render_as_string(

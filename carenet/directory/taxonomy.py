@@ -15,9 +15,7 @@ TAXONOMY_ID = "carenet-categories"
 TAXONOMY_NAME = "carenet service categories"
 TAXONOMY_URI = "https://carenet.example.org/taxonomy/categories"
 TAXONOMY_VERSION = "1"
-SDOH_SYSTEM = (
-    "http://hl7.org/fhir/us/sdoh-clinicalcare/CodeSystem/SDOHCC-CodeSystemTemporaryCodes"
-)
+SDOH_SYSTEM = "http://hl7.org/fhir/us/sdoh-clinicalcare/CodeSystem/SDOHCC-CodeSystemTemporaryCodes"
 
 
 @dataclass(frozen=True)
@@ -34,26 +32,76 @@ class Category:
 
 
 CATEGORIES: tuple[Category, ...] = (
-    Category("transportation", "Transportation", "transportation-insecurity", True,
-             "Rides to medical appointments, dialysis, pharmacies and other essential trips."),
-    Category("meal-delivery", "Meal delivery", "food-insecurity", True,
-             "Prepared meals delivered to the home (home-delivered meals)."),
-    Category("in-home-help", "In-home help", "social-connection", True,
-             "Personal care, homemaker and chore help, respite for caregivers at home."),
-    Category("support-groups", "Support groups", "social-connection", False,
-             "Peer and mutual support groups meeting in person or online."),
-    Category("food-pantry", "Food pantry", "food-insecurity", False,
-             "Groceries and food boxes to pick up; soup kitchens and congregate meals."),
-    Category("housing", "Housing", "housing-instability", False,
-             "Shelter, rent assistance, housing search and eviction prevention."),
-    Category("utilities", "Utilities", "utility-insecurity", False,
-             "Help paying electric, gas, water and phone bills; weatherization."),
-    Category("financial-help", "Financial help", "financial-insecurity", False,
-             "Emergency cash, benefits enrolment, tax preparation and money management."),
-    Category("social-connection", "Social connection", "social-connection", False,
-             "Senior centres, friendly visiting and calling programmes against isolation."),
-    Category("safety", "Personal safety", "intimate-partner-violence", False,
-             "Domestic-violence hotlines, shelters and advocacy."),
+    Category(
+        "transportation",
+        "Transportation",
+        "transportation-insecurity",
+        True,
+        "Rides to medical appointments, dialysis, pharmacies and other essential trips.",
+    ),
+    Category(
+        "meal-delivery",
+        "Meal delivery",
+        "food-insecurity",
+        True,
+        "Prepared meals delivered to the home (home-delivered meals).",
+    ),
+    Category(
+        "in-home-help",
+        "In-home help",
+        "social-connection",
+        True,
+        "Personal care, homemaker and chore help, respite for caregivers at home.",
+    ),
+    Category(
+        "support-groups",
+        "Support groups",
+        "social-connection",
+        False,
+        "Peer and mutual support groups meeting in person or online.",
+    ),
+    Category(
+        "food-pantry",
+        "Food pantry",
+        "food-insecurity",
+        False,
+        "Groceries and food boxes to pick up; soup kitchens and congregate meals.",
+    ),
+    Category(
+        "housing",
+        "Housing",
+        "housing-instability",
+        False,
+        "Shelter, rent assistance, housing search and eviction prevention.",
+    ),
+    Category(
+        "utilities",
+        "Utilities",
+        "utility-insecurity",
+        False,
+        "Help paying electric, gas, water and phone bills; weatherization.",
+    ),
+    Category(
+        "financial-help",
+        "Financial help",
+        "financial-insecurity",
+        False,
+        "Emergency cash, benefits enrolment, tax preparation and money management.",
+    ),
+    Category(
+        "social-connection",
+        "Social connection",
+        "social-connection",
+        False,
+        "Senior centres, friendly visiting and calling programmes against isolation.",
+    ),
+    Category(
+        "safety",
+        "Personal safety",
+        "intimate-partner-violence",
+        False,
+        "Domestic-violence hotlines, shelters and advocacy.",
+    ),
 )
 
 BY_SLUG: dict[str, Category] = {c.slug: c for c in CATEGORIES}
