@@ -131,3 +131,33 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
+
+
+# --- both backends really ran -------------------------------------------------
+
+_PASSED_BY_BACKEND: dict[str, int] = {name: 0 for name in BACKENDS}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call" and report.passed:
+        for name in BACKENDS:
+            if f"[{name}" in report.nodeid or f"-{name}]" in report.nodeid:
+                _PASSED_BY_BACKEND[name] += 1
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # type: ignore[no-untyped-def]
+    counts = ", ".join(f"{name}: {n}" for name, n in _PASSED_BY_BACKEND.items())
+    terminalreporter.write_line(f"carenet: database tests passed per backend — {counts}")
+    required = [b for b in os.environ.get("CARENET_REQUIRE_BACKENDS", "").split(",") if b]
+    missing = [name for name in required if _PASSED_BY_BACKEND.get(name, 0) == 0]
+    if missing:
+        terminalreporter.write_line(f"carenet: FAILED: no database test passed on {missing}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    required = [b for b in os.environ.get("CARENET_REQUIRE_BACKENDS", "").split(",") if b]
+    if hasattr(session.config, "workerinput") or session.testsfailed:
+        return
+    missing = [name for name in required if _PASSED_BY_BACKEND.get(name, 0) == 0]
+    if missing and not session.config.option.collectonly:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
