@@ -1,0 +1,219 @@
+"""Import HSDS 3.0 (JSON, API pages, folders, tabular packages incl. 1.x 211 exports).
+
+Every record is validated and mapped in Python first (``hsds_mapping``); a
+rejected record never reaches the database. Good records are written in
+batches of ``CARENET_IMPORT_BATCH_SIZE`` (one transaction each). Should the
+database still refuse a batch, it is rolled back and replayed one record per
+transaction, so only the offending record is rejected. See docs/hsds.md.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import current_app
+from sqlalchemy.exc import SQLAlchemyError
+
+from carenet.directory import hsds_write
+from carenet.directory.hsds_conventions import RecordRejected
+from carenet.directory.hsds_mapping import Defaults, MappedRecord, map_record
+from carenet.directory.hsds_read import SourceItem, open_source
+from carenet.extensions import db
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+@dataclass
+class Rejection:
+    record_id: str | None
+    file: str
+    position: str
+    reason: str
+
+    def __str__(self) -> str:
+        record = f"record {self.record_id}" if self.record_id else "input"
+        return f"{record} ({self.file} {self.position}): {self.reason}"
+
+
+@dataclass
+class ImportReport:
+    """What an import did: counts per entity, every rejected record, warnings, timing."""
+
+    dry_run: bool = False
+    records: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+    rejected: list[Rejection] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return self.records / self.seconds if self.seconds else 0.0
+
+    def lines(self) -> list[str]:
+        verb = "Checked (dry run, nothing written)" if self.dry_run else "Imported"
+        would = "would be " if self.dry_run else ""
+        rate = f"{self.rate:.0f} records/s"
+        out = [f"{verb}: {self.records} records read in {self.seconds:.1f} s ({rate})"]
+        for entity in hsds_write.ENTITIES:
+            created, updated = self.counts[f"{entity}_created"], self.counts[f"{entity}_updated"]
+            out.append(f"{entity}s: {created} {would}created, {updated} {would}updated")
+        out.append(f"rejected: {len(self.rejected)}")
+        out.extend(f"  {rejection}" for rejection in self.rejected)
+        if self.warnings:
+            out.append(f"warnings: {len(self.warnings)}")
+            out.extend(f"  {warning}" for warning in self.warnings)
+        return out
+
+
+@dataclass
+class _Pending:
+    item: SourceItem
+    record: MappedRecord
+
+
+def _record_id(item: SourceItem) -> str | None:
+    if item.source_id:
+        return item.source_id
+    if isinstance(item.obj, dict) and item.obj.get("id") not in (None, ""):
+        return str(item.obj["id"])
+    return None
+
+
+def _db_reason(exc: Exception) -> str:
+    original = getattr(exc, "orig", None) or exc
+    first = str(original).strip().splitlines()[0] if str(original).strip() else type(exc).__name__
+    return f"database refused the record: {first}"
+
+
+class _Importer:
+    def __init__(self, report: ImportReport, batch_size: int, defaults: Defaults) -> None:
+        self.report, self.batch_size, self.defaults = report, batch_size, defaults
+        self.pending: list[_Pending] = []
+        self.seen: dict[str, set[str]] = {t: set() for t in hsds_write.ENTITIES}
+
+    def reject(self, item: SourceItem, reason: str) -> None:
+        self.report.rejected.append(Rejection(_record_id(item), item.file, item.position, reason))
+
+    def add(self, item: SourceItem) -> None:
+        if item.error:
+            self.reject(item, item.error)
+            return
+        self.report.records += 1
+        try:
+            record = map_record(item.obj, self.defaults)
+        except RecordRejected as exc:
+            self.reject(item, str(exc))
+            return
+        except (TypeError, ValueError, AttributeError, KeyError) as exc:
+            self.reject(item, f"record cannot be read ({type(exc).__name__}: {exc})")
+            return
+        self.report.warnings.extend(
+            f"record {_record_id(item) or record.id}: {w}" for w in record.warnings
+        )
+        self.pending.append(_Pending(item, record))
+        if len(self.pending) >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        batch, self.pending = self.pending, []
+        if not batch:
+            return
+        problems = hsds_write.missing_references([p.record for p in batch])
+        for index in sorted(problems):
+            self.reject(batch[index].item, problems[index])
+        batch = [p for i, p in enumerate(batch) if i not in problems]
+        if self.report.dry_run:
+            self._count(hsds_write.merge([p.record for p in batch]))
+            db.session.rollback()
+            return
+        try:
+            self._write([p.record for p in batch])
+        except SQLAlchemyError:
+            db.session.rollback()
+            for pending in batch:  # isolate the record the database refused
+                try:
+                    self._write([pending.record])
+                except SQLAlchemyError as exc:
+                    db.session.rollback()
+                    self.reject(pending.item, _db_reason(exc))
+
+    def _count(self, merged: MappedRecord) -> None:
+        counts, new_seen = hsds_write.count_changes(merged, self.seen)
+        self.report.counts.update(counts)
+        for table, ids in new_seen.items():
+            self.seen[table] |= ids
+
+    def _write(self, records: list[MappedRecord]) -> None:
+        from carenet.directory.search_index import refresh_services
+
+        merged = hsds_write.merge(records)
+        counts, new_seen = hsds_write.count_changes(merged, self.seen)
+        hsds_write.write(merged)
+        refresh_services(list(merged.rows["service"]))
+        db.session.commit()
+        self.report.counts.update(counts)
+        for table, ids in new_seen.items():
+            self.seen[table] |= ids
+
+
+def import_path(
+    path: str | Path,
+    *,
+    dry_run: bool = False,
+    batch_size: int | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import every record at ``path``; returns the report (rejections included)."""
+    from carenet.directory.service import ensure_taxonomy
+
+    started = time.perf_counter()
+    report = ImportReport(dry_run=dry_run)
+    config = current_app.config
+    size = batch_size or int(config.get("IMPORT_BATCH_SIZE") or 500)
+    defaults = Defaults(timezone=config.get("DEFAULT_TIMEZONE") or "America/New_York")
+    if not dry_run:
+        ensure_taxonomy()
+        db.session.commit()
+    importer = _Importer(report, max(1, size), defaults)
+    source = open_source(path)
+    for item in source.items:
+        importer.add(item)
+        if progress:
+            progress(item.done, source.total)
+    importer.flush()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def run_import_command(path: str, dry_run: bool = False) -> None:
+    """The ``carenet import-hsds`` command: import, print the report, exit 1 on rejections."""
+    bar: Any = None
+    last = 0
+
+    def advance(done: int, total: int) -> None:
+        nonlocal bar, last
+        if bar is None:
+            bar = click.progressbar(length=max(total, 1), label="Importing", file=sys.stderr)
+            bar.__enter__()
+        done = min(done, total)
+        if done > last:
+            bar.update(done - last)
+            last = done
+
+    try:
+        report = import_path(path, dry_run=dry_run, progress=advance)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    for line in report.lines():
+        click.echo(line)
+    if report.rejected:
+        raise click.exceptions.Exit(1)

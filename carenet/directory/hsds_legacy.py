@@ -1,0 +1,157 @@
+"""Cleaning rules for older 211 data (HSDS 1.x tabular, AIRS/211 taxonomy codes).
+
+The AIRS/211 taxonomy is proprietary: carenet keeps only a table of code
+*prefixes* mapped to its own categories (no AIRS term names). A service gets
+every category one of its codes maps to; codes that map to none are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+
+# Longest prefix wins; each prefix maps to one or more carenet category slugs.
+AIRS_PREFIXES: dict[str, tuple[str, ...]] = {
+    "BT-4500": ("transportation",),
+    "BT-8300": ("transportation",),
+    "BT-8400": ("transportation",),
+    "BT-8500": ("transportation",),
+    "BD-5000.3500": ("meal-delivery",),
+    "BD-1800": ("food-pantry",),
+    "BD-1875": ("food-pantry",),
+    "BD-5000": ("food-pantry",),
+    "PH-3300": ("in-home-help",),
+    "PH-0320.3300": ("in-home-help",),
+    "PH-0500": ("in-home-help",),
+    "PH-7000.3300": ("in-home-help",),
+    "LT-2800": ("in-home-help",),
+    "PN-8100": ("support-groups",),
+    "PN-8100.0200-180": ("support-groups", "safety"),
+    "BH-0500": ("housing",),
+    "BH-1800": ("housing",),
+    "BH-1850": ("housing",),
+    "BH-3700": ("housing",),
+    "BH-3800": ("housing",),
+    "BH-1800.1500-080": ("housing", "safety"),
+    "BH-1800.1500-100": ("housing", "safety"),
+    "BH-3000.1800-950": ("utilities",),
+    "BV-8900": ("utilities",),
+    "NL": ("financial-help",),
+    "NS": ("financial-help",),
+    "FT-1000": ("financial-help",),
+    "PH-1400": ("social-connection",),
+    "TC-5500.8000": ("social-connection",),
+    "PS-8000": ("social-connection",),
+    "FN-1500.1900-800": ("safety",),
+    "FN-1500.9100-180": ("safety",),
+    "RP-1400.8000-020.80": ("safety",),
+    "RP-1500.1400-200": ("safety",),
+}
+_PREFIXES_LONGEST_FIRST = sorted(AIRS_PREFIXES, key=len, reverse=True)
+
+
+def categories_for_airs_code(code: str) -> tuple[str, ...]:
+    """carenet category slugs for one AIRS code (empty when it maps to none)."""
+    code = code.strip().upper()
+    for prefix in _PREFIXES_LONGEST_FIRST:
+        if code == prefix or code.startswith(prefix + ".") or code.startswith(prefix + "-"):
+            return AIRS_PREFIXES[prefix]
+    return ()
+
+
+WEEKDAYS = {
+    "mo": "MO", "mon": "MO", "monday": "MO",
+    "tu": "TU", "tue": "TU", "tues": "TU", "tuesday": "TU",
+    "we": "WE", "wed": "WE", "wednesday": "WE",
+    "th": "TH", "thu": "TH", "thur": "TH", "thurs": "TH", "thursday": "TH",
+    "fr": "FR", "fri": "FR", "friday": "FR",
+    "sa": "SA", "sat": "SA", "saturday": "SA",
+    "su": "SU", "sun": "SU", "sunday": "SU",
+}  # fmt: skip
+WEEK_ORDER = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+_TIME = re.compile(r"^\s*(\d{1,2})(?::(\d{2}))?(?::(\d{2}))?\s*(a\.?m\.?|p\.?m\.?)?\s*$", re.I)
+
+
+def parse_clock(text: str | None) -> time | None:
+    """A time from "9:00am", "5:00 PM", "17:30", "noon"; None when blank or unreadable."""
+    if not text or not text.strip():
+        return None
+    value = text.strip().lower()
+    if value in {"noon", "12 noon"}:
+        return time(12, 0)
+    if value == "midnight":
+        return time(0, 0)
+    match = _TIME.match(value)
+    if not match:
+        return None
+    hour, minute, second = int(match[1]), int(match[2] or 0), int(match[3] or 0)
+    meridiem = (match[4] or "").replace(".", "")
+    if meridiem and not 1 <= hour <= 12:
+        return None
+    if meridiem == "pm" and hour != 12:
+        hour += 12
+    elif meridiem == "am" and hour == 12:
+        hour = 0
+    if hour > 23 or minute > 59 or second > 59:
+        return None
+    return time(hour, minute, second)
+
+
+def parse_weekday(text: str | None) -> str | None:
+    """The RFC 5545 day code (MO..SU) for a weekday name or abbreviation."""
+    if not text:
+        return None
+    return WEEKDAYS.get(text.strip().lower().rstrip("."))
+
+
+def parse_day_range(text: str) -> list[str]:
+    """Day codes from "Mon-Fri", "Mon, Wed, Fri", "Tuesday" (in week order)."""
+    days: set[str] = set()
+    for part in re.split(r"[,&/]|\band\b", text):
+        bounds = [p.strip() for p in part.split("-")]
+        if len(bounds) == 2 and parse_weekday(bounds[0]) and parse_weekday(bounds[1]):
+            start = WEEK_ORDER.index(parse_weekday(bounds[0]) or "MO")
+            end = WEEK_ORDER.index(parse_weekday(bounds[1]) or "SU")
+            span = range(start, end + 1) if start <= end else [*range(start, 7), *range(end + 1)]
+            days.update(WEEK_ORDER[i] for i in span)
+        elif len(bounds) == 1 and parse_weekday(bounds[0]):
+            days.add(parse_weekday(bounds[0]) or "")
+    return [d for d in WEEK_ORDER if d in days]
+
+
+def clean_state(value: str | None) -> str | None:
+    """Trim padded state codes ("FL " -> "FL"); blank -> None."""
+    value = (value or "").strip().upper()
+    return value or None
+
+
+def clean_country(value: str | None) -> str:
+    """ISO country code; blank or padded values default to US (211 data is US-only)."""
+    value = (value or "").strip().upper()
+    return value if len(value) == 2 else "US"
+
+
+def clean_postcode(value: str | None) -> str | None:
+    """A 5-digit ZIP from "33157" or "33157-1234"; other text kept trimmed."""
+    value = (value or "").strip()
+    if re.fullmatch(r"\d{5}(-\d{4})?", value):
+        return value[:5]
+    return value or None
+
+
+LANGUAGE_CODES = {
+    "english": "en", "spanish": "es", "creole": "ht", "haitian creole": "ht", "french": "fr",
+    "portuguese": "pt", "hebrew": "he", "russian": "ru", "arabic": "ar", "italian": "it",
+    "greek": "el", "yiddish": "yi", "german": "de", "chinese": "zh", "mandarin": "zh",
+    "cantonese": "zh", "vietnamese": "vi", "korean": "ko", "japanese": "ja", "polish": "pl",
+    "tagalog": "tl", "hindi": "hi", "urdu": "ur", "american sign language": "ase",
+}  # fmt: skip
+
+
+def language_for(name: str | None) -> tuple[str, str] | None:
+    """(name, ISO 639 code) for a language name such as "Spanish (limited)"; None if unknown."""
+    if not name:
+        return None
+    base = re.sub(r"\s*\(.*?\)\s*", "", name.replace("\\n", " ")).strip()
+    code = LANGUAGE_CODES.get(base.lower())
+    return (base, code) if code else None

@@ -1,0 +1,150 @@
+"""Writes a batch of mapped HSDS records: upsert by id, children replaced, a few queries per table.
+
+For a batch, existing ids are preloaded with one SELECT per table (no
+per-record lookups); organizations, locations and services are inserted or
+updated by id; the children of every service/location/organization in the
+batch (phones, schedules, languages, areas, addresses, categories...) are
+deleted and inserted again from the records, so a re-import updates and never
+duplicates. The caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Table, and_, bindparam, delete, or_, select
+
+from carenet.directory.hsds_mapping import TABLES, MappedRecord
+from carenet.directory.models import ServiceAreaPostcode, service_category
+from carenet.extensions import db
+
+ENTITIES = ("organization", "location", "service")
+CHILDREN = ("service_at_location", "address", "phone", "schedule", "language", "service_area")
+CHUNK = 900
+
+
+def _chunks(values: Iterable[str]) -> Iterable[list[str]]:
+    items = list(values)
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+def existing_ids(table: Table, ids: Iterable[str]) -> set[str]:
+    """Which of ``ids`` already exist in ``table`` (chunked IN queries)."""
+    found: set[str] = set()
+    for chunk in _chunks(ids):
+        found.update(db.session.scalars(select(table.c.id).where(table.c.id.in_(chunk))))
+    return found
+
+
+def missing_references(records: Sequence[MappedRecord]) -> dict[int, str]:
+    """Records whose organization_id / location_id points at nothing: index -> reason."""
+    orgs = {i for r in records for i in r.rows["organization"]}
+    locations = {i for r in records for i in r.rows["location"]}
+    wanted_orgs = {i for r in records for i in r.needs_organizations} - orgs
+    wanted_locations = {i for r in records for i in r.needs_locations} - locations
+    known_orgs = existing_ids(TABLES["organization"], wanted_orgs)
+    known_locations = existing_ids(TABLES["location"], wanted_locations)
+    problems: dict[int, str] = {}
+    for index, record in enumerate(records):
+        for org_id in sorted(record.needs_organizations - orgs - known_orgs):
+            problems[index] = f"organization {org_id} not found"
+        for location_id in sorted(record.needs_locations - locations - known_locations):
+            problems[index] = f"location {location_id} not found"
+    return problems
+
+
+def merge(records: Sequence[MappedRecord]) -> MappedRecord:
+    """One record holding all rows of the batch (a later record wins on the same id)."""
+    merged = MappedRecord(kind="batch", id="batch")
+    for record in records:
+        for table, rows in record.rows.items():
+            merged.rows[table].update(rows)
+        merged.categories |= record.categories
+        merged.area_postcodes |= record.area_postcodes
+    return merged
+
+
+def count_changes(merged: MappedRecord, seen: dict[str, set[str]]) -> tuple[Counter[str], dict]:
+    """created/updated counts of the batch's entities; ids counted once per import."""
+    counts: Counter[str] = Counter()
+    new_seen: dict[str, set[str]] = {}
+    for table in ENTITIES:
+        ids = set(merged.rows[table]) - seen[table]
+        existing = existing_ids(TABLES[table], ids)
+        counts[f"{table}_updated"] += len(ids & existing)
+        counts[f"{table}_created"] += len(ids - existing)
+        new_seen[table] = ids
+    return counts, new_seen
+
+
+def _delete_children(merged: MappedRecord) -> None:
+    t = TABLES
+    services, locations = list(merged.rows["service"]), list(merged.rows["location"])
+    organizations = list(merged.rows["organization"])
+    for chunk in _chunks(services):
+        db.session.execute(delete(service_category).where(service_category.c.service_id.in_(chunk)))
+        area_ids = select(t["service_area"].c.id).where(t["service_area"].c.service_id.in_(chunk))
+        postcode = ServiceAreaPostcode.__table__
+        db.session.execute(delete(postcode).where(postcode.c.service_area_id.in_(area_ids)))
+        for name in ("service_area", "language", "schedule", "phone", "service_at_location"):
+            db.session.execute(delete(t[name]).where(t[name].c.service_id.in_(chunk)))
+    for chunk in _chunks(locations):
+        db.session.execute(delete(t["address"]).where(t["address"].c.location_id.in_(chunk)))
+        for name in ("schedule", "phone"):
+            table = t[name]
+            db.session.execute(
+                delete(table).where(table.c.location_id.in_(chunk), table.c.service_id.is_(None))
+            )
+    phone = t["phone"]
+    for chunk in _chunks(organizations):
+        db.session.execute(
+            delete(phone).where(
+                and_(
+                    phone.c.organization_id.in_(chunk),
+                    phone.c.service_id.is_(None),
+                    phone.c.location_id.is_(None),
+                )
+            )
+        )
+    postcode = ServiceAreaPostcode.__table__
+    for name in CHILDREN:  # a child id that moved from another parent
+        for chunk in _chunks(merged.rows[name]):
+            if name == "service_area":
+                db.session.execute(delete(postcode).where(postcode.c.service_area_id.in_(chunk)))
+            db.session.execute(delete(t[name]).where(or_(t[name].c.id.in_(chunk))))
+
+
+def _upsert(table: Table, rows: dict[str, dict[str, Any]]) -> None:
+    existing = existing_ids(table, rows)
+    inserts = [row for key, row in rows.items() if key not in existing]
+    updates = [{**row, "_id": row["id"]} for key, row in rows.items() if key in existing]
+    if inserts:
+        db.session.execute(table.insert(), inserts)
+    if updates:
+        columns = [c for c in updates[0] if c not in {"id", "_id"}]
+        statement = (
+            table.update()
+            .where(table.c.id == bindparam("_id"))
+            .values({c: bindparam(c) for c in columns})
+        )
+        db.session.execute(statement, updates)
+
+
+def write(merged: MappedRecord) -> None:
+    """Write one merged batch in the current transaction (raises on a database error)."""
+    _delete_children(merged)
+    for table in ENTITIES:
+        _upsert(TABLES[table], merged.rows[table])
+    for name in CHILDREN:
+        rows = list(merged.rows[name].values())
+        if rows:
+            db.session.execute(TABLES[name].insert(), rows)
+    if merged.area_postcodes:
+        rows = [{"service_area_id": a, "postcode": p} for a, p in sorted(merged.area_postcodes)]
+        db.session.execute(ServiceAreaPostcode.__table__.insert(), rows)
+    if merged.categories:
+        rows = [{"service_id": s, "taxonomy_term_id": t} for s, t in sorted(merged.categories)]
+        db.session.execute(service_category.insert(), rows)
