@@ -41,6 +41,9 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)
+    from carenet import security
+
+    security.init_app(app)  # who the caller is, route access gate, CSRF, security headers
 
 
 def register_blueprints(app: Flask) -> None:
@@ -48,6 +51,13 @@ def register_blueprints(app: Flask) -> None:
     from carenet.public import blueprint as public_views
 
     app.register_blueprint(public_views)
+    from carenet.accounts.admin_views import blueprint as accounts_admin_views
+    from carenet.accounts.views import blueprint as accounts_views
+    from carenet.audit.views import blueprint as audit_views
+    from carenet.directory.curation_views import blueprint as curation_views
+
+    for blueprint in (accounts_views, accounts_admin_views, audit_views, curation_views):
+        app.register_blueprint(blueprint)
     app.register_blueprint(directory_views)
 
 

@@ -1,3 +1,5 @@
 """Imports every domain's models so SQLAlchemy metadata (and Alembic) sees all tables."""
 
+from carenet.accounts import models as accounts_models  # noqa: F401
+from carenet.audit import models as audit_models  # noqa: F401
 from carenet.directory import models as directory_models  # noqa: F401

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template
 
+from carenet.accounts.access import public
 from carenet.directory import service as directory
 
 blueprint = Blueprint("public", __name__)
 
 
 @blueprint.get("/")
+@public
 def index() -> str:
     return render_template(
         "index.html", counts=directory.directory_counts(), categories=directory.category_counts()
@@ -17,5 +19,6 @@ def index() -> str:
 
 
 @blueprint.get("/healthz")
+@public
 def healthz():  # type: ignore[no-untyped-def]
     return jsonify(status="ok", database=directory.database_ok())

@@ -1,0 +1,104 @@
+"""Password hashing (argon2id) and the password rules.
+
+Parameters follow RFC 9106's second recommended option (t=3, m=64 MiB, p=4).
+The check refuses short passwords and passwords built on a common one
+("Password123!", "qwertyuiop12"), so breached-list favourites are not accepted.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib.resources import files
+
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError
+
+MIN_LENGTH = 12
+MAX_LENGTH = 256
+TIME_COST = 3
+MEMORY_COST_KIB = 64 * 1024
+PARALLELISM = 4
+
+_hasher = PasswordHasher(
+    time_cost=TIME_COST,
+    memory_cost=MEMORY_COST_KIB,
+    parallelism=PARALLELISM,
+    hash_len=32,
+    salt_len=16,
+    type=Type.ID,
+)
+
+_SEQUENCES = (
+    "abcdefghijklmnopqrstuvwxyz",
+    "0123456789",
+    "qwertyuiopasdfghjklzxcvbnm",
+    "1qaz2wsx3edc4rfv5tgb6yhn",
+)
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of ``password`` (with its own random salt)."""
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """Whether ``password`` matches ``password_hash``; never raises for a bad hash."""
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)
+
+
+def dummy_verify() -> None:
+    """Spend the time of one verification so unknown accounts answer as slowly as known ones."""
+    verify_password(_dummy_hash(), "not the password")
+
+
+@cache
+def _dummy_hash() -> str:
+    return hash_password("a dummy password nobody has")
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    text = files("carenet.accounts").joinpath("data/common_passwords.txt").read_text("utf-8")
+    return frozenset(
+        line.strip().lower() for line in text.splitlines() if line.strip() and line[0] != "#"
+    )
+
+
+def password_problems(password: str, email: str | None = None) -> list[str]:
+    """Why ``password`` is not acceptable (an empty list when it is)."""
+    if len(password) < MIN_LENGTH:
+        return [f"Use at least {MIN_LENGTH} characters."]
+    if len(password) > MAX_LENGTH:
+        return [f"Use at most {MAX_LENGTH} characters."]
+    lowered = password.lower()
+    core = re.sub(r"^[\W\d_]+|[\W\d_]+$", "", lowered)  # "Password123!" -> "password"
+    problems = []
+    if lowered in common_passwords() or core in common_passwords():
+        problems.append("This password is on the lists of common, breached passwords.")
+    elif len(set(lowered)) <= 3:
+        problems.append("Use more than three different characters.")
+    elif _is_sequence(lowered):
+        problems.append("Do not use a keyboard or alphabet sequence.")
+    local = (email or "").split("@")[0].lower()
+    if len(local) >= 4 and local in lowered:
+        problems.append("Do not use your e-mail address in the password.")
+    return problems
+
+
+def _is_sequence(text: str) -> bool:
+    stripped = re.sub(r"[\W_]", "", text)
+    if len(stripped) < 6:
+        return False
+    for sequence in _SEQUENCES:
+        doubled = sequence + sequence
+        if stripped in doubled or stripped in doubled[::-1]:
+            return True
+    return False

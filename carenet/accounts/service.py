@@ -1,0 +1,268 @@
+"""Use cases of accounts: making users, signing in and out, sessions and API tokens.
+
+Functions add to the current transaction; the caller (view or command) commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from carenet import audit
+from carenet.accounts import passwords, policy, throttle, tokens
+from carenet.accounts.models import ApiToken, Membership, User, UserSession
+from carenet.db.types import utcnow
+from carenet.directory.models import Organization
+from carenet.errors import DomainError, InvalidInput, NotFound
+from carenet.extensions import db
+
+SESSION_TOUCH_SECONDS = 60  # write last_seen_at at most once a minute per session
+
+
+class SignInRefused(DomainError):
+    status = 401
+    title = "Sign-in refused"
+
+
+class TooManyAttempts(DomainError):
+    status = 429
+    title = "Too many attempts"
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+def find_organization(reference: str) -> Organization | None:
+    """An organization by id or by exact name (case-insensitive)."""
+    found = db.session.get(Organization, reference)
+    if found:
+        return found
+    matches = db.session.scalars(
+        select(Organization).where(func.lower(Organization.name) == reference.strip().lower())
+    ).all()
+    if len(matches) > 1:
+        raise InvalidInput(
+            f"More than one organization is named {reference!r}; use its id.",
+            {"org": ["ambiguous"]},
+        )
+    return matches[0] if matches else None
+
+
+def create_user(
+    email: str,
+    password: str,
+    role: str,
+    organization_ref: str,
+    display_name: str | None = None,
+    actor: Any = None,
+    password_hash: str | None = None,
+) -> User:
+    """Make a user with one membership; refuses bad e-mails, roles, organizations, passwords."""
+    email = normalize_email(email)
+    if "@" not in email or len(email) > 255 or email.startswith("@") or email.endswith("@"):
+        raise InvalidInput(f"Not an e-mail address: {email!r}.", {"email": ["invalid"]})
+    if find_user(email):
+        raise InvalidInput(f"A user with e-mail {email} exists already.", {"email": ["taken"]})
+    organization = _organization_for_role(role, organization_ref)
+    if password_hash is None:
+        problems = passwords.password_problems(password, email)
+        if problems:
+            raise InvalidInput("Password refused: " + " ".join(problems), {"password": problems})
+        password_hash = passwords.hash_password(password)
+    user = User(email=email, display_name=display_name, password_hash=password_hash)
+    user.memberships.append(Membership(organization_id=organization.id, role=role))
+    db.session.add(user)
+    db.session.flush()
+    audit.record(
+        actor,
+        "create",
+        "user",
+        user.id,
+        {"email": email, "role": role},
+        organization_id=organization.id,
+    )
+    return user
+
+
+def _organization_for_role(role: str, organization_ref: str) -> Organization:
+    if role not in policy.ROLES:
+        raise InvalidInput(
+            f"Unknown role {role!r}; choose one of {', '.join(policy.ROLES)}.",
+            {"role": ["invalid"]},
+        )
+    organization = find_organization(organization_ref)
+    if organization is None:
+        raise InvalidInput(
+            f"No organization with id or name {organization_ref!r}.", {"org": ["not found"]}
+        )
+    kinds = policy.ROLE_ORGANIZATION_KINDS[role]
+    if organization.kind not in kinds:
+        raise InvalidInput(
+            f"Role {role} belongs to a {' or '.join(kinds)} organization; "
+            f"{organization.name!r} is a {organization.kind} organization.",
+            {"org": ["wrong kind for role"]},
+        )
+    return organization
+
+
+def set_password(user: User, password: str, actor: Any = None) -> None:
+    """Replace a user's password, checked against the password rules."""
+    problems = passwords.password_problems(password, user.email)
+    if problems:
+        raise InvalidInput("Password refused: " + " ".join(problems), {"password": problems})
+    user.password_hash = passwords.hash_password(password)
+    audit.record(actor or user, "change_password", "user", user.id)
+
+
+# --- signing in and out -----------------------------------------------------------
+
+
+def authenticate(email: str, password: str, remote_addr: str) -> User:
+    """The user for these credentials, or ``TooManyAttempts`` / ``SignInRefused``.
+
+    Failures are counted (and committed) even though the caller's request fails.
+    """
+    account = normalize_email(email)
+    user = find_user(account)
+    limit = throttle.check(account, remote_addr, user.last_login_at if user else None)
+    if limit:
+        raise TooManyAttempts(limit.message)
+    if user is None:
+        passwords.dummy_verify()
+    if (
+        user is None
+        or not user.active
+        or not passwords.verify_password(user.password_hash, password)
+    ):
+        throttle.record_failure(account, remote_addr)
+        audit.record(None, "sign_in_failed", "user", user.id if user else None, {"email": account})
+        db.session.commit()
+        raise SignInRefused("E-mail or password is incorrect.")
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    return user
+
+
+def start_session(user: User, remote_addr: str | None) -> str:
+    """A new session for ``user``; returns the random key for the cookie (its hash is stored)."""
+    key = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.add(
+        UserSession(
+            key_hash=_hash(key),
+            user_id=user.id,
+            created_at=now,
+            last_seen_at=now,
+            remote_addr=remote_addr,
+        )
+    )
+    user.last_login_at = now
+    audit.record(user, "sign_in", "user", user.id)
+    return key
+
+
+def user_for_session(user_id: str, key: str | None) -> User | None:
+    """The user of a live session (right user, not ended, not idle too long), else None."""
+    if not key:
+        return None
+    row = db.session.scalar(select(UserSession).where(UserSession.key_hash == _hash(key)))
+    if row is None or row.user_id != user_id or row.ended_at is not None:
+        return None
+    now = utcnow()
+    idle = timedelta(minutes=int(current_app.config.get("IDLE_TIMEOUT_MINUTES", 30)))
+    last_seen = throttle.as_utc(row.last_seen_at)
+    if now - last_seen > idle:
+        row.ended_at = now
+        db.session.commit()
+        return None
+    if not row.user.active:
+        return None
+    if (now - last_seen).total_seconds() > SESSION_TOUCH_SECONDS:
+        row.last_seen_at = now
+        db.session.commit()
+    return row.user
+
+
+def end_session(user: Any, key: str | None) -> None:
+    """End the session whose key the cookie held; a copy of the old cookie no longer works."""
+    if key:
+        row = db.session.scalar(select(UserSession).where(UserSession.key_hash == _hash(key)))
+        if row is not None and row.ended_at is None:
+            row.ended_at = utcnow()
+    if getattr(user, "is_authenticated", False):
+        audit.record(user, "sign_out", "user", user.id)
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+# --- API tokens ---------------------------------------------------------------------
+
+
+def create_api_token(owner: User, name: str, actor: Any = None) -> tuple[ApiToken, str]:
+    """A new token for ``owner``; returns the row and the token text (shown once, never stored)."""
+    policy.require("create", actor or owner, owner, "api_token")
+    name = (name or "").strip() or "API token"
+    if len(name) > 128:
+        raise InvalidInput("A token name has at most 128 characters.", {"name": ["too long"]})
+    text = tokens.new_token()
+    row = ApiToken(
+        user_id=owner.id,
+        name=name,
+        token_hash=tokens.token_hash(text),
+        prefix=tokens.token_prefix(text),
+        created_at=utcnow(),
+    )
+    db.session.add(row)
+    db.session.flush()
+    audit.record(
+        actor or owner, "create", "api_token", row.id, {"name": name, "owner": owner.email}
+    )
+    return row, text
+
+
+def revoke_api_token(actor: Any, token_id: str) -> ApiToken:
+    """Revoke a token (its owner or an admin); another person's token is reported as not found."""
+    row = db.session.get(ApiToken, token_id)
+    if row is None:
+        raise NotFound("No such token.")
+    policy.require("revoke", actor, row, "api_token")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        audit.record(actor, "revoke", "api_token", row.id, {"owner_id": row.user_id})
+    return row
+
+
+def user_for_token(text: str) -> User | None:
+    """The active user owning this live token; stamps ``last_used_at``."""
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == tokens.token_hash(text)))
+    if row is None or row.revoked_at is not None or not row.user.active:
+        return None
+    now = utcnow()
+    if row.last_used_at is None or (now - throttle.as_utc(row.last_used_at)).total_seconds() > 1:
+        row.last_used_at = now
+        db.session.commit()
+    return row.user
+
+
+def tokens_of(user: User) -> list[ApiToken]:
+    return list(
+        db.session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc())
+        )
+    )
+
+
+def list_users() -> list[User]:
+    return list(db.session.scalars(select(User).order_by(User.email)))

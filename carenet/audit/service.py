@@ -1,0 +1,114 @@
+"""Writing and reading the audit log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from flask import has_request_context, request
+from sqlalchemy import func, select
+
+from carenet.audit.models import AuditEvent
+from carenet.db.types import utcnow
+from carenet.extensions import db
+
+
+def _remote_addr() -> str | None:
+    return request.remote_addr if has_request_context() else None
+
+
+def record(
+    actor: Any,
+    action: str,
+    object_type: str,
+    object_id: str | None = None,
+    detail: dict[str, Any] | None = None,
+    organization_id: str | None = None,
+) -> AuditEvent:
+    """Add an audit row to the current transaction: the caller's commit writes it."""
+    authenticated = actor is not None and getattr(actor, "is_authenticated", False)
+    event = AuditEvent(
+        occurred_at=utcnow(),
+        actor_id=actor.id if authenticated else None,
+        actor_email=actor.email if authenticated else None,
+        action=action,
+        object_type=object_type,
+        object_id=None if object_id is None else str(object_id),
+        organization_id=organization_id,
+        remote_addr=_remote_addr(),
+        detail=detail,
+    )
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def record_read(
+    actor: Any, object_type: str, object_id: str, organization_id: str | None = None
+) -> AuditEvent:
+    """Record that ``actor`` read a patient-data object, and commit that row now."""
+    event = record(actor, "read", object_type, object_id, organization_id=organization_id)
+    db.session.commit()
+    return event
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    actor: str | None = None  # e-mail, or part of one
+    action: str | None = None
+    object_type: str | None = None
+    object_id: str | None = None
+    since: date | None = None
+    until: date | None = None  # inclusive
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    events: list[AuditEvent]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def search_events(criteria: AuditFilter, page: int = 1, per_page: int = 50) -> AuditPage:
+    """Audit rows matching ``criteria``, newest first, one page of them."""
+    stmt = select(AuditEvent)
+    if criteria.actor:
+        stmt = stmt.where(AuditEvent.actor_email.ilike(f"%{criteria.actor.strip().lower()}%"))
+    if criteria.action:
+        stmt = stmt.where(AuditEvent.action == criteria.action)
+    if criteria.object_type:
+        stmt = stmt.where(AuditEvent.object_type == criteria.object_type)
+    if criteria.object_id:
+        stmt = stmt.where(AuditEvent.object_id == criteria.object_id)
+    if criteria.since:
+        stmt = stmt.where(AuditEvent.occurred_at >= _midnight(criteria.since))
+    if criteria.until:
+        stmt = stmt.where(AuditEvent.occurred_at < _midnight(criteria.until + timedelta(days=1)))
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = db.session.scalars(
+        stmt.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return AuditPage(list(rows), total, page, per_page)
+
+
+def known_values() -> dict[str, list[str]]:
+    """Distinct actions and object types, for the filter form's choices."""
+    actions = db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action))
+    types = db.session.scalars(
+        select(AuditEvent.object_type).distinct().order_by(AuditEvent.object_type)
+    )
+    return {"actions": list(actions), "object_types": list(types)}
+
+
+def _midnight(day: date) -> datetime:
+    from datetime import UTC
+
+    return datetime.combine(day, time.min, tzinfo=UTC)

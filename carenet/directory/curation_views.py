@@ -1,0 +1,86 @@
+"""Curation pages: a CBO admin's services, editing one, "verified today", stale services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import SelectField, TextAreaField
+
+from carenet.accounts.access import permission
+from carenet.directory import curation
+from carenet.directory.models import CAPACITY_STATUSES
+from carenet.errors import InvalidInput
+from carenet.extensions import db
+from carenet.security import safe_local_path
+
+blueprint = Blueprint("curation", __name__, url_prefix="/curation")
+
+
+class ServiceForm(FlaskForm):
+    capacity_status = SelectField("Capacity", choices=[(c, c) for c in CAPACITY_STATUSES])
+    hours = TextAreaField("Weekly hours (one line each, e.g. MO-FR 09:00-17:00)")
+    phones = TextAreaField("Phone numbers (one per line, e.g. 555-123-4567 x12)")
+
+
+class VerifyForm(FlaskForm):
+    """Only the CSRF token: the button stamps "verified today"."""
+
+
+@blueprint.get("/")
+@permission("list", "service")
+def services() -> Any:
+    found = curation.curatable_services(current_user, request.args.get("organization") or None)
+    return render_template("directory/curation_list.html", services=found, verify=VerifyForm())
+
+
+@blueprint.get("/stale")
+@permission("list", "stale_service")
+def stale() -> Any:
+    return render_template(
+        "directory/curation_stale.html",
+        services=curation.stale_services(current_user),
+        days=curation.STALE_AFTER_DAYS,
+        verify=VerifyForm(),
+    )
+
+
+@blueprint.route("/services/<service_id>", methods=["GET", "POST"])
+@permission("edit", "service")
+def edit_service(service_id: str) -> Any:
+    service = curation.service_for_curation(current_user, service_id)
+    form = ServiceForm(data=curation.describe(service))
+    if request.method == "GET" or not form.validate_on_submit():
+        return _edit_page(service, form), 400 if form.errors else 200
+    try:
+        changes = curation.ServiceChanges(
+            capacity_status=form.capacity_status.data,
+            hours=curation.parse_hours(form.hours.data or ""),
+            phones=curation.parse_phones(form.phones.data or ""),
+        )
+    except InvalidInput as refused:
+        for field, messages in (refused.errors or {}).items():
+            getattr(form, field).errors = list(messages)
+        return _edit_page(service, form), 400
+    curation.update_service(current_user, service_id, changes)
+    db.session.commit()
+    flash(f"Saved {service.name}.", "info")
+    return redirect(url_for("curation.edit_service", service_id=service_id))
+
+
+@blueprint.post("/services/<service_id>/verify")
+@permission("verify", "service")
+def verify_service(service_id: str) -> Any:
+    service = curation.verify_service(current_user, service_id)
+    db.session.commit()
+    flash(f"{service.name} is marked verified today.", "info")
+    back = safe_local_path(request.form.get("back"))
+    return redirect(back or url_for("curation.edit_service", service_id=service_id))
+
+
+def _edit_page(service: Any, form: ServiceForm) -> str:
+    return render_template(
+        "directory/curation_edit.html", service=service, form=form, verify=VerifyForm()
+    )

@@ -1,0 +1,127 @@
+"""Request-wide security: who the caller is, route access, CSRF, security headers.
+
+``init_app`` wires Flask-Login (cookie sessions backed by a ``user_session``
+row, or ``Authorization: Bearer <token>``), the deny-by-default route gate,
+CSRF for cookie-authenticated requests, and the headers every response gets.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, current_app, g, request, session
+from flask_login import AnonymousUserMixin, current_user
+
+from carenet.accounts import access
+from carenet.extensions import csrf, login_manager
+
+SESSION_KEY = "session_key"
+
+
+class Anonymous(AnonymousUserMixin):
+    """The caller nobody signed in as: no roles, no organizations."""
+
+    id = None
+    email = None
+    roles: frozenset[str] = frozenset()
+
+    def organization_ids(self, *roles: str) -> set[str]:
+        return set()
+
+
+def init_app(app: Flask) -> None:
+    """Install login handling, the access gate, CSRF and the response headers on ``app``."""
+    minutes = int(app.config.get("IDLE_TIMEOUT_MINUTES", 30))
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=minutes)
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked below, except for token requests
+    app.config.setdefault("LOGIN_MAX_FAILURES", 5)
+    app.config.setdefault("LOGIN_FAILURE_WINDOW_MINUTES", 15)
+
+    login_manager.anonymous_user = Anonymous
+    login_manager.login_view = "accounts.login"
+    login_manager.user_loader(_load_session_user)
+    login_manager.request_loader(_load_token_user)
+
+    app.before_request(access.enforce)
+    app.before_request(_protect_from_csrf)
+    app.after_request(_security_headers)
+    app.extensions["carenet_csp"] = content_security_policy(app.config.get("MAP_TILE_URL") or "")
+
+
+def _load_session_user(user_id: str) -> Any:
+    from carenet.accounts import service
+
+    user = service.user_for_session(user_id, session.get(SESSION_KEY))
+    if user is None:
+        session.clear()  # ended, idle too long or forged: forget it
+    else:
+        g.authenticated_by = "session"
+    return user
+
+
+def _load_token_user(req: Any) -> Any:
+    from carenet.accounts import service
+
+    scheme, _, token = req.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    user = service.user_for_token(token.strip())
+    if user is not None:
+        g.authenticated_by = "token"
+    return user
+
+
+def safe_local_path(target: str | None) -> str | None:
+    """``target`` if it is a path on this site (no scheme, host or ``//``), else None."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+def authenticated_by_token() -> bool:
+    return bool(current_user.is_authenticated) and g.get("authenticated_by") == "token"
+
+
+def _protect_from_csrf() -> None:
+    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return
+    if request.method not in current_app.config["WTF_CSRF_METHODS"]:
+        return
+    if "Authorization" in request.headers and authenticated_by_token():
+        return  # a bearer token is not sent by browsers on their own: no CSRF risk
+    csrf.protect(apply_exemptions=True)
+
+
+def content_security_policy(map_tile_url: str = "") -> str:
+    """The CSP header value: our own origin only, plus the map tile host if one is set."""
+    images = "'self' data:"
+    parts = urlsplit(map_tile_url)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        images += f" {parts.scheme}://{parts.netloc.replace('{s}', '*')}"
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; "
+        f"img-src {images}; connect-src 'self'; object-src 'none'; "
+        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    )
+
+
+def _security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault(
+        "Content-Security-Policy",
+        current_app.extensions.get("carenet_csp") or content_security_policy(),
+    )
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(self)")
+    if current_app.config.get("ENV_NAME") not in ("development", "test"):
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    user = g.get("_login_user")
+    if user is not None and user.is_authenticated:
+        headers["Cache-Control"] = "no-store"
+        headers.add("Vary", "Cookie")
+    return response
