@@ -52,13 +52,25 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(public_views)
     from carenet.accounts.admin_views import blueprint as accounts_admin_views
+    from carenet.accounts.api import blueprint as accounts_api
     from carenet.accounts.views import blueprint as accounts_views
     from carenet.audit.views import blueprint as audit_views
     from carenet.directory.curation_views import blueprint as curation_views
 
-    for blueprint in (accounts_views, accounts_admin_views, audit_views, curation_views):
+    for blueprint in (
+        accounts_views,
+        accounts_admin_views,
+        accounts_api,
+        audit_views,
+        curation_views,
+    ):
         app.register_blueprint(blueprint)
     app.register_blueprint(directory_views)
+    from carenet.directory.api import blueprint as directory_api
+    from carenet.directory.search_views import blueprint as search_views
+
+    app.register_blueprint(directory_api)
+    app.register_blueprint(search_views)
 
 
 def register_errorhandlers(app: Flask) -> None:

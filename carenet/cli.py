@@ -28,3 +28,7 @@ def register_commands(app: Flask) -> None:
 
     for command in (seed_command, import_hsds_command, export_hsds_command):
         app.cli.add_command(command)
+    from carenet.accounts.commands import tokens_group, users_group
+
+    for group in (users_group, tokens_group):
+        app.cli.add_command(group)
