@@ -1,0 +1,313 @@
+"""Export the directory as HSDS 3.0 JSON: PATH/organizations.json and PATH/services.json.
+
+Each file is a JSON array with one compiled object per line (organization
+objects with their phones and locations; service objects with their
+organization, phones, schedules, languages, service areas, attributes and
+service_at_locations). Services are read in id order, a batch at a time, and
+written out before the next batch is loaded, so memory stays flat however
+large the directory. ``carenet import-hsds PATH`` reads the folder back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from carenet.directory.hsds_conventions import category_attribute, property_attribute
+from carenet.directory.models import (
+    Address,
+    Language,
+    Location,
+    Organization,
+    Phone,
+    Schedule,
+    Service,
+    ServiceArea,
+    ServiceAtLocation,
+)
+from carenet.extensions import db
+
+BATCH = 500
+
+
+def _compact(obj: dict[str, Any]) -> dict[str, Any]:
+    """Drop null values: HSDS types its optional fields without null."""
+    return {k: v for k, v in obj.items() if v is not None}
+
+
+def phone_json(phone: Phone) -> dict[str, Any]:
+    extension: Any = phone.extension
+    if extension is not None:
+        extension = int(extension) if extension.isdigit() else None
+    return _compact(
+        {
+            "id": phone.id,
+            "number": phone.number,
+            "extension": extension,
+            "type": phone.type,
+            "description": phone.description,
+        }
+    )
+
+
+def schedule_json(schedule: Schedule) -> dict[str, Any]:
+    def iso(value: Any) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    return _compact(
+        {
+            "id": schedule.id,
+            "freq": schedule.freq,
+            "interval": schedule.interval,
+            "byday": schedule.byday,
+            "bymonthday": schedule.bymonthday,
+            "opens_at": iso(schedule.opens_at),
+            "closes_at": iso(schedule.closes_at),
+            "valid_from": iso(schedule.valid_from),
+            "valid_to": iso(schedule.valid_to),
+            "description": schedule.description,
+        }
+    )
+
+
+def address_json(address: Address) -> dict[str, Any]:
+    fields = ("attention", "address_1", "address_2", "city", "region", "state_province")
+    return _compact(
+        {
+            "id": address.id,
+            **{f: getattr(address, f) for f in fields},
+            "postal_code": address.postal_code,
+            "country": address.country,
+            "address_type": address.address_type,
+        }
+    )
+
+
+def location_json(location: Location) -> dict[str, Any]:
+    attributes = [property_attribute(location.id, "location", "timezone", location.timezone)]
+    if location.geocode_method:
+        attributes.append(
+            property_attribute(location.id, "location", "geocode_method", location.geocode_method)
+        )
+    fields = ("url", "name", "alternate_name", "description", "transportation")
+    return _compact(
+        {
+            "id": location.id,
+            "location_type": location.location_type,
+            "organization_id": location.organization_id,
+            **{f: getattr(location, f) for f in fields},
+            "latitude": location.latitude,
+            "longitude": location.longitude,
+            "addresses": [address_json(a) for a in sorted(location.addresses, key=_by_id)],
+            "phones": [phone_json(p) for p in _own(location.phones, "service_id")],
+            "schedules": [schedule_json(s) for s in _own(location.schedules, "service_id")],
+            "attributes": attributes,
+        }
+    )
+
+
+def organization_json(org: Organization, with_locations: bool) -> dict[str, Any]:
+    fields = ("alternate_name", "email", "website", "tax_status", "tax_id", "legal_status")
+    obj = _compact(
+        {
+            "id": org.id,
+            "name": org.name,
+            "description": org.description or "",
+            **{f: getattr(org, f) for f in fields},
+            "year_incorporated": org.year_incorporated,
+            "phones": [phone_json(p) for p in sorted(org.phones, key=_by_id)],
+            "attributes": [property_attribute(org.id, "organization", "kind", org.kind)],
+        }
+    )
+    if with_locations:
+        obj["locations"] = [location_json(loc) for loc in sorted(org.locations, key=_by_id)]
+    return obj
+
+
+def service_area_json(area: ServiceArea) -> dict[str, Any]:
+    extent_type = "geojson" if area.kind in {"polygon", "radius"} else "text"
+    return _compact(
+        {
+            "id": area.id,
+            "service_id": area.service_id,
+            "name": area.name,
+            "description": area.description,
+            "extent": area.extent,
+            "extent_type": extent_type,
+        }
+    )
+
+
+def language_json(language: Language) -> dict[str, Any]:
+    return _compact(
+        {
+            "id": language.id,
+            "service_id": language.service_id,
+            "name": language.name,
+            "code": language.code,
+            "note": language.note,
+        }
+    )
+
+
+def _by_id(obj: Any) -> str:
+    return str(obj.id)
+
+
+def _own(items: list[Any], other_owner: str) -> list[Any]:
+    return sorted((i for i in items if getattr(i, other_owner) is None), key=_by_id)
+
+
+def _at(items: list[Any], location_id: str) -> list[Any]:
+    return sorted((i for i in items if i.location_id == location_id), key=_by_id)
+
+
+def service_json(service: Service) -> dict[str, Any]:
+    """One service as a compiled HSDS 3.0 service object."""
+    attributes = [category_attribute(service.id, "service", t.code) for t in service.categories]
+    attributes += [
+        property_attribute(service.id, "service", "capacity_status", service.capacity_status),
+        property_attribute(service.id, "service", "free", str(service.free).lower()),
+        property_attribute(
+            service.id, "service", "confidential", str(service.confidential).lower()
+        ),
+    ]
+    verified = service.last_verified_at
+    sals = sorted(service.service_at_locations, key=_by_id)
+    text_fields = ("alternate_name", "description", "url", "email")
+    more_fields = ("interpretation_services", "application_process", "fees_description")
+    return _compact(
+        {
+            "id": service.id,
+            "organization_id": service.organization_id,
+            "name": service.name,
+            **{f: getattr(service, f) for f in text_fields},
+            "status": service.status,
+            **{f: getattr(service, f) for f in more_fields},
+            "eligibility_description": service.eligibility_description,
+            "minimum_age": service.minimum_age,
+            "maximum_age": service.maximum_age,
+            "assured_date": verified.date().isoformat() if verified else None,
+            "assurer_email": service.last_verified_by,
+            "organization": organization_json(service.organization, with_locations=False),
+            "phones": [phone_json(p) for p in _own(service.phones, "location_id")],
+            "schedules": [schedule_json(s) for s in _own(service.schedules, "location_id")],
+            "languages": [language_json(lang) for lang in service.languages],
+            "service_areas": [
+                service_area_json(a) for a in sorted(service.service_areas, key=_by_id)
+            ],
+            "attributes": attributes,
+            "service_at_locations": [
+                _compact(
+                    {
+                        "id": sal.id,
+                        "service_id": service.id,
+                        "location_id": sal.location_id,
+                        "description": sal.description,
+                        "phones": [phone_json(p) for p in _at(service.phones, sal.location_id)],
+                        "schedules": [
+                            schedule_json(s) for s in _at(service.schedules, sal.location_id)
+                        ],
+                        "location": location_json(sal.location),
+                    }
+                )
+                for sal in sals
+            ],
+        }
+    )
+
+
+def _location_options() -> list[Any]:
+    return [
+        selectinload(Location.addresses),
+        selectinload(Location.phones),
+        selectinload(Location.schedules),
+    ]
+
+
+def iter_services(batch: int = BATCH) -> Iterator[dict[str, Any]]:
+    """Every service as an HSDS object, loaded ``batch`` at a time in id order."""
+    last = ""
+    while True:
+        services = db.session.scalars(
+            select(Service)
+            .where(Service.id > last)
+            .order_by(Service.id)
+            .limit(batch)
+            .options(
+                selectinload(Service.organization).selectinload(Organization.phones),
+                selectinload(Service.categories),
+                selectinload(Service.languages),
+                selectinload(Service.phones),
+                selectinload(Service.schedules),
+                selectinload(Service.service_areas),
+                selectinload(Service.service_at_locations)
+                .selectinload(ServiceAtLocation.location)
+                .options(*_location_options()),
+            )
+        ).all()
+        if not services:
+            return
+        for service in services:
+            yield service_json(service)
+        last = services[-1].id
+        db.session.expunge_all()
+
+
+def iter_organizations(batch: int = BATCH) -> Iterator[dict[str, Any]]:
+    """Every organization with its phones and locations, ``batch`` at a time."""
+    last = ""
+    while True:
+        orgs = db.session.scalars(
+            select(Organization)
+            .where(Organization.id > last)
+            .order_by(Organization.id)
+            .limit(batch)
+            .options(
+                selectinload(Organization.phones),
+                selectinload(Organization.locations).options(*_location_options()),
+            )
+        ).all()
+        if not orgs:
+            return
+        for org in orgs:
+            yield organization_json(org, with_locations=True)
+        last = orgs[-1].id
+        db.session.expunge_all()
+
+
+def write_array(path: Path, objects: Iterator[dict[str, Any]]) -> int:
+    """Write a JSON array, one object per line; returns how many were written."""
+    count = 0
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write("[")
+        for obj in objects:
+            handle.write(",\n" if count else "\n")
+            handle.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")))
+            count += 1
+        handle.write("\n]\n")
+    return count
+
+
+def export_directory(folder: str | Path) -> dict[str, int]:
+    """Write organizations.json and services.json into ``folder``; returns counts."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    organizations = write_array(folder / "organizations.json", iter_organizations())
+    services = write_array(folder / "services.json", iter_services())
+    return {"organizations": organizations, "services": services}
+
+
+def run_export_command(path: str, echo: Callable[[str], None] = click.echo) -> None:
+    """The ``carenet export-hsds`` command."""
+    counts = export_directory(path)
+    echo(
+        f"Wrote {counts['organizations']} organizations to {Path(path) / 'organizations.json'} "
+        f"and {counts['services']} services to {Path(path) / 'services.json'}"
+    )
