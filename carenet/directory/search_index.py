@@ -1,14 +1,136 @@
 """Keeps the search tables in step with the directory.
 
 Importers and editors call ``refresh_services`` with the ids of services they
-changed, in the same transaction as the change, before committing.
+changed, in the same transaction as the change, before committing. It reads
+the directory with a few set-based queries per batch (no ORM objects) and
+rewrites the services' rows of ``search_entry``, ``search_area``,
+``search_hours`` and ``search_text`` (see ``search_models``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import select, text
+
+from carenet.directory.search_models import (
+    search_area,
+    search_category,
+    search_entry,
+    search_hours,
+    search_text,
+    search_timezone,
+)
+from carenet.directory.search_rows import (
+    DirectoryBatch,
+    build_rows,
+    load_batch,
+)
+from carenet.extensions import db
+
+BATCH_SIZE = 2000
 
 
 def refresh_services(service_ids: Iterable[str]) -> None:
-    """Rebuild the search rows of these services (no search table exists yet)."""
-    del service_ids
+    """Rebuild the search rows of these services in the caller's transaction."""
+    ids = sorted({sid for sid in service_ids if sid})
+    for start in range(0, len(ids), BATCH_SIZE):
+        _refresh_batch(ids[start : start + BATCH_SIZE])
+
+
+def rebuild_all(echo: Callable[[str], None] | None = None, batch_size: int = BATCH_SIZE) -> int:
+    """Rebuild every search row from the directory; returns the number of services indexed."""
+    conn = db.session.connection()
+    for table in (search_text, search_hours, search_area, search_entry):
+        conn.execute(table.delete())
+    from carenet.directory.models import Service
+
+    ids = list(db.session.scalars(select(Service.id).order_by(Service.id)))
+    for start in range(0, len(ids), batch_size):
+        _refresh_batch(ids[start : start + batch_size], fresh=True)
+        if echo and (start // batch_size) % 50 == 49:
+            echo(f"  indexed {start + batch_size} services")
+    if conn.dialect.name == "postgresql":
+        for table in ("search_entry", "search_area", "search_hours", "search_text"):
+            conn.execute(text(f"ANALYZE {table}"))
+    else:
+        conn.execute(text("ANALYZE"))
+    return len(ids)
+
+
+def _refresh_batch(ids: Sequence[str], fresh: bool = False) -> None:
+    conn = db.session.connection()
+    if not fresh:
+        _delete_rows(conn, ids)
+    batch = load_batch(conn, ids)
+    categories = _codes(conn, search_category, "slug", batch.category_slugs())
+    zones = _codes(conn, search_timezone, "name", batch.timezones())
+    first_entry_id = _reserve_ids(conn, "search_entry", batch.entry_count(categories))
+    first_area_id = _reserve_ids(conn, "search_area", batch.area_count(categories))
+    rows = build_rows(batch, categories, zones, first_entry_id, first_area_id)
+    if conn.dialect.name == "postgresql":
+        entry_sql = (
+            "INSERT INTO search_entry ({cols}, geog) VALUES ({vals}, ST_SetSRID(ST_MakePoint("
+            "CAST(:longitude AS float8), CAST(:latitude AS float8)), 4326)::geography)"
+        )
+        area_sql = (
+            "INSERT INTO search_area (id, service_id, service_area_id, category_code, geom)"
+            " SELECT :id, :service_id, :service_area_id, :category_code, geom"
+            " FROM service_area WHERE id = :service_area_id"
+        )
+    else:
+        entry_sql = "INSERT INTO search_entry ({cols}) VALUES ({vals})"
+        area_sql = (
+            "INSERT INTO search_area (id, service_id, service_area_id, category_code)"
+            " VALUES (:id, :service_id, :service_area_id, :category_code)"
+        )
+    if rows.entries:
+        cols = list(rows.entries[0])
+        sql = entry_sql.format(cols=", ".join(cols), vals=", ".join(f":{c}" for c in cols))
+        conn.execute(text(sql), rows.entries)
+    if rows.areas:
+        conn.execute(text(area_sql), rows.areas)
+    if rows.hours:
+        conn.execute(search_hours.insert(), rows.hours)
+    if rows.texts:
+        conn.execute(search_text.insert(), rows.texts)
+
+
+def _delete_rows(conn: Any, ids: Sequence[str]) -> None:
+    any_ids = select(search_entry.c.any_id).where(search_entry.c.service_id.in_(ids))
+    conn.execute(search_hours.delete().where(search_hours.c.any_id.in_(any_ids)))
+    conn.execute(search_text.delete().where(search_text.c.any_id.in_(any_ids)))
+    conn.execute(search_area.delete().where(search_area.c.service_id.in_(ids)))
+    conn.execute(search_entry.delete().where(search_entry.c.service_id.in_(ids)))
+
+
+def _codes(conn: Any, table: Any, column: str, names: set[str]) -> dict[str, int]:
+    """Small integer codes for names, adding the missing ones."""
+    if not names:
+        return {}
+    col = table.c[column]
+    known = dict(conn.execute(select(col, table.c.id).where(col.in_(sorted(names)))).all())
+    for name in sorted(names - set(known)):
+        conn.execute(table.insert().values({column: name}))
+    if len(known) < len(names):
+        known = dict(conn.execute(select(col, table.c.id).where(col.in_(sorted(names)))).all())
+    return known
+
+
+def _reserve_ids(conn: Any, table: str, count: int) -> int:
+    """The first of ``count`` consecutive new ids of ``table``.
+
+    SQLite: the writer holds the database lock, so max(id) + 1 is ours. PostgreSQL: a
+    transaction-scoped advisory lock serializes concurrent refreshes of the same table.
+    """
+    if count == 0:
+        return 0
+    if conn.dialect.name == "postgresql":
+        key = 7_340_001 if table == "search_entry" else 7_340_002
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+    current = conn.execute(text(f"SELECT COALESCE(MAX(id), 0) FROM {table}")).scalar()  # noqa: S608
+    return int(current or 0) + 1
+
+
+__all__ = ["BATCH_SIZE", "DirectoryBatch", "rebuild_all", "refresh_services"]

@@ -1,0 +1,112 @@
+"""Denormalized search tables, derived from the directory by ``search_index``.
+
+``search_entry`` holds one row per (service at location, category) plus one
+"any category" row (``category_code`` 0) per service at location, so that every
+search filters on the leading column of one composite spatial index:
+PostGIS GiST over ``(category_code, geog)`` (btree_gist), SQLite R*Tree
+``search_entry_rtree`` with the category as a third dimension. The spatial
+columns and virtual tables are backend-specific and created by migration 0002;
+the tables below are the columns both backends share.
+
+Never edit these rows by hand: ``search_index.refresh_services`` rebuilds them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, Float, Index, Integer, String, Table, Text
+
+from carenet.extensions import db
+
+ID = String(64)
+ANY_CATEGORY = 0  # category_code of the one-per-location row that matches any category
+
+search_category = Table(
+    "search_category",
+    db.Model.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("slug", String(64), nullable=False, unique=True),
+)
+
+search_timezone = Table(
+    "search_timezone",
+    db.Model.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+)
+
+search_entry = Table(
+    "search_entry",
+    db.Model.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("any_id", Integer, nullable=False),  # id of this location's "any category" row
+    Column("category_code", Integer, nullable=False),
+    Column("service_id", ID, nullable=False),
+    Column("location_id", ID),
+    Column("service_at_location_id", ID),
+    Column("organization_id", ID, nullable=False),
+    Column("organization_name", String(255), nullable=False),
+    Column("service_name", String(255), nullable=False),
+    Column("service_description", Text),
+    Column("categories", Text, nullable=False),  # ",slug,slug," for residual filtering
+    Column("languages", String(255), nullable=False),  # ",en,es,"
+    Column("free", Boolean, nullable=False),
+    Column("minimum_age", Integer),
+    Column("maximum_age", Integer),
+    Column("capacity_status", String(40), nullable=False),
+    Column("confidential", Boolean, nullable=False),
+    Column("has_area", Boolean, nullable=False),
+    Column("area_primary", Boolean, nullable=False),  # the row an area match shows
+    Column("latitude", Float),
+    Column("longitude", Float),
+    Column("timezone", String(64), nullable=False),
+    Column("tz_code", Integer, nullable=False),
+    Column("location_name", String(255)),
+    Column("address", Text),
+    Column("phones", Text, nullable=False),  # JSON list of {number, extension, type}
+    Column("schedules", Text, nullable=False),  # JSON list of opening rules
+    Index("ix_search_entry_service", "service_id", "category_code"),
+    Index("ix_search_entry_any", "any_id"),
+)
+
+search_area = Table(
+    "search_area",
+    db.Model.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("service_id", ID, nullable=False),
+    Column("service_area_id", ID, nullable=False),
+    Column("category_code", Integer, nullable=False),
+    Index("ix_search_area_service", "service_id"),
+)
+
+search_hours = Table(
+    "search_hours",
+    db.Model.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("any_id", Integer, nullable=False, index=True),
+    Column("dow", Integer),  # 0 = Monday; NULL for a monthly rule
+    Column("monthday", Integer),  # 1..31; NULL for a weekly rule
+    Column("open_min", Integer, nullable=False),  # minutes after local midnight
+    Column("close_min", Integer, nullable=False),  # exclusive, at most 1440
+    Column("valid_from", Integer),  # date.toordinal() of the local date
+    Column("valid_to", Integer),
+)
+
+search_text = Table(
+    "search_text",
+    db.Model.metadata,
+    Column("any_id", Integer, primary_key=True, autoincrement=False),
+    Column("body", Text, nullable=False),
+)
+
+SEARCH_TABLES = (search_entry, search_area, search_hours, search_text)
+
+__all__ = [
+    "ANY_CATEGORY",
+    "SEARCH_TABLES",
+    "search_area",
+    "search_category",
+    "search_entry",
+    "search_hours",
+    "search_text",
+    "search_timezone",
+]

@@ -1,0 +1,205 @@
+"""The one search query, written for each backend's indexes.
+
+Candidates come from two index probes, then exact tests:
+
+- near the patient: PostGIS ``ST_DWithin`` on geography over the GiST
+  ``(category_code, geog)`` index; SQLite an R*Tree box (category as third
+  dimension), then SpatiaLite's ellipsoidal ``ST_Distance(a, b, 1)``;
+- serving the patient's home: areas whose shape contains the point (GiST
+  ``(category_code, geom)`` / R*Tree then ``ST_Intersects``) or whose ZIP list
+  holds the patient's ZIP (``service_area_postcode`` index).
+
+Filters then run on those few rows; ``count(*) OVER ()`` gives the total in
+the same round trip.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+
+OUTPUT_COLUMNS = (
+    "id", "service_id", "service_name", "service_description", "categories",
+    "organization_id", "organization_name", "location_id", "location_name", "address",
+    "latitude", "longitude", "confidential", "capacity_status", "free", "languages",
+    "minimum_age", "maximum_age", "phones", "schedules", "timezone", "area_primary",
+)  # fmt: skip
+
+POINT_PG = "ST_SetSRID(ST_MakePoint(CAST(:lon AS float8), CAST(:lat AS float8)), 4326)"
+METERS_PER_DEGREE_LAT = 110_574.0  # the shortest degree of latitude: a safe upper bound
+METERS_PER_DEGREE_LON_EQUATOR = 111_320.0
+
+
+@dataclass(frozen=True)
+class LocalTime:
+    """The wall-clock time in one time zone at the moment asked about."""
+
+    tz_code: int
+    weekday: int
+    minute: int
+    monthday: int
+    day: int  # date.toordinal()
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """A validated search, in the terms of the search tables."""
+
+    latitude: float
+    longitude: float
+    postcode: str | None
+    radius_m: float
+    category_code: int
+    category_slugs: tuple[str, ...] = ()  # residual filter when several categories are asked
+    text: str | None = None
+    local_times: tuple[LocalTime, ...] | None = None
+    language: str | None = None
+    free: bool = False
+    age: int | None = None
+    accepting: bool = False
+    serving_first: bool = False
+    limit: int = 20
+    offset: int = 0
+
+
+def _bbox(lat: float, lon: float, radius_m: float) -> dict[str, float]:
+    dlat = radius_m / METERS_PER_DEGREE_LAT * 1.001 + 1e-6
+    far_lat = min(89.9, abs(lat) + dlat)
+    dlon = radius_m / (METERS_PER_DEGREE_LON_EQUATOR * math.cos(math.radians(far_lat)))
+    dlon = dlon * 1.005 + 1e-6
+    return {"min_lat": lat - dlat, "max_lat": lat + dlat, "min_lon": lon - dlon,
+            "max_lon": lon + dlon}  # fmt: skip
+
+
+def fts5_query(words: str) -> str | None:
+    """Every word must appear (FTS5 syntax, each word quoted so input cannot inject operators)."""
+    tokens = re.findall(r"\w+", words.lower())
+    return " ".join(f'"{t}"' for t in tokens) or None
+
+
+def _filters(dialect: str, q: SearchQuery, params: dict[str, Any]) -> list[str]:
+    where: list[str] = []
+    if q.text:
+        if dialect == "postgresql":
+            where.append(
+                "e.any_id IN (SELECT any_id FROM search_text"
+                " WHERE tsv @@ websearch_to_tsquery('english', :q))"
+            )
+            params["q"] = q.text
+        else:
+            where.append("e.any_id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :q)")
+            params["q"] = fts5_query(q.text) or '""'
+    if q.category_slugs:
+        parts = []
+        for i, slug in enumerate(q.category_slugs):
+            parts.append(f"e.categories LIKE :cat{i}")
+            params[f"cat{i}"] = f"%,{slug},%"
+        where.append("(" + " OR ".join(parts) + ")")
+    if q.language:
+        where.append("e.languages LIKE :language")
+        params["language"] = f"%,{q.language},%"
+    if q.free:
+        where.append("e.free = :yes")
+    if q.accepting:
+        where.append("e.capacity_status = 'capacity'")
+    if q.age is not None:
+        where.append("(e.minimum_age IS NULL OR e.minimum_age <= :age)")
+        where.append("(e.maximum_age IS NULL OR e.maximum_age >= :age)")
+        params["age"] = q.age
+    if q.local_times is not None:
+        where.append(
+            "EXISTS (SELECT 1 FROM search_hours h, lt WHERE h.any_id = e.any_id"
+            " AND lt.tz = e.tz_code AND (h.dow = lt.dow OR h.monthday = lt.mday)"
+            " AND h.open_min <= lt.m AND h.close_min > lt.m"
+            " AND (h.valid_from IS NULL OR h.valid_from <= lt.day)"
+            " AND (h.valid_to IS NULL OR h.valid_to >= lt.day))"
+        )
+    params["yes"] = True
+    return where
+
+
+def _local_times_cte(q: SearchQuery, params: dict[str, Any]) -> str:
+    rows = []
+    for i, lt in enumerate(q.local_times or ()):
+        rows.append(f"(:tz{i}, :dow{i}, :m{i}, :mday{i}, :day{i})")
+        params.update({f"tz{i}": lt.tz_code, f"dow{i}": lt.weekday, f"m{i}": lt.minute,
+                       f"mday{i}": lt.monthday, f"day{i}": lt.day})  # fmt: skip
+    if not rows:
+        rows.append("(-1, -1, -1, -1, -1)")
+    return "lt(tz, dow, m, mday, day) AS (VALUES " + ", ".join(rows) + "), "
+
+
+def build_sql(dialect: str, q: SearchQuery, count_only: bool = False) -> tuple[str, dict]:
+    """The search statement for ``dialect`` and its parameters."""
+    params: dict[str, Any] = {"lat": q.latitude, "lon": q.longitude, "zip": q.postcode,
+                              "code": q.category_code, "radius_m": q.radius_m,
+                              "limit": q.limit, "offset": q.offset}  # fmt: skip
+    where = " AND ".join(_filters(dialect, q, params)) or "1 = 1"
+    cols = ", ".join(f"e.{c}" for c in OUTPUT_COLUMNS)
+    lt = _local_times_cte(q, params) if q.local_times is not None else ""
+    zip_areas = (
+        "SELECT sa.service_id FROM service_area_postcode pc"
+        " JOIN service_area sa ON sa.id = pc.service_area_id WHERE pc.postcode = :zip"
+    )
+    if dialect == "postgresql":
+        sql = (
+            f"WITH {lt}area AS (SELECT a.service_id FROM search_area a"  # noqa: S608
+            f" WHERE a.category_code = :code AND ST_Intersects(a.geom, {POINT_PG})"
+            f" UNION {zip_areas}), "
+            "cand AS (SELECT e.id FROM search_entry e WHERE e.category_code = :code"
+            f" AND ST_DWithin(e.geog, {POINT_PG}::geography, CAST(:radius_m AS float8))"
+            " UNION SELECT e.id FROM area JOIN search_entry e ON e.service_id = area.service_id"
+            " AND e.category_code = :code WHERE e.area_primary), "
+            f"scored AS (SELECT {cols}, ST_Distance(e.geog, {POINT_PG}::geography) AS dist_m,"
+            " (e.has_area AND e.service_id IN (SELECT service_id FROM area)) AS serves"
+            f" FROM cand JOIN search_entry e ON e.id = cand.id WHERE {where}) "
+        )
+        keep = "dist_m <= CAST(:radius_m AS float8) OR (serves AND area_primary)"
+        order = "dist_m NULLS LAST, service_name, id"
+    else:
+        params.update(_bbox(q.latitude, q.longitude, q.radius_m))
+        sql = (
+            f"WITH {lt}area(service_id) AS (SELECT a.service_id FROM search_area_rtree r"  # noqa: S608
+            " JOIN search_area a ON a.id = r.id JOIN service_area sa ON sa.id = a.service_area_id"
+            " WHERE r.min_x <= :lon AND r.max_x >= :lon AND r.min_y <= :lat AND r.max_y >= :lat"
+            " AND r.min_c <= :code AND r.max_c >= :code"
+            " AND ST_Intersects(sa.geom, MakePoint(:lon, :lat, 4326)) = 1"
+            f" UNION {zip_areas}), "
+            "cand(id) AS (SELECT id FROM search_entry_rtree WHERE min_x <= :max_lon"
+            " AND max_x >= :min_lon AND min_y <= :max_lat AND max_y >= :min_lat"
+            " AND min_c <= :code AND max_c >= :code"
+            " UNION SELECT e.id FROM area JOIN search_entry e ON e.service_id = area.service_id"
+            " AND e.category_code = :code WHERE e.area_primary = 1), "
+            f"scored AS (SELECT {cols}, ST_Distance(MakePoint(e.longitude, e.latitude, 4326),"
+            " MakePoint(:lon, :lat, 4326), 1) AS dist_m,"
+            " (e.has_area = 1 AND e.service_id IN (SELECT service_id FROM area)) AS serves"
+            f" FROM cand JOIN search_entry e ON e.id = cand.id WHERE {where}) "
+        )
+        keep = "dist_m <= :radius_m OR (serves = 1 AND area_primary = 1)"
+        order = "dist_m IS NULL, dist_m, service_name, id"
+    if count_only:
+        return sql + f"SELECT count(*) FROM scored WHERE {keep}", params  # noqa: S608
+    if q.serving_first:
+        order = "serves DESC, " + order
+    return (
+        sql + f"SELECT scored.*, count(*) OVER () AS total FROM scored WHERE {keep}"  # noqa: S608
+        f" ORDER BY {order} LIMIT :limit OFFSET :offset",
+        params,
+    )
+
+
+def run(conn: Any, q: SearchQuery) -> tuple[list[Any], int]:
+    """The page of rows and the total number of matches."""
+    dialect = conn.dialect.name
+    sql, params = build_sql(dialect, q)
+    rows = list(conn.execute(text(sql), params))
+    if rows:
+        return rows, int(rows[0].total)
+    if q.offset == 0:
+        return [], 0
+    sql, params = build_sql(dialect, q, count_only=True)
+    return [], int(conn.execute(text(sql), params).scalar() or 0)

@@ -1,0 +1,303 @@
+"""Reads a batch of services from the directory and turns it into search rows.
+
+Set-based Core queries (one per table, ``IN`` over the batch), then plain
+Python to shape one ``search_entry`` row per (service at location, category)
+plus the "any category" row. Only active services are searchable.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+
+from carenet.directory.models import (
+    Address,
+    Location,
+    Organization,
+    Phone,
+    Schedule,
+    Service,
+    ServiceArea,
+    ServiceAtLocation,
+    TaxonomyTerm,
+    service_category,
+)
+from carenet.directory.opening_hours import day_segments, rule_from_schedule
+from carenet.directory.search_models import ANY_CATEGORY
+
+DEFAULT_TIMEZONE = "America/New_York"
+
+
+@dataclass
+class DirectoryBatch:
+    """What the search rows of a batch of services are made of."""
+
+    services: list[Any] = field(default_factory=list)
+    categories: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    languages: dict[str, list[str]] = field(default_factory=dict)
+    sites: dict[str, list[Any]] = field(default_factory=dict)
+    addresses: dict[str, Any] = field(default_factory=dict)
+    phones: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
+    schedules: dict[tuple[str | None, str | None], list[Any]] = field(default_factory=dict)
+    areas: dict[str, list[Any]] = field(default_factory=dict)
+
+    def category_slugs(self) -> set[str]:
+        return {slug for terms in self.categories.values() for slug, _ in terms}
+
+    def timezones(self) -> set[str]:
+        names = {site.timezone or DEFAULT_TIMEZONE for s in self.sites.values() for site in s}
+        return names | {DEFAULT_TIMEZONE}
+
+    def entry_count(self, codes: dict[str, int]) -> int:
+        return sum(
+            max(1, len(self.sites.get(s.id, ()))) * (1 + len(self.categories.get(s.id, ())))
+            for s in self.services
+        )
+
+    def area_count(self, codes: dict[str, int]) -> int:
+        return sum(
+            sum(1 for a in self.areas.get(s.id, ()) if a.has_geom)
+            * (1 + len(self.categories.get(s.id, ())))
+            for s in self.services
+        )
+
+
+@dataclass
+class SearchRows:
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    areas: list[dict[str, Any]] = field(default_factory=list)
+    hours: list[dict[str, Any]] = field(default_factory=list)
+    texts: list[dict[str, Any]] = field(default_factory=list)
+
+
+def load_batch(conn: Any, ids: Sequence[str]) -> DirectoryBatch:
+    """The directory rows behind the search rows of services ``ids``."""
+    batch = DirectoryBatch()
+    s, o = Service.__table__, Organization.__table__
+    batch.services = list(
+        conn.execute(
+            select(
+                s.c.id,
+                s.c.name,
+                s.c.description,
+                s.c.free,
+                s.c.minimum_age,
+                s.c.maximum_age,
+                s.c.capacity_status,
+                s.c.confidential,
+                s.c.organization_id,
+                o.c.name.label("organization_name"),
+            )
+            .join(o, o.c.id == s.c.organization_id)
+            .where(s.c.id.in_(ids), s.c.status == "active")
+        )
+    )
+    if not batch.services:
+        return batch
+    t = TaxonomyTerm.__table__
+    for sid, code, name in conn.execute(
+        select(service_category.c.service_id, t.c.code, t.c.name)
+        .join(t, t.c.id == service_category.c.taxonomy_term_id)
+        .where(service_category.c.service_id.in_(ids))
+        .order_by(service_category.c.service_id, t.c.code)
+    ):
+        batch.categories.setdefault(sid, []).append((code, name))
+    lang = Service.languages.property.mapper.local_table
+    for sid, code in conn.execute(
+        select(lang.c.service_id, lang.c.code).where(lang.c.service_id.in_(ids))
+    ):
+        batch.languages.setdefault(sid, []).append(code.lower())
+    sal, loc = ServiceAtLocation.__table__, Location.__table__
+    for row in conn.execute(
+        select(
+            sal.c.id,
+            sal.c.service_id,
+            loc.c.id.label("location_id"),
+            loc.c.name,
+            loc.c.latitude,
+            loc.c.longitude,
+            loc.c.timezone,
+        )
+        .join(loc, loc.c.id == sal.c.location_id)
+        .where(sal.c.service_id.in_(ids))
+        .order_by(sal.c.service_id, sal.c.id)
+    ):
+        batch.sites.setdefault(row.service_id, []).append(row)
+    location_ids = sorted({site.location_id for sites in batch.sites.values() for site in sites})
+    organization_ids = sorted({svc.organization_id for svc in batch.services})
+    _load_details(conn, batch, ids, location_ids, organization_ids)
+    return batch
+
+
+def _load_details(
+    conn: Any,
+    batch: DirectoryBatch,
+    ids: Sequence[str],
+    location_ids: list[str],
+    organization_ids: list[str],
+) -> None:
+    a = Address.__table__
+    if location_ids:
+        for row in conn.execute(
+            select(a).where(a.c.location_id.in_(location_ids)).order_by(a.c.location_id, a.c.id)
+        ):
+            current = batch.addresses.get(row.location_id)
+            replaces = current is not None and current.address_type != "physical"
+            if current is None or (replaces and row.address_type == "physical"):
+                batch.addresses[row.location_id] = row
+    p = Phone.__table__
+    owners = [p.c.service_id.in_(ids), p.c.organization_id.in_(organization_ids)]
+    if location_ids:
+        owners.append(p.c.location_id.in_(location_ids))
+    for row in conn.execute(select(p).where(or_(*owners)).order_by(p.c.id)):
+        if row.service_id:
+            key = ("service", row.service_id)
+        elif row.location_id:
+            key = ("location", row.location_id)
+        else:
+            key = ("organization", row.organization_id)
+        batch.phones.setdefault(key, []).append(row)
+    sc = Schedule.__table__
+    owners = [sc.c.service_id.in_(ids)]
+    if location_ids:
+        owners.append(and_(sc.c.location_id.in_(location_ids), sc.c.service_id.is_(None)))
+    for row in conn.execute(select(sc).where(or_(*owners)).order_by(sc.c.id)):
+        batch.schedules.setdefault((row.service_id, row.location_id), []).append(row)
+    sa = ServiceArea.__table__
+    for row in conn.execute(
+        select(sa.c.id, sa.c.service_id, sa.c.kind, sa.c.geom.isnot(None).label("has_geom"))
+        .where(sa.c.service_id.in_(ids))
+        .order_by(sa.c.id)
+    ):
+        batch.areas.setdefault(row.service_id, []).append(row)
+
+
+def _one_line(address: Any) -> str | None:
+    if address is None:
+        return None
+    street = ", ".join(part for part in (address.address_1, address.address_2) if part)
+    return f"{street}, {address.city}, {address.state_province} {address.postal_code}"
+
+
+def _phones_for(batch: DirectoryBatch, service: Any, location_id: str | None) -> list[dict]:
+    """The service's own phones and the location's, else the organization's."""
+    chosen = batch.phones.get(("service", service.id), []) + (
+        batch.phones.get(("location", location_id), []) if location_id else []
+    )
+    if not chosen:
+        chosen = batch.phones.get(("organization", service.organization_id), [])
+    return [{"number": p.number, "extension": p.extension, "type": p.type} for p in chosen]
+
+
+def _schedules_for(batch: DirectoryBatch, service_id: str, location_id: str | None) -> list:
+    """Schedules of this service here, else of the service, else of the location."""
+    chosen = (
+        (batch.schedules.get((service_id, location_id)) if location_id else None)
+        or batch.schedules.get((service_id, None))
+        or (batch.schedules.get((None, location_id)) if location_id else None)
+        or []
+    )
+    return [
+        rule_from_schedule(
+            x.freq, x.byday, x.bymonthday, x.opens_at, x.closes_at, x.valid_from, x.valid_to
+        )
+        for x in chosen
+    ]
+
+
+def build_rows(
+    batch: DirectoryBatch,
+    categories: dict[str, int],
+    zones: dict[str, int],
+    first_entry_id: int,
+    first_area_id: int,
+) -> SearchRows:
+    """Search rows for the batch; ids are taken consecutively from the first ids given."""
+    rows = SearchRows()
+    next_id, next_area = first_entry_id, first_area_id
+    for service in batch.services:
+        terms = batch.categories.get(service.id, [])
+        codes = [ANY_CATEGORY] + [categories[slug] for slug, _ in terms]
+        areas = batch.areas.get(service.id, [])
+        languages = sorted(set(batch.languages.get(service.id, [])))
+        common = {
+            "service_id": service.id,
+            "organization_id": service.organization_id,
+            "organization_name": service.organization_name,
+            "service_name": service.name,
+            "service_description": service.description,
+            "categories": "," + ",".join(slug for slug, _ in terms) + ",",
+            "languages": "," + ",".join(languages) + ",",
+            "free": bool(service.free),
+            "minimum_age": service.minimum_age,
+            "maximum_age": service.maximum_age,
+            "capacity_status": service.capacity_status,
+            "confidential": bool(service.confidential),
+            "has_area": bool(areas),
+        }
+        sites = batch.sites.get(service.id) or [None]
+        for index, site in enumerate(sites):
+            location_id = site.location_id if site else None
+            zone_name = (site.timezone if site else None) or DEFAULT_TIMEZONE
+            rules = _schedules_for(batch, service.id, location_id)
+            any_id = next_id
+            entry = dict(
+                common,
+                any_id=any_id,
+                location_id=location_id,
+                service_at_location_id=site.id if site else None,
+                area_primary=index == 0,
+                latitude=site.latitude if site else None,
+                longitude=site.longitude if site else None,
+                timezone=zone_name,
+                tz_code=zones[zone_name],
+                location_name=site.name if site else None,
+                address=_one_line(batch.addresses.get(location_id)) if location_id else None,
+                phones=json.dumps(_phones_for(batch, service, location_id)),
+                schedules=json.dumps([rule.to_json() for rule in rules]),
+            )
+            for code in codes:
+                rows.entries.append(dict(entry, id=next_id, category_code=code))
+                next_id += 1
+            for rule in rules:
+                for dow, monthday, start, end, shift_from, shift_to in day_segments(rule):
+                    rows.hours.append(
+                        {
+                            "any_id": any_id,
+                            "dow": dow,
+                            "monthday": monthday,
+                            "open_min": start,
+                            "close_min": end,
+                            "valid_from": rule.valid_from.toordinal() + shift_from
+                            if rule.valid_from
+                            else None,
+                            "valid_to": rule.valid_to.toordinal() + shift_to
+                            if rule.valid_to
+                            else None,
+                        }
+                    )
+            words = [
+                service.name,
+                service.organization_name,
+                service.description or "",
+                site.name if site and site.name else "",
+            ] + [name for _, name in terms]
+            rows.texts.append({"any_id": any_id, "body": " ".join(w for w in words if w)})
+        for area in areas:
+            if not area.has_geom:
+                continue
+            for code in codes:
+                rows.areas.append(
+                    {
+                        "id": next_area,
+                        "service_id": service.id,
+                        "service_area_id": area.id,
+                        "category_code": code,
+                    }
+                )
+                next_area += 1
+    return rows
