@@ -1,4 +1,4 @@
-"""``carenet seed``: load seed_data/ (real Open211 Miami services, HSDS 3.0 JSON) into the directory.
+"""``carenet seed``: load seed_data/ (real Open211 Miami services as HSDS 3.0 JSON).
 
 Seeding is an import of seed_data/ by id, so running it twice leaves the same
 rows (the second run updates, it never duplicates). See seed_data/README.md.

@@ -1,0 +1,173 @@
+"""carenet import-hsds: good data, each kind of bad record, dry run, upsert by id."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from directory_helpers import dump_directory, table_counts
+
+from carenet.directory.hsds_import import import_path
+from carenet.directory.models import Location, Service, ServiceArea
+from carenet.extensions import db
+
+OFFICIAL_SERVICE = "ac148810-d857-441c-9679-408f346de14b"
+
+
+def _official_example_with_valid_coordinates(data_dir: Path, tmp_path: Path) -> Path:
+    """The official HSDS example says latitude 100 / longitude 101; put it in Miami."""
+    example = json.loads((data_dir / "service_full.json").read_text())
+    example["service_at_locations"][0]["location"].update(latitude=25.7617, longitude=-80.1918)
+    example["organization"]["locations"][0].update(latitude=25.7617, longitude=-80.1918)
+    path = tmp_path / "service_full_fixed.json"
+    path.write_text(json.dumps(example))
+    return path
+
+
+def test_official_example_is_rejected_for_its_latitude_of_100_and_writes_nothing(app_ctx, data_dir):
+    before = table_counts()
+    report = import_path(data_dir / "service_full.json")
+    assert [str(r) for r in report.rejected] == [
+        f"record {OFFICIAL_SERVICE} (service_full.json line 1): location "
+        "3a19ff88-4620-4d17-9830-ac1d859eb5d5: latitude 100 is outside -90..90"
+    ]
+    after = table_counts()
+    assert {k: v for k, v in after.items() if not k.startswith("taxonomy")} == {
+        k: v for k, v in before.items() if not k.startswith("taxonomy")
+    }
+
+
+def test_official_example_imports_every_field_carenet_keeps(app_ctx, data_dir, tmp_path):
+    report = import_path(_official_example_with_valid_coordinates(data_dir, tmp_path))
+    assert report.rejected == []
+    assert report.counts["service_created"] == 1 and report.counts["organization_created"] == 1
+    service = db.session.get(Service, OFFICIAL_SERVICE)
+    assert service.name == "Community Counselling"
+    assert (service.minimum_age, service.maximum_age) == (12, 100)
+    assert service.last_verified_at.date().isoformat() == "2005-01-01"
+    assert service.fees_description.startswith("Non-NHS patients")
+    assert [(lang.code, lang.name) for lang in service.languages] == [("ur", "Urdu")]
+    assert [(s.byday, str(s.opens_at), str(s.closes_at)) for s in service.schedules] == [
+        ("TH,FR", "10:00:00", "18:00:00")
+    ]
+    assert service.organization.name == "Example Organization Inc."
+    location = service.service_at_locations[0].location
+    assert (location.latitude, location.longitude, location.geocode_method) == (
+        25.7617,
+        -80.1918,
+        "source",
+    )
+    assert location.addresses[0].postal_code == "ABC 1234"
+    # The example's service area has extent "extent": reported, not stored.
+    assert any("ignored" in w for w in report.warnings)
+    assert db.session.query(ServiceArea).count() == 0
+
+
+def test_bad_records_are_rejected_with_reasons_and_good_ones_in_the_same_file_land(
+    app_ctx, data_dir
+):
+    report = import_path(data_dir / "bad_records.json")
+    assert [str(r) for r in report.rejected] == [
+        "record 00000000-0000-4000-8000-000000000002 (bad_records.json line 3): name is missing",
+        "record 00000000-0000-4000-8000-000000000003 (bad_records.json line 4): location "
+        "00000000-0000-4000-8000-000000000230: latitude 123.4 is outside -90..90",
+        "record 00000000-0000-4000-8000-000000000004 (bad_records.json line 5): "
+        "unknown taxonomy term 'carenet-categories:teleportation'",
+        "record 00000000-0000-4000-8000-000000000005 (bad_records.json line 6): location "
+        "00000000-0000-4000-8000-000000000250: longitude 'west' is not a number",
+        "record 00000000-0000-4000-8000-000000000007 (bad_records.json line 8): unknown capacity "
+        "status 'maybe' (expected one of capacity, no-capacity, waitlist, "
+        "additional-assessment-required)",
+    ]
+    imported = sorted(db.session.scalars(db.select(Service.id)))
+    assert imported == [
+        "00000000-0000-4000-8000-000000000001",
+        "00000000-0000-4000-8000-000000000006",
+    ]
+    # Nothing of a rejected record was written: only the two good records' locations exist.
+    assert db.session.query(Location).count() == 2
+    counts = table_counts()
+    assert counts["service_at_location"] == 2 and counts["address"] == 2
+    assert counts["service_category"] == 2
+
+
+def test_broken_json_names_file_line_and_column_and_keeps_earlier_records(app_ctx, data_dir):
+    report = import_path(data_dir / "broken.json")
+    assert [str(r) for r in report.rejected] == [
+        "input (broken.json line 87, column 2): broken JSON: Expecting ',' delimiter"
+    ]
+    assert db.session.query(Service).count() == 2
+
+
+def test_broken_json_object_file_reports_json_decoder_position(app_ctx, tmp_path):
+    path = tmp_path / "one.json"
+    path.write_text('{\n  "id": "x",\n  "name": "A"\n  "status": "active"\n}\n')
+    report = import_path(path)
+    assert [str(r) for r in report.rejected] == [
+        "input (one.json line 4, column 3): broken JSON: Expecting ',' delimiter"
+    ]
+
+
+def test_dry_run_validates_and_writes_nothing(app_ctx, data_dir):
+    before = dump_directory()
+    report = import_path(data_dir / "bad_records.json", dry_run=True)
+    assert len(report.rejected) == 5
+    assert report.counts["service_created"] == 2
+    assert dump_directory() == before
+
+
+def test_reimport_updates_by_id_and_never_duplicates(app_ctx, data_dir, tmp_path):
+    path = _official_example_with_valid_coordinates(data_dir, tmp_path)
+    import_path(path)
+    first = table_counts()
+    changed = json.loads(path.read_text())
+    changed["name"] = "Community Counselling (renamed)"
+    changed["languages"].append({"id": "9a9c7c1e-1f0b-4d3e-8f54-0d2a4c1b0b01", "code": "pl"})
+    path.write_text(json.dumps(changed))
+    report = import_path(path)
+    assert report.counts["service_updated"] == 1 and report.counts["service_created"] == 0
+    assert db.session.get(Service, OFFICIAL_SERVICE).name == "Community Counselling (renamed)"
+    second = table_counts()
+    assert second["language"] == first["language"] + 1
+    assert {k: v for k, v in second.items() if k != "language"} == {
+        k: v for k, v in first.items() if k != "language"
+    }
+
+
+def test_address_without_coordinates_is_placed_at_its_zip_centroid(app_ctx, data_dir, tmp_path):
+    records = json.loads((data_dir / "bad_records.json").read_text())[:1]
+    location = records[0]["service_at_locations"][0]["location"]
+    del location["latitude"], location["longitude"]
+    location["addresses"][0]["postal_code"] = "33157"
+    path = tmp_path / "nocoords.json"
+    path.write_text(json.dumps(records))
+    assert import_path(path).rejected == []
+    stored = db.session.get(Location, location["id"])
+    assert stored.geocode_method == "postcode"
+    assert round(stored.latitude, 1) == 25.6 and round(stored.longitude, 1) == -80.3
+    assert stored.timezone == "America/New_York"
+
+
+def test_cli_prints_counts_and_every_rejection_and_exits_1(runner, data_dir):
+    result = runner.invoke(args=["import-hsds", str(data_dir / "bad_records.json")])
+    assert result.exit_code == 1
+    out = result.stdout
+    assert "services: 2 created, 0 updated" in out
+    assert "rejected: 5" in out
+    assert "(bad_records.json line 3): name is missing" in out
+    assert "Traceback" not in result.output
+
+
+def test_cli_dry_run_exits_0_on_clean_input_and_says_nothing_was_written(
+    runner, data_dir, tmp_path
+):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(data_dir / "broken.json", folder / "a.json")
+    result = runner.invoke(args=["import-hsds", "--dry-run", str(folder)])
+    assert result.exit_code == 1
+    assert "dry run, nothing written" in result.stdout
+    assert "(a.json line 87, column 2): broken JSON" in result.stdout
+    with runner.app.app_context():
+        assert db.session.query(Service).count() == 0
