@@ -28,7 +28,7 @@ _HOURS_LINE = re.compile(
     r"^(?P<days>[A-Za-z,\- ]+?)\s+(?P<opens>\d{1,2}:\d{2})\s*-\s*(?P<closes>\d{1,2}:\d{2})$"
 )
 _PHONE_LINE = re.compile(
-    r"^(?P<number>[+\d][\d ().\-]{5,30}\d)(?:\s*(?:x|ext\.?)\s*(?P<ext>\d{1,8}))?$"
+    r"^(?P<number>[+(\d][\d ().\-]{5,30}\d)(?:\s*(?:x|ext\.?)\s*(?P<ext>\d{1,8}))?$"
 )
 
 

@@ -20,7 +20,7 @@ blueprint = Blueprint("curation", __name__, url_prefix="/curation")
 
 
 class ServiceForm(FlaskForm):
-    capacity_status = SelectField("Capacity", choices=[(c, c) for c in CAPACITY_STATUSES])
+    capacity_status = SelectField("Capacity", choices=list(CAPACITY_STATUSES))
     hours = TextAreaField("Weekly hours (one line each, e.g. MO-FR 09:00-17:00)")
     phones = TextAreaField("Phone numbers (one per line, e.g. 555-123-4567 x12)")
 
