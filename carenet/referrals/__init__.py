@@ -1,0 +1,1 @@
+"""Closed-loop referrals: patients, consent, needs, referrals and their workflow, notifications."""

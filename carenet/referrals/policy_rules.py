@@ -1,0 +1,119 @@
+"""Access rules for patients and referrals, registered in the accounts policy table.
+
+Minimum necessary: coordinators see their own organization's patients and the
+referrals it sends; CBO staff see referrals addressed to their organization and,
+only while consent is valid, the patient details on them; program leads and
+admins never see a person here. Another organization's record is hidden (404).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from carenet.accounts.policy import Decision, has_any_role, rule, visible_organization_ids
+
+COORDINATOR = ("coordinator",)
+CBO_STAFF = ("cbo_staff", "cbo_admin")
+
+
+def coordinator_orgs(user: Any) -> frozenset[str]:
+    return visible_organization_ids(user, *COORDINATOR)
+
+
+def cbo_orgs(user: Any) -> frozenset[str]:
+    return visible_organization_ids(user, *CBO_STAFF)
+
+
+def _role_gate(user: Any, *roles: str) -> Decision:
+    return Decision.ALLOW if has_any_role(user, *roles) else Decision.FORBID
+
+
+@rule("create", "patient")
+def _create_patient(user: Any, obj: Any) -> Decision:
+    return _role_gate(user, *COORDINATOR)
+
+
+@rule("list", "patient")
+def _list_patients(user: Any, obj: Any) -> Decision:
+    return _role_gate(user, *COORDINATOR)
+
+
+@rule("view", "patient")
+def _view_patient(user: Any, patient: Any) -> Decision:
+    if patient is None:
+        return _role_gate(user, *COORDINATOR)
+    return Decision.ALLOW if patient.organization_id in coordinator_orgs(user) else Decision.HIDE
+
+
+# Consents and screenings are written by the patient's own coordinators.
+_edit_patient = rule("edit", "patient")(_view_patient)
+
+
+@rule("send", "referral")
+def _send_referral(user: Any, patient: Any) -> Decision:
+    return _view_patient(user, patient)
+
+
+@rule("view", "referral")
+def _view_referral(user: Any, referral: Any) -> Decision:
+    if referral is None:
+        return _role_gate(user, *COORDINATOR, *CBO_STAFF)
+    if referral.sender_organization_id in coordinator_orgs(user):
+        return Decision.ALLOW
+    if referral.recipient_organization_id in cbo_orgs(user):
+        return Decision.ALLOW
+    return Decision.HIDE
+
+
+@rule("manage", "referral")
+def _manage_referral(user: Any, referral: Any) -> Decision:
+    """The referring side: cancel, follow up."""
+    if referral is None:
+        return _role_gate(user, *COORDINATOR)
+    if referral.sender_organization_id in coordinator_orgs(user):
+        return Decision.ALLOW
+    return _forbid_or_hide(user, referral)
+
+
+@rule("respond", "referral")
+def _respond_referral(user: Any, referral: Any) -> Decision:
+    """The receiving side: accept, decline, start, hold, complete, fail."""
+    if referral is None:
+        return _role_gate(user, *CBO_STAFF)
+    if referral.recipient_organization_id in cbo_orgs(user):
+        return Decision.ALLOW
+    return _forbid_or_hide(user, referral)
+
+
+@rule("note", "referral")
+def _note_referral(user: Any, referral: Any) -> Decision:
+    return _view_referral(user, referral)
+
+
+@rule("view_patient_details", "referral")
+def _view_patient_details(user: Any, referral: Any) -> Decision:
+    """The sender always; the receiver only while the patient's consent is valid."""
+    decision = _view_referral(user, referral)
+    if decision is not Decision.ALLOW or referral is None:
+        return decision
+    if referral.sender_organization_id in coordinator_orgs(user):
+        return Decision.ALLOW
+    from carenet.referrals.consent import has_valid_consent
+
+    return Decision.ALLOW if has_valid_consent(referral.patient_id) else Decision.FORBID
+
+
+@rule("set_capacity", "service")
+def _set_capacity(user: Any, service: Any) -> Decision:
+    if service is None:
+        return _role_gate(user, *CBO_STAFF, "admin")
+    if has_any_role(user, "admin") or service.organization_id in cbo_orgs(user):
+        return Decision.ALLOW
+    return Decision.FORBID  # services are public: a 403 reveals nothing
+
+
+def _forbid_or_hide(user: Any, referral: Any) -> Decision:
+    """Forbidden to the other party of the referral, hidden from everyone else."""
+    if _view_referral(user, referral) is Decision.ALLOW:
+        return Decision.FORBID
+    return Decision.HIDE

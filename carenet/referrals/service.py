@@ -1,0 +1,358 @@
+"""Sending referrals (consent gate, capacity gate, idempotency), reading them, notes, capacity.
+
+The moves after sending live in ``workflow.py``; overdue rules in ``overdue.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import selectinload
+
+from carenet.accounts import policy
+from carenet.audit import service as audit
+from carenet.db.types import utcnow
+from carenet.directory.models import Service
+from carenet.directory.taxonomy import category_for
+from carenet.errors import Conflict, DomainError, InvalidInput, NotFound
+from carenet.extensions import db
+from carenet.referrals import notifications
+from carenet.referrals.consent import has_valid_consent
+from carenet.referrals.models import Need, Patient, Referral, ReferralEvent, ReferralNote
+from carenet.referrals.policy_rules import cbo_orgs, coordinator_orgs
+from carenet.referrals.workflow import LOCK_RETRIES, OPEN_STATUSES, _is_lock_error
+
+
+@dataclass(frozen=True)
+class ReferralRequest:
+    patient_id: str
+    service_id: str
+    need_id: str | None = None
+    category: str | None = None
+    note: str | None = None
+    follow_up_on: date | None = None
+
+    def fingerprint(self) -> str:
+        body = json.dumps(self.__dict__, sort_keys=True, default=str)
+        return hashlib.sha256(body.encode()).hexdigest()
+
+
+@dataclass
+class ReferralSent:
+    referral: Referral
+    created: bool
+    warnings: list[str] = field(default_factory=list)
+
+
+def send_referral(
+    actor: Any, request: ReferralRequest, idempotency_key: str | None = None
+) -> ReferralSent:
+    """Send a referral to the organization running a service.
+
+    Refused without valid consent (409) or to a service with no capacity (409);
+    a waitlisted service is allowed with a warning. A repeated ``idempotency_key``
+    returns the first referral and never makes a second one.
+    """
+    key = (idempotency_key or "").strip() or None
+    if key is not None and len(key) > 255:
+        raise InvalidInput("Idempotency-Key is too long.", {"Idempotency-Key": ["At most 255."]})
+    for attempt in range(LOCK_RETRIES):
+        try:
+            return _try_send(actor, request, key)
+        except DomainError:
+            db.session.rollback()
+            raise
+        except IntegrityError:
+            db.session.rollback()  # a concurrent retry with the same key won: return its result
+            if key is None:
+                raise
+        except OperationalError as exc:
+            db.session.rollback()
+            if not _is_lock_error(exc):
+                raise
+            time.sleep(0.02 * (attempt + 1))
+    raise Conflict("The referral could not be saved; try again.")
+
+
+def _existing(
+    actor: Any, sender_id: str, key: str, request: ReferralRequest
+) -> ReferralSent | None:
+    found = db.session.scalar(
+        select(Referral).where(
+            Referral.sender_organization_id == sender_id, Referral.idempotency_key == key
+        )
+    )
+    if found is None:
+        return None
+    if found.request_fingerprint != request.fingerprint():
+        raise Conflict(
+            "This Idempotency-Key was used for a different request.",
+            {"Idempotency-Key": ["Already used for a different referral."]},
+        )
+    return ReferralSent(found, created=False)
+
+
+def _try_send(actor: Any, request: ReferralRequest, key: str | None) -> ReferralSent:
+    patient = db.session.get(Patient, request.patient_id)
+    if patient is None:
+        raise NotFound("No such record.", {"patient_id": ["No such patient."]})
+    policy.require("send", actor, patient, "referral")
+    if key is not None:
+        earlier = _existing(actor, patient.organization_id, key, request)
+        if earlier is not None:
+            return earlier
+    service = db.session.get(Service, request.service_id)
+    if service is None or service.status != "active":
+        raise InvalidInput("No such active service.", {"service_id": ["No such active service."]})
+    warnings = _capacity_warnings(service)
+    need = _need_of(patient, request.need_id)
+    category = _category(request, need, service)
+    if not has_valid_consent(patient.id):
+        raise Conflict(
+            "The patient has no valid consent to share their details with community "
+            "organizations. Record consent first.",
+            {"consent": ["No valid consent."]},
+        )
+    now = utcnow()
+    referral = Referral(
+        patient_id=patient.id,
+        need_id=need.id if need else None,
+        category=category,
+        sender_organization_id=patient.organization_id,
+        coordinator_id=actor.id,
+        service_id=service.id,
+        service_name=service.name,
+        recipient_organization_id=service.organization_id,
+        status="requested",
+        version=1,
+        idempotency_key=key,
+        request_fingerprint=request.fingerprint() if key else None,
+        note=(request.note or "").strip() or None,
+        capacity_at_send=service.capacity_status,
+        follow_up_on=request.follow_up_on,
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(referral)
+    db.session.flush()
+    db.session.add(
+        ReferralEvent(
+            referral_id=referral.id,
+            from_status=None,
+            to_status="requested",
+            version=1,
+            actor_id=actor.id,
+            actor_email=actor.email,
+            occurred_at=now,
+            note=referral.note,
+        )
+    )
+    audit.record(
+        actor,
+        "create",
+        "referral",
+        referral.id,
+        {"patient_id": patient.id, "service_id": service.id},
+        organization_id=patient.organization_id,
+    )
+    notifications.enqueue_new_referral(referral)
+    db.session.commit()
+    return ReferralSent(referral, created=True, warnings=warnings)
+
+
+def _capacity_warnings(service: Service) -> list[str]:
+    if service.capacity_status == "no-capacity":
+        raise Conflict(
+            "This service has no capacity now; choose another.",
+            {"service_id": ["The service has no capacity."]},
+        )
+    if service.capacity_status == "waitlist":
+        return ["This service has a waitlist: the client may wait before being served."]
+    if service.capacity_status == "additional-assessment-required":
+        return ["This service needs an additional assessment before it can accept the client."]
+    return []
+
+
+def _need_of(patient: Patient, need_id: str | None) -> Need | None:
+    if need_id is None:
+        return None
+    need = db.session.get(Need, need_id)
+    if need is None or need.patient_id != patient.id:
+        raise InvalidInput("No such need for this patient.", {"need_id": ["Not this patient's."]})
+    return need
+
+
+def _category(request: ReferralRequest, need: Need | None, service: Service) -> str:
+    if request.category:
+        return request.category
+    if need is not None:
+        return need.category
+    for slug in service.category_slugs:
+        category = category_for(slug)
+        if category is not None:
+            return category.sdoh_code
+    raise InvalidInput("Say which need this referral is for.", {"category": ["Required."]})
+
+
+# --- reading -------------------------------------------------------------------
+
+
+def get_referral(actor: Any, referral_id: str) -> Referral:
+    """One referral the actor may see (others: 404); the read is audited."""
+    referral = db.session.get(Referral, referral_id, populate_existing=True)
+    if referral is None:
+        raise NotFound("No such record.")
+    policy.require("view", actor, referral)
+    audit.record_read(
+        actor, "referral", referral.id, organization_id=referral.recipient_organization_id
+    )
+    return referral
+
+
+def patient_details_visible(actor: Any, referral: Referral) -> bool:
+    """Whether the actor may see the patient on this referral (CBO: only under valid consent)."""
+    return policy.allows("view_patient_details", actor, referral)
+
+
+def list_referrals(
+    actor: Any,
+    box: str = "outbound",
+    statuses: list[str] | None = None,
+    patient_id: str | None = None,
+    limit: int = 500,
+) -> list[Referral]:
+    """The actor's outbound (sent by their care org) or inbound (to their CBO) referrals."""
+    policy.require("view", actor, None, "referral")
+    if box == "inbound":
+        condition = Referral.recipient_organization_id.in_(cbo_orgs(actor))
+    elif box == "outbound":
+        condition = Referral.sender_organization_id.in_(coordinator_orgs(actor))
+    else:
+        raise InvalidInput("box is inbound or outbound.", {"box": ["inbound or outbound."]})
+    stmt = (
+        select(Referral)
+        .where(condition)
+        .options(
+            selectinload(Referral.patient),
+            selectinload(Referral.recipient_organization),
+            selectinload(Referral.sender_organization),
+        )
+    )
+    if statuses:
+        stmt = stmt.where(Referral.status.in_(statuses))
+    if patient_id:
+        stmt = stmt.where(Referral.patient_id == patient_id)
+    referrals = list(db.session.scalars(stmt.order_by(Referral.created_at.desc()).limit(limit)))
+    audit.record(actor, "list", "referral", None, {"box": box, "count": len(referrals)})
+    db.session.commit()
+    return referrals
+
+
+def events_of(actor: Any, referral_id: str) -> list[ReferralEvent]:
+    """The referral's history, oldest first."""
+    referral = get_referral(actor, referral_id)
+    return list(
+        db.session.scalars(
+            select(ReferralEvent)
+            .where(ReferralEvent.referral_id == referral.id)
+            .order_by(ReferralEvent.id)
+        )
+    )
+
+
+def notes_of(referral: Referral) -> list[ReferralNote]:
+    return list(
+        db.session.scalars(
+            select(ReferralNote)
+            .where(ReferralNote.referral_id == referral.id)
+            .order_by(ReferralNote.created_at, ReferralNote.id)
+        )
+    )
+
+
+def add_note(actor: Any, referral_id: str, body: str) -> ReferralNote:
+    """A note both sides see; audited."""
+    referral = db.session.get(Referral, referral_id)
+    if referral is None:
+        raise NotFound("No such record.")
+    policy.require("note", actor, referral)
+    text = (body or "").strip()
+    if not text:
+        raise InvalidInput("Write something.", {"body": ["Required."]})
+    if len(text) > 5000:
+        raise InvalidInput("The note is too long.", {"body": ["At most 5000 characters."]})
+    side = (
+        referral.sender_organization_id
+        if referral.sender_organization_id in coordinator_orgs(actor)
+        else referral.recipient_organization_id
+    )
+    note = ReferralNote(
+        referral_id=referral.id,
+        author_id=actor.id,
+        author_label=actor.label,
+        organization_id=side,
+        body=text,
+        created_at=utcnow(),
+    )
+    db.session.add(note)
+    db.session.flush()
+    audit.record(
+        actor,
+        "create",
+        "referral_note",
+        note.id,
+        {"referral_id": referral.id},
+        organization_id=side,
+    )
+    db.session.commit()
+    return note
+
+
+def open_statuses() -> tuple[str, ...]:
+    return OPEN_STATUSES
+
+
+# --- capacity ------------------------------------------------------------------
+
+
+def set_service_capacity(actor: Any, service_id: str, capacity_status: str) -> Service:
+    """CBO staff switch their own service's capacity (capacity / waitlist / no-capacity ...)."""
+    from carenet.directory.models import CAPACITY_STATUSES
+
+    service = db.session.get(Service, service_id)
+    if service is None:
+        raise NotFound("No such service.")
+    policy.require("set_capacity", actor, service)
+    if capacity_status not in CAPACITY_STATUSES:
+        raise InvalidInput(
+            "Unknown capacity.", {"capacity_status": [f"One of {CAPACITY_STATUSES}."]}
+        )
+    before = service.capacity_status
+    service.capacity_status = capacity_status
+    audit.record(
+        actor,
+        "update",
+        "service",
+        service.id,
+        {"capacity_status": [before, capacity_status]},
+        organization_id=service.organization_id,
+    )
+    db.session.commit()
+    return service
+
+
+def services_of_my_organizations(actor: Any) -> list[Service]:
+    """The services whose capacity the actor may switch."""
+    orgs = cbo_orgs(actor)
+    return list(
+        db.session.scalars(
+            select(Service).where(Service.organization_id.in_(orgs)).order_by(Service.name)
+        )
+    )

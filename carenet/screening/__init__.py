@@ -1,0 +1,1 @@
+"""Health-related social needs screening (CMS AHC HRSN) turned into needs."""

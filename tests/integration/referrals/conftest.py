@@ -1,0 +1,148 @@
+"""A small referral network: two care organizations, two CBOs with services, a user per role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from carenet.accounts.models import Membership, User
+from carenet.db.types import utcnow
+from carenet.directory.models import Organization, Service
+from carenet.extensions import db
+from carenet.referrals.models import Consent, Patient
+
+USERS = {
+    "coordinator": ("coordinator", "care"),
+    "coordinator_other": ("coordinator", "care_other"),
+    "staff_a": ("cbo_staff", "cbo_a"),
+    "admin_a": ("cbo_admin", "cbo_a"),
+    "staff_b": ("cbo_staff", "cbo_b"),
+    "lead": ("program_lead", "care"),
+    "admin": ("admin", "care"),
+}
+
+
+@dataclass
+class Net:
+    orgs: dict[str, str]
+    services: dict[str, str]
+    users: dict[str, str]  # name → user id
+    emails: dict[str, str]
+    patient: str
+    patient_without_consent: str
+
+    def user(self, name: str) -> User:
+        user = db.session.get(User, self.users[name])
+        assert user is not None
+        return user
+
+
+def build_net() -> Net:
+    """Rows written through the models, committed; call inside an app context."""
+    orgs = {
+        "care": Organization(name="Mercy Clinic", kind="care"),
+        "care_other": Organization(name="Other Clinic", kind="care"),
+        "cbo_a": Organization(name="Food Bank A", kind="community"),
+        "cbo_b": Organization(name="Rides B", kind="community"),
+    }
+    db.session.add_all(orgs.values())
+    db.session.flush()
+    services = {
+        "open": Service(organization_id=orgs["cbo_a"].id, name="Pantry A"),
+        "waitlist": Service(
+            organization_id=orgs["cbo_a"].id, name="Meals A", capacity_status="waitlist"
+        ),
+        "full": Service(
+            organization_id=orgs["cbo_a"].id, name="Shelter A", capacity_status="no-capacity"
+        ),
+        "b": Service(organization_id=orgs["cbo_b"].id, name="Rides B"),
+    }
+    db.session.add_all(services.values())
+    users: dict[str, User] = {}
+    for name, (role, org) in USERS.items():
+        user = User(email=f"{name}@example.org", password_hash="!unusable", display_name=name)
+        user.memberships.append(Membership(organization_id=orgs[org].id, role=role))
+        users[name] = user
+    db.session.add_all(users.values())
+    db.session.flush()
+    patient = Patient(
+        organization_id=orgs["care"].id,
+        given_name="Ana",
+        family_name="Lopez",
+        birth_date=date(1950, 3, 4),
+        phone="305-555-0199",
+        postal_code="33130",
+        created_by_id=users["coordinator"].id,
+    )
+    bare = Patient(
+        organization_id=orgs["care"].id,
+        given_name="Ben",
+        family_name="Ng",
+        birth_date=date(1961, 1, 2),
+        created_by_id=users["coordinator"].id,
+    )
+    db.session.add_all([patient, bare])
+    db.session.flush()
+    db.session.add(
+        Consent(
+            patient_id=patient.id,
+            method="verbal",
+            scope="share-with-cbo",
+            starts_at=utcnow() - timedelta(days=1),
+            recorded_by_id=users["coordinator"].id,
+        )
+    )
+    db.session.commit()
+    return Net(
+        orgs={k: v.id for k, v in orgs.items()},
+        services={k: v.id for k, v in services.items()},
+        users={k: v.id for k, v in users.items()},
+        emails={k: v.email for k, v in users.items()},
+        patient=patient.id,
+        patient_without_consent=bare.id,
+    )
+
+
+@pytest.fixture
+def net(app_ctx: Flask) -> Net:
+    return build_net()
+
+
+@pytest.fixture
+def api_net(app: Flask) -> Net:
+    with app.app_context():
+        return build_net()
+
+
+@pytest.fixture
+def tokens(app: Flask, api_net: Net) -> dict[str, dict[str, str]]:
+    """An Authorization header per user name."""
+    from carenet.accounts import service as accounts
+
+    headers = {}
+    with app.app_context():
+        for name, user_id in api_net.users.items():
+            user = db.session.get(User, user_id)
+            _, token = accounts.create_api_token(user, "tests")
+            headers[name] = {"Authorization": f"Bearer {token}"}
+        db.session.commit()
+    return headers
+
+
+@pytest.fixture
+def send(net: Net) -> Any:
+    """Send a referral for the consenting patient as the coordinator; returns the Referral."""
+    from carenet.referrals.service import ReferralRequest, send_referral
+
+    def _send(service: str = "open", **fields: Any) -> Any:
+        fields.setdefault("category", None if fields.get("need_id") else "food-insecurity")
+        request = ReferralRequest(
+            patient_id=net.patient, service_id=net.services[service], **fields
+        )
+        return send_referral(net.user("coordinator"), request).referral
+
+    return _send
