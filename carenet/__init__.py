@@ -71,6 +71,9 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(directory_api)
     app.register_blueprint(search_views)
+    from carenet.referrals.api import blueprint as referrals_api
+
+    app.register_blueprint(referrals_api)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -21,7 +21,8 @@ from carenet.referrals.timeutil import business_deadline, local_today
 RESPONSE_BUSINESS_DAYS = 2
 
 
-def _zone() -> str:
+def zone() -> str:
+    """The zone business days are counted in (``CARENET_DEFAULT_TIMEZONE``)."""
     return str(current_app.config.get("DEFAULT_TIMEZONE", "UTC"))
 
 
@@ -37,12 +38,12 @@ def is_overdue(referral: Any, now: datetime, zone: str = "UTC") -> bool:
 def overdue_referrals(now: datetime | None = None, organization_ids: Any = None) -> list[Referral]:
     """Open referrals that are overdue now (optionally only those touching ``organization_ids``)."""
     now = now or utcnow()
-    zone = _zone()
+    tz = zone()
     # 2 business days are at least 2 calendar days: the index narrows, the rule decides.
     stmt = select(Referral).where(
         or_(
             (Referral.status == "requested") & (Referral.created_at <= now - timedelta(days=2)),
-            (Referral.status == "accepted") & (Referral.follow_up_on < local_today(now, zone)),
+            (Referral.status == "accepted") & (Referral.follow_up_on < local_today(now, tz)),
         )
     )
     if organization_ids is not None:
@@ -50,7 +51,7 @@ def overdue_referrals(now: datetime | None = None, organization_ids: Any = None)
         stmt = stmt.where(
             Referral.sender_organization_id.in_(orgs) | Referral.recipient_organization_id.in_(orgs)
         )
-    return [r for r in db.session.scalars(stmt) if is_overdue(r, now, zone)]
+    return [r for r in db.session.scalars(stmt) if is_overdue(r, now, tz)]
 
 
 def notify_overdue(now: datetime | None = None) -> int:
@@ -75,6 +76,6 @@ def notify_overdue(now: datetime | None = None) -> int:
 def sort_overdue_first(referrals: list[Referral], now: datetime | None = None) -> list[Any]:
     """(referral, overdue) pairs, overdue first, then newest first."""
     now = now or utcnow()
-    zone = _zone()
-    flagged = [(r, is_overdue(r, now, zone)) for r in referrals]
+    tz = zone()
+    flagged = [(r, is_overdue(r, now, tz)) for r in referrals]
     return sorted(flagged, key=lambda pair: (not pair[1], -pair[0].created_at.timestamp()))

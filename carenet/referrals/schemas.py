@@ -1,0 +1,193 @@
+"""Marshmallow schemas: the one place referral-domain input is validated and output shaped."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+
+from carenet.referrals.models import CONSENT_METHODS, NEED_STATUSES, REFERRAL_STATUSES
+from carenet.referrals.workflow import REASONS
+
+LANGUAGE = validate.Regexp(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$", error="An ISO 639-1 code.")
+
+
+class PatientIn(Schema):
+    given_name = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    family_name = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    birth_date = fields.Date(required=True)
+    phone = fields.String(load_default=None, validate=validate.Length(max=64))
+    email = fields.Email(load_default=None)
+    address_1 = fields.String(load_default=None, validate=validate.Length(max=255))
+    city = fields.String(load_default=None, validate=validate.Length(max=128))
+    state_province = fields.String(load_default=None, validate=validate.Length(max=64))
+    postal_code = fields.String(
+        load_default=None, validate=validate.Regexp(r"^\d{5}(-\d{4})?$", error="A US ZIP code.")
+    )
+    preferred_language = fields.String(load_default=None, validate=LANGUAGE)
+    organization_id = fields.String(load_default=None)
+
+
+class PatientOut(Schema):
+    id = fields.String()
+    organization_id = fields.String()
+    given_name = fields.String()
+    family_name = fields.String()
+    birth_date = fields.Date()
+    phone = fields.String()
+    email = fields.String()
+    address_1 = fields.String()
+    city = fields.String()
+    state_province = fields.String()
+    postal_code = fields.String()
+    latitude = fields.Float()
+    longitude = fields.Float()
+    preferred_language = fields.String()
+    created_at = fields.DateTime()
+
+
+class ConsentIn(Schema):
+    method = fields.String(required=True, validate=validate.OneOf(CONSENT_METHODS))
+    scope = fields.String(
+        load_default="share-with-cbo", validate=validate.OneOf(["share-with-cbo"])
+    )
+    starts_at = fields.AwareDateTime(load_default=None, default_timezone=UTC)
+    expires_at = fields.AwareDateTime(load_default=None, default_timezone=UTC)
+
+
+class RevokeIn(Schema):
+    note = fields.String(load_default=None, validate=validate.Length(max=2000))
+
+
+class ConsentOut(Schema):
+    id = fields.String()
+    patient_id = fields.String()
+    method = fields.String()
+    scope = fields.String()
+    starts_at = fields.DateTime()
+    expires_at = fields.DateTime()
+    recorded_by_id = fields.String()
+    recorded_at = fields.DateTime()
+    revoked_at = fields.DateTime()
+    state = fields.String()
+
+
+class ScreeningIn(Schema):
+    answers = fields.Dict(keys=fields.String(), required=True)
+
+
+class NeedOut(Schema):
+    id = fields.String()
+    category = fields.String()
+    status = fields.String(validate=validate.OneOf(NEED_STATUSES))
+    created_at = fields.DateTime()
+    search_categories = fields.List(fields.String())
+
+
+class ReferralIn(Schema):
+    patient_id = fields.String(required=True)
+    service_id = fields.String(required=True)
+    need_id = fields.String(load_default=None)
+    category = fields.String(load_default=None)
+    note = fields.String(load_default=None, validate=validate.Length(max=5000))
+    follow_up_on = fields.Date(load_default=None)
+
+
+class TransitionIn(Schema):
+    to = fields.String(required=True, validate=validate.OneOf(REFERRAL_STATUSES))
+    version = fields.Integer(required=True, strict=True)
+    reason = fields.String(load_default=None, validate=validate.OneOf(list(REASONS)))
+    note = fields.String(load_default=None, validate=validate.Length(max=5000))
+    outcome = fields.String(load_default=None, validate=validate.Length(max=5000))
+    delivered_on = fields.Date(load_default=None)
+    follow_up_on = fields.Date(load_default=None)
+
+
+class ReferralListIn(Schema):
+    box = fields.String(load_default="outbound", validate=validate.OneOf(["inbound", "outbound"]))
+    status = fields.List(fields.String(validate=validate.OneOf(REFERRAL_STATUSES)))
+    patient_id = fields.String(load_default=None)
+
+
+class NoteIn(Schema):
+    body = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+
+
+class EventOut(Schema):
+    id = fields.Integer()
+    from_status = fields.String()
+    to_status = fields.String()
+    version = fields.Integer()
+    actor_email = fields.String()
+    occurred_at = fields.DateTime()
+    reason_code = fields.String()
+    note = fields.String()
+
+
+class NoteOut(Schema):
+    id = fields.String()
+    author_label = fields.String()
+    organization_id = fields.String()
+    body = fields.String()
+    created_at = fields.DateTime()
+
+
+class CapacityIn(Schema):
+    capacity_status = fields.String(required=True)
+
+
+def referral_out(referral: Any, patient_visible: bool, moves: list[str], overdue: bool) -> dict:
+    """The referral as the API shows it; the patient block only when the caller may see it."""
+    body = {
+        "id": referral.id,
+        "status": referral.status,
+        "business_status": referral.business_status,
+        "status_reason": referral.status_reason,
+        "version": referral.version,
+        "category": referral.category,
+        "service": {"id": referral.service_id, "name": referral.service_name},
+        "sender_organization": {
+            "id": referral.sender_organization_id,
+            "name": referral.sender_organization.name,
+        },
+        "recipient_organization": {
+            "id": referral.recipient_organization_id,
+            "name": referral.recipient_organization.name,
+        },
+        "coordinator_id": referral.coordinator_id,
+        "need_id": referral.need_id,
+        "note": referral.note,
+        "capacity_at_send": referral.capacity_at_send,
+        "follow_up_on": _iso(referral.follow_up_on),
+        "viewed_at": _iso(referral.viewed_at),
+        "outcome": referral.outcome,
+        "delivered_on": _iso(referral.delivered_on),
+        "held_from": referral.held_from,
+        "created_at": _iso(referral.created_at),
+        "updated_at": _iso(referral.updated_at),
+        "overdue": overdue,
+        "allowed_transitions": moves,
+    }
+    if patient_visible:
+        patient = referral.patient
+        body["patient"] = {
+            "id": patient.id,
+            "name": patient.name,
+            "birth_date": _iso(patient.birth_date),
+            "phone": patient.phone,
+            "email": patient.email,
+            "address": patient.address_line,
+            "preferred_language": patient.preferred_language,
+        }
+    else:
+        body["patient"] = None
+        body["patient_notice"] = (
+            "The patient's consent to share their details is not valid (revoked or expired): "
+            "their details are hidden. The referral itself remains."
+        )
+    return body
+
+
+def _iso(value: Any) -> str | None:
+    return None if value is None else value.isoformat()
