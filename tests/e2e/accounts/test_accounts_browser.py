@@ -1,0 +1,141 @@
+"""In Debian's Chromium: headers, cookie flags, CSP enforcement, and what each demo role can reach.
+
+Serves the app from a thread (werkzeug) on 127.0.0.1 and drives the browser with Playwright.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+from werkzeug.serving import make_server
+
+from carenet.accounts.seed import DEMO_PASSWORD, seed_demo_users
+from carenet.directory.models import Organization, Service
+from carenet.extensions import db
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def live(app) -> Iterator[dict[str, str]]:
+    with app.app_context():
+        own = Organization(name="Eastside Pantry", kind="community")
+        other = Organization(name="Westside Shelter", kind="community")
+        db.session.add_all([own, other])
+        db.session.flush()
+        mine = Service(organization_id=own.id, name="Eastside groceries")
+        db.session.add_all([mine, Service(organization_id=own.id, name="Eastside hot meals")])
+        theirs = Service(organization_id=other.id, name="Westside beds")
+        db.session.add(theirs)
+        db.session.commit()
+        seed_demo_users()
+        ids = {"mine": mine.id, "theirs": theirs.id}
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield {"base": f"http://127.0.0.1:{server.server_port}", **ids}
+    finally:
+        server.shutdown()
+        thread.join(5)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def _sign_in(page, base, email):
+    page.goto(f"{base}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+
+
+def test_headers_cookies_and_csp_as_the_browser_sees_them(live, browser):
+    base = live["base"]
+    context = browser.new_context()
+    page = context.new_page()
+    response = page.goto(f"{base}/login")
+    headers = response.headers
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "same-origin"
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert "unsafe-inline" not in headers["content-security-policy"]
+
+    _sign_in(page, base, "cbo.admin@demo.carenet.test")
+    assert page.url == f"{base}/account"
+    session = next(c for c in context.cookies() if c["name"] == "session")
+    assert session["httpOnly"] is True and session["sameSite"] == "Lax"
+    assert session["expires"] > 0  # bounded by the idle timeout, not a browser-lifetime cookie
+    assert "session=" not in page.evaluate("document.cookie")
+    ran = page.evaluate(
+        """() => { const s = document.createElement('script');
+                   s.textContent = 'window.injected = 1';
+                   document.body.appendChild(s); return window.injected === 1; }"""
+    )
+    assert ran is False  # CSP refuses inline script
+
+    # what a CBO admin must not see: by link and by guessing ids
+    assert page.goto(f"{base}/admin/audit").status == 403
+    assert page.goto(f"{base}/admin/users").status == 403
+    assert page.goto(f"{base}/curation/services/{live['theirs']}").status == 403
+    assert "Westside" not in page.content()
+    assert page.goto(f"{base}/curation/services/{live['mine']}").status == 200
+
+    stolen = session
+    page.goto(f"{base}/account")
+    page.click("text=Sign out")
+    assert page.url == f"{base}/"
+    thief = browser.new_context()
+    thief.add_cookies([stolen])
+    thief_page = thief.new_page()
+    thief_page.goto(f"{base}/account")
+    assert "/login" in thief_page.url  # the copied cookie died with the sign-out
+    thief.close()
+    context.close()
+
+
+@pytest.mark.parametrize(
+    ("email", "allowed", "refused"),
+    [
+        ("coordinator@demo.carenet.test", ["/account"], ["/curation/", "/admin/audit"]),
+        ("cbo.staff@demo.carenet.test", ["/account"], ["/curation/", "/admin/users"]),
+        ("lead@demo.carenet.test", ["/account"], ["/curation/stale", "/admin/audit"]),
+        ("admin@demo.carenet.test", ["/admin/audit", "/admin/users", "/curation/stale"], []),
+    ],
+)
+def test_each_demo_role_reaches_only_its_pages(live, browser, email, allowed, refused):
+    context = browser.new_context()
+    page = context.new_page()
+    _sign_in(page, live["base"], email)
+    assert page.url.endswith("/account")
+    for path in allowed:
+        assert page.goto(live["base"] + path).status == 200, path
+    for path in refused:
+        response = page.goto(live["base"] + path)
+        assert response.status == 403, path
+        assert "Traceback" not in page.content()
+    context.close()
