@@ -1,0 +1,112 @@
+"""carenet export-hsds: valid HSDS 3.0 against the official schemas, and a lossless round trip."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+from directory_helpers import dump_directory, wipe_directory
+from factories import (
+    add_language,
+    add_phone,
+    add_schedule,
+    add_service_area,
+    make_location,
+    make_organization,
+    make_service,
+)
+from jsonschema import Draft202012Validator
+
+from carenet.directory.hsds_export import export_directory
+from carenet.directory.hsds_import import import_path
+from carenet.directory.service import ensure_taxonomy
+from carenet.extensions import db
+
+SCHEMAS = Path(__file__).resolve().parents[3] / "carenet" / "directory" / "hsds_schema"
+POLYGON = {
+    "type": "Polygon",
+    "coordinates": [[[-80.3, 25.7], [-80.1, 25.7], [-80.1, 25.9], [-80.3, 25.9], [-80.3, 25.7]]],
+}
+
+
+@cache
+def validator(name: str) -> Draft202012Validator:
+    """The official compiled schema (it declares no $schema: validate as draft 2020-12)."""
+    return Draft202012Validator(json.loads((SCHEMAS / f"{name}.json").read_text()))
+
+
+def _directory_with_every_kind_of_row() -> None:
+    ensure_taxonomy()
+    org = make_organization(kind="care", website="https://example.org", year_incorporated=1990)
+    base = make_location(org, postal_code="33157", timezone="America/New_York")
+    rides = make_service(
+        org,
+        location=base,
+        categories=("transportation",),
+        capacity_status="waitlist",
+        free=True,
+        minimum_age=60,
+        eligibility_description="Older adults",
+    )
+    add_phone(rides, extension="12", type="voice")
+    add_language(rides)
+    add_schedule(rides, description="Weekdays")
+    add_schedule(rides, byday="SA", location_id=base.id)
+    add_service_area(
+        rides,
+        "radius",
+        radius_mi=15.0,
+        name="15 miles",
+        extent=json.dumps(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [-80.1918, 25.7617]},
+                "properties": {"radius_mi": 15.0},
+            }
+        ),
+    )
+    meals = make_service(org, categories=("meal-delivery", "food-pantry"), confidential=True)
+    add_service_area(
+        meals, "postcodes", postcodes=["33101", "33125"], extent="postcodes:33101 33125"
+    )
+    add_service_area(
+        meals,
+        "polygon",
+        extent=json.dumps(POLYGON),
+        geom="SRID=4326;MULTIPOLYGON(((-80.3 25.7,-80.1 25.7,-80.1 25.9,-80.3 25.9,-80.3 25.7)))",
+    )
+    db.session.commit()
+
+
+def test_every_exported_object_validates_against_the_official_schemas(app_ctx, tmp_path):
+    _directory_with_every_kind_of_row()
+    counts = export_directory(tmp_path)
+    assert counts == {"organizations": 1, "services": 2}
+    for name in ("organization", "service"):
+        objects = json.loads((tmp_path / f"{name}s.json").read_text())
+        for obj in objects:
+            errors = [e.message for e in validator(name).iter_errors(obj)]
+            assert errors == [], f"{name} {obj['id']}: {errors}"
+
+
+def test_import_export_import_round_trips_without_loss(app_ctx, data_dir, tmp_path):
+    import_path(data_dir / "miami_sample")
+    _directory_with_every_kind_of_row()
+    before = dump_directory()
+    assert before["service_area_postcode"] and before["service_category"]
+    export_directory(tmp_path / "out")
+    wipe_directory()
+    assert dump_directory()["service"] == []
+    report = import_path(tmp_path / "out")
+    assert report.rejected == []
+    assert dump_directory() == before
+
+
+def test_cli_export_writes_both_files(runner, tmp_path, data_dir):
+    runner.invoke(args=["import-hsds", str(data_dir / "miami_sample")])
+    result = runner.invoke(args=["export-hsds", str(tmp_path / "out")])
+    assert result.exit_code == 0
+    assert "Wrote 6 organizations" in result.stdout and "6 services" in result.stdout
+    services = json.loads((tmp_path / "out" / "services.json").read_text())
+    assert len(services) == 6

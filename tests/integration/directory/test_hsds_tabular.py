@@ -1,0 +1,62 @@
+"""Tabular data packages: HSDS 3.0 CSVs and the HSDS 1.x shape of 211 exports (Open211 Miami)."""
+
+from __future__ import annotations
+
+import shutil
+
+from carenet.directory.hsds_conventions import derived_id
+from carenet.directory.hsds_import import import_path
+from carenet.directory.models import Organization, Service
+from carenet.extensions import db
+
+
+def test_miami_211_sample_is_cleaned_mapped_and_categorised(app_ctx, data_dir):
+    report = import_path(data_dir / "miami_sample")
+    assert report.rejected == []
+    assert report.counts["service_created"] == 6
+    meals = db.session.get(Service, derived_id("hsds1", "service", "3787"))
+    assert {"meal-delivery", "food-pantry", "social-connection"} <= set(meals.category_slugs)
+    rides = db.session.get(Service, derived_id("hsds1", "service", "1608"))
+    assert "transportation" in rides.category_slugs
+    scouts = db.session.get(Service, derived_id("hsds1", "service", "136"))
+    assert [(s.byday, str(s.opens_at), str(s.closes_at)) for s in scouts.schedules] == [
+        ("MO,TU,WE,TH,FR", "09:00:00", "17:00:00")
+    ]
+    assert [lang.code for lang in scouts.languages] == ["en", "es", "ht"]  # Creole -> ht
+    address = scouts.service_at_locations[0].location.addresses[0]
+    assert (address.state_province, address.country, address.postal_code) == ("FL", "US", "33157")
+    assert scouts.service_at_locations[0].location.geocode_method == "postcode"
+    # A service whose organization row is missing gets one built from the site it points at.
+    site_service = db.session.get(Service, derived_id("hsds1", "service", "6562"))
+    assert site_service.organization.name.startswith("M-DC CAHS")
+    assert any("built from location 6253" in w for w in report.warnings)
+    assert any("dropped: address_1" in w for w in report.warnings)
+
+
+def test_reimporting_the_miami_sample_updates_in_place(app_ctx, data_dir):
+    import_path(data_dir / "miami_sample")
+    again = import_path(data_dir / "miami_sample")
+    assert again.counts["service_created"] == 0 and again.counts["service_updated"] == 6
+    assert db.session.query(Service).count() == 6
+
+
+def test_official_hsds3_csv_package_rejects_latitude_100_then_imports_when_fixed(
+    app_ctx, data_dir, tmp_path
+):
+    report = import_path(data_dir / "hsds3_csv")
+    assert [r.reason for r in report.rejected] == [
+        "location 3a19ff88-4620-4d17-9830-ac1d859eb5d5: latitude 100 is outside -90..90"
+    ]
+    assert [r.position for r in report.rejected] == ["line 2"]
+    fixed = tmp_path / "csv"
+    shutil.copytree(data_dir / "hsds3_csv", fixed)
+    # The official example's location also names an organization that is not in the package.
+    locations = (fixed / "locations.csv").read_text().replace(",100,101,", ",25.76,-80.19,")
+    locations = locations.replace(
+        "985e4a42-bd9f-4edc-911d-0243a4640aca", "d9d5e0f5-d3ce-4f73-9a2f-4dd0ecc6c610"
+    )
+    (fixed / "locations.csv").write_text(locations)
+    assert import_path(fixed).rejected == []
+    service = db.session.get(Service, "ac148810-d857-441c-9679-408f346de14b")
+    assert service.name == "Community Counselling"
+    assert db.session.get(Organization, service.organization_id) is not None
