@@ -52,6 +52,17 @@ def test_every_route_declares_its_access(app):
     assert undeclared_endpoints(app) == []
 
 
+def test_every_permission_marker_names_a_policy_rule(app):
+    from carenet.accounts.policy import RULES
+
+    missing = []
+    for rule in _rules(app):
+        marker = marker_of(app.view_functions[rule.endpoint]) or ()
+        if marker and marker[0] == "permission" and tuple(marker[1:]) not in RULES:
+            missing.append(f"{rule.endpoint}: {marker[1:]}")
+    assert missing == []
+
+
 def test_a_route_added_without_a_marker_is_flagged_and_refused(app, world, sign_in):
     app.add_url_rule("/forgotten", "forgotten", lambda: "secret")
     assert undeclared_endpoints(app) == ["forgotten"]
