@@ -45,6 +45,8 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SECURE = _bool("SECURE_COOKIES", True)
     IDLE_TIMEOUT_MINUTES = int(_env("IDLE_TIMEOUT_MINUTES", "30") or 30)
+    LOGIN_MAX_FAILURES = int(_env("LOGIN_MAX_FAILURES", "5") or 5)  # per account and per address
+    LOGIN_FAILURE_WINDOW_MINUTES = int(_env("LOGIN_FAILURE_WINDOW_MINUTES", "15") or 15)
     WTF_CSRF_TIME_LIMIT = None  # the session's own idle timeout bounds a token's life
 
 
