@@ -32,6 +32,9 @@ def register_commands(app: Flask) -> None:
 
     for group in (users_group, tokens_group):
         app.cli.add_command(group)
+    from carenet.bench.commands import bench_group
+
+    app.cli.add_command(bench_group)
     from carenet.referrals.commands import worker_command
 
     app.cli.add_command(worker_command)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -26,7 +27,7 @@ from carenet.directory.opening_hours import (
     next_opening,
     zone,
 )
-from carenet.directory.search_models import ANY_CATEGORY, search_category, search_timezone
+from carenet.directory.search_models import ANY_CATEGORY, search_timezone
 from carenet.errors import InvalidInput
 from carenet.extensions import db
 
@@ -131,21 +132,30 @@ def _check_ranges(params: SearchParams) -> None:
         raise InvalidInput("Invalid search.", errors)
 
 
-def _categories(slugs: tuple[str, ...]) -> tuple[list[int], bool]:
-    """Codes of the asked categories that have services, and whether any is delivered.
-    Raises InvalidInput naming ``category`` for a slug that is not in the taxonomy."""
-    rows = db.session.execute(
-        select(TaxonomyTerm.code, TaxonomyTerm.delivered, search_category.c.id)
-        .outerjoin(search_category, search_category.c.slug == TaxonomyTerm.code)
-        .where(TaxonomyTerm.code.in_(slugs))
-    ).all()
-    known = {row.code for row in rows}
-    unknown = [slug for slug in slugs if slug not in known]
-    if unknown:
-        message = f"Unknown category: {', '.join(unknown)}."
-        raise InvalidInput(message, {"category": [message]})
-    codes = sorted({row.id for row in rows if row.id is not None})
-    return codes, any(row.delivered for row in rows)
+_TAXONOMY_CACHE: dict[tuple[str, str], tuple[float, bool]] = {}
+TAXONOMY_CACHE_SECONDS = 300.0
+
+
+def _categories(slugs: tuple[str, ...]) -> bool:
+    """Whether any asked category is a delivered one. Raises InvalidInput naming
+    ``category`` for a slug not in the taxonomy. Known slugs are cached for a few minutes
+    (taxonomies change rarely); an unknown one is always looked up again."""
+    url = str(db.engine.url)
+    clock = time.monotonic()
+    cached = {s: _TAXONOMY_CACHE.get((url, s)) for s in slugs}
+    missing = [s for s, hit in cached.items() if hit is None or hit[0] < clock]
+    if missing:
+        rows = db.session.execute(
+            select(TaxonomyTerm.code, TaxonomyTerm.delivered).where(TaxonomyTerm.code.in_(missing))
+        ).all()
+        for code, delivered in rows:
+            cached[code] = (clock + TAXONOMY_CACHE_SECONDS, bool(delivered))
+            _TAXONOMY_CACHE[(url, code)] = cached[code]
+        unknown = [s for s in missing if s not in {row.code for row in rows}]
+        if unknown:
+            message = f"Unknown category: {', '.join(unknown)}."
+            raise InvalidInput(message, {"category": [message]})
+    return any(hit[1] for hit in cached.values() if hit)
 
 
 def _local_times(moment: datetime) -> tuple[search_query.LocalTime, ...]:
@@ -165,26 +175,18 @@ def search_services(
     origin = locate(params)
     now = now or datetime.now(UTC)
     reference = params.open_at or now
-    empty = SearchPage([], 0, params.page, params.per_page, origin)
-    serving_first = False
-    slugs: tuple[str, ...] = ()
-    code = ANY_CATEGORY
-    if params.categories:
-        codes, serving_first = _categories(params.categories)
-        if not codes:
-            return empty
-        if len(codes) == 1:
-            code = codes[0]
-        else:
-            slugs = params.categories
+    serving_first = _categories(params.categories) if params.categories else False
+    single = params.categories[0] if len(params.categories) == 1 else None
+    several = params.categories if len(params.categories) > 1 else ()
     wants_hours = params.open_now or params.open_at is not None
     query = search_query.SearchQuery(
         latitude=origin.latitude,
         longitude=origin.longitude,
         postcode=origin.postcode,
         radius_m=params.radius_mi * METERS_PER_MILE,
-        category_code=code,
-        category_slugs=slugs,
+        category_code=ANY_CATEGORY,
+        category_slug=single,
+        category_slugs=several,
         text=params.q,
         local_times=_local_times(reference) if wants_hours else None,
         language=params.language,

@@ -76,7 +76,7 @@ def _refresh_batch(ids: Sequence[str], fresh: bool = False) -> None:
         )
         area_sql = (
             "INSERT INTO search_area (id, service_id, service_area_id, category_code, geom)"
-            " SELECT :id, :service_id, :service_area_id, :category_code, geom"
+            " SELECT :id, service_id, id, :category_code, geom"
             " FROM service_area WHERE id = :service_area_id"
         )
     else:

@@ -20,8 +20,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
-
 OUTPUT_COLUMNS = (
     "id", "service_id", "service_name", "service_description", "categories",
     "organization_id", "organization_name", "location_id", "location_name", "address",
@@ -53,7 +51,8 @@ class SearchQuery:
     longitude: float
     postcode: str | None
     radius_m: float
-    category_code: int
+    category_code: int  # ANY_CATEGORY (0) unless ``category_slug`` names the one category
+    category_slug: str | None = None
     category_slugs: tuple[str, ...] = ()  # residual filter when several categories are asked
     text: str | None = None
     local_times: tuple[LocalTime, ...] | None = None
@@ -139,6 +138,11 @@ def build_sql(dialect: str, q: SearchQuery, count_only: bool = False) -> tuple[s
                               "code": q.category_code, "radius_m": q.radius_m,
                               "limit": q.limit, "offset": q.offset}  # fmt: skip
     where = " AND ".join(_filters(dialect, q, params)) or "1 = 1"
+    if q.category_slug is not None:
+        params["slug"] = q.category_slug
+        code = "(SELECT id FROM search_category WHERE slug = :slug)"
+    else:
+        code = ":code"
     cols = ", ".join(f"e.{c}" for c in OUTPUT_COLUMNS)
     lt = _local_times_cte(q, params) if q.local_times is not None else ""
     zip_areas = (
@@ -148,12 +152,12 @@ def build_sql(dialect: str, q: SearchQuery, count_only: bool = False) -> tuple[s
     if dialect == "postgresql":
         sql = (
             f"WITH {lt}area AS (SELECT a.service_id FROM search_area a"  # noqa: S608
-            f" WHERE a.category_code = :code AND ST_Intersects(a.geom, {POINT_PG})"
+            f" WHERE a.category_code = {code} AND ST_Intersects(a.geom, {POINT_PG})"
             f" UNION {zip_areas}), "
-            "cand AS (SELECT e.id FROM search_entry e WHERE e.category_code = :code"
+            f"cand AS (SELECT e.id FROM search_entry e WHERE e.category_code = {code}"
             f" AND ST_DWithin(e.geog, {POINT_PG}::geography, CAST(:radius_m AS float8))"
             " UNION SELECT e.id FROM area JOIN search_entry e ON e.service_id = area.service_id"
-            " AND e.category_code = :code WHERE e.area_primary), "
+            f" AND e.category_code = {code} WHERE e.area_primary), "
             f"scored AS (SELECT {cols}, ST_Distance(e.geog, {POINT_PG}::geography) AS dist_m,"
             " (e.has_area AND e.service_id IN (SELECT service_id FROM area)) AS serves"
             f" FROM cand JOIN search_entry e ON e.id = cand.id WHERE {where}) "
@@ -166,14 +170,14 @@ def build_sql(dialect: str, q: SearchQuery, count_only: bool = False) -> tuple[s
             f"WITH {lt}area(service_id) AS (SELECT a.service_id FROM search_area_rtree r"  # noqa: S608
             " JOIN search_area a ON a.id = r.id JOIN service_area sa ON sa.id = a.service_area_id"
             " WHERE r.min_x <= :lon AND r.max_x >= :lon AND r.min_y <= :lat AND r.max_y >= :lat"
-            " AND r.min_c <= :code AND r.max_c >= :code"
+            f" AND r.min_c <= {code} AND r.max_c >= {code}"
             " AND ST_Intersects(sa.geom, MakePoint(:lon, :lat, 4326)) = 1"
             f" UNION {zip_areas}), "
             "cand(id) AS (SELECT id FROM search_entry_rtree WHERE min_x <= :max_lon"
             " AND max_x >= :min_lon AND min_y <= :max_lat AND max_y >= :min_lat"
-            " AND min_c <= :code AND max_c >= :code"
+            f" AND min_c <= {code} AND max_c >= {code}"
             " UNION SELECT e.id FROM area JOIN search_entry e ON e.service_id = area.service_id"
-            " AND e.category_code = :code WHERE e.area_primary = 1), "
+            f" AND e.category_code = {code} WHERE e.area_primary = 1), "
             f"scored AS (SELECT {cols}, ST_Distance(MakePoint(e.longitude, e.latitude, 4326),"
             " MakePoint(:lon, :lat, 4326), 1) AS dist_m,"
             " (e.has_area = 1 AND e.service_id IN (SELECT service_id FROM area)) AS serves"
@@ -192,14 +196,21 @@ def build_sql(dialect: str, q: SearchQuery, count_only: bool = False) -> tuple[s
     )
 
 
+def driver_sql(sql: str, dialect: str) -> str:
+    """Named ``:param`` placeholders in the DB-API's own style (psycopg wants ``%(param)s``)."""
+    if dialect == "postgresql":
+        return re.sub(r"(?<!:):(\w+)", r"%(\1)s", sql)
+    return sql
+
+
 def run(conn: Any, q: SearchQuery) -> tuple[list[Any], int]:
-    """The page of rows and the total number of matches."""
+    """The page of rows and the total number of matches (one round trip when rows exist)."""
     dialect = conn.dialect.name
     sql, params = build_sql(dialect, q)
-    rows = list(conn.execute(text(sql), params))
+    rows = list(conn.exec_driver_sql(driver_sql(sql, dialect), params))
     if rows:
         return rows, int(rows[0].total)
     if q.offset == 0:
         return [], 0
     sql, params = build_sql(dialect, q, count_only=True)
-    return [], int(conn.execute(text(sql), params).scalar() or 0)
+    return [], int(conn.exec_driver_sql(driver_sql(sql, dialect), params).scalar() or 0)

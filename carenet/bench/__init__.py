@@ -1,0 +1,1 @@
+"""Benchmarks: synthetic data at scale and latency/throughput figures (docs/performance.md)."""

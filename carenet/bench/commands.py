@@ -1,0 +1,56 @@
+"""``carenet bench``: benchmark commands (see docs/performance.md)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import click
+
+
+@click.group("bench")
+def bench_group() -> None:
+    """Benchmarks on synthetic data."""
+
+
+@bench_group.command("search")
+@click.option(
+    "--services",
+    "services",
+    type=click.IntRange(1),
+    default=10_000,
+    show_default=True,
+    help="Synthetic services to generate.",
+)
+@click.option(
+    "--backend",
+    type=click.Choice(["spatialite", "postgis"]),
+    default="spatialite",
+    show_default=True,
+)
+@click.option("--queries", type=click.IntRange(1), default=1000, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option(
+    "--workers",
+    type=click.IntRange(1),
+    default=(os.cpu_count() or 2) * 2,
+    show_default=True,
+    help="gunicorn workers for the HTTP measurement.",
+)
+@click.option(
+    "--clients",
+    type=click.IntRange(1),
+    default=8,
+    show_default=True,
+    help="Concurrent HTTP clients for the throughput measurement.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Also print the figures as JSON.")
+def bench_search(services: int, backend: str, queries: int, seed: int, workers: int,
+                 clients: int, as_json: bool) -> None:  # fmt: skip
+    """Generate N services in a throwaway database and time raw SQL, search(), and HTTP."""
+    from carenet.bench.search_bench import report, run
+
+    figures = run(services, backend, queries, seed, workers, clients, echo=click.echo)
+    click.echo(report(figures))
+    if as_json:
+        click.echo(json.dumps(figures))

@@ -1,0 +1,308 @@
+"""``carenet bench search``: latency of raw SQL, the search function and the HTTP endpoint.
+
+For each random query (a point near a random ZIP centroid, one of the four seed
+categories, 10-mile radius, first page of 20) it times:
+
+- (a0) the textbook raw query: nearest 20 places of one category within 10 miles;
+- (a) carenet's own search SQL (places + service areas + paging count), run raw
+  through the DB-API with no SQLAlchemy, geocoding or result shaping;
+- (b) ``search_services`` (parameters, SQL, opening hours, redaction, shaping);
+- (c) ``GET /api/v1/services/search`` under gunicorn: sequential latency, then
+  throughput with concurrent clients.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from carenet.bench.datagen import CATEGORIES, generate, zip_records
+
+Echo = Callable[[str], None]
+
+MINIMAL_SQL = {
+    "postgresql": (
+        "SELECT id, ST_Distance(geog, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography)"
+        " AS d FROM search_entry WHERE category_code = :code AND ST_DWithin(geog,"
+        " ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, :radius_m) ORDER BY d LIMIT 20"
+    ),
+    "sqlite": (
+        "SELECT e.id, ST_Distance(MakePoint(e.longitude, e.latitude, 4326),"
+        " MakePoint(:lon, :lat, 4326), 1) AS d FROM search_entry_rtree r"
+        " JOIN search_entry e ON e.id = r.id WHERE r.min_x <= :max_lon AND r.max_x >= :min_lon"
+        " AND r.min_y <= :max_lat AND r.max_y >= :min_lat AND r.min_c <= :code"
+        " AND r.max_c >= :code AND d <= :radius_m ORDER BY d LIMIT 20"
+    ),
+}
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+
+    def at(p: float) -> float:
+        return ordered[min(len(ordered) - 1, int(round(p * (len(ordered) - 1))))] * 1000
+
+    return {"p50": at(0.50), "p95": at(0.95), "p99": at(0.99), "n": len(ordered)}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def bench_database(backend: str, echo: Echo) -> Iterator[str]:
+    """A fresh, empty database URL for the run, removed afterwards."""
+    if backend == "spatialite":
+        directory = Path(tempfile.mkdtemp(prefix="carenet-bench-"))
+        try:
+            yield f"sqlite:///{directory / 'bench.db'}"
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
+        return
+    from carenet.db.throwaway_pg import create_database, start_cluster
+
+    server = os.environ.get("CARENET_DATABASE_URL", "")
+    cluster = None
+    if not server.startswith("postgres"):
+        echo("starting a throwaway PostgreSQL cluster")
+        cluster = start_cluster()
+        server = cluster.url
+    name = f"carenet_bench_{os.getpid()}"
+    try:
+        yield create_database(server, name)
+    finally:
+        if cluster:
+            cluster.stop()
+        else:
+            import psycopg
+            from sqlalchemy.engine import make_url
+
+            u = make_url(server)
+            with psycopg.connect(
+                host=u.host,
+                port=u.port,
+                user=u.username,
+                password=u.password,
+                dbname=u.database or "postgres",
+                autocommit=True,
+            ) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def make_queries(count: int, seed: int) -> list[tuple[float, float, str]]:
+    rng = random.Random(seed + 1000)
+    records = sorted(zip_records(), key=lambda r: r.postcode)
+    queries = []
+    for _ in range(count):
+        rec = rng.choice(records)
+        queries.append((rec.latitude + rng.gauss(0, 0.01), rec.longitude + rng.gauss(0, 0.01),
+                        rng.choice(CATEGORIES)))  # fmt: skip
+    return queries
+
+
+def _driver_sql(sql: str, dialect: str) -> str:
+    if dialect == "postgresql":
+        return re.sub(r"(?<!:):(\w+)", r"%(\1)s", sql)
+    return sql
+
+
+def time_raw(queries: list, codes: dict[str, int], minimal: bool) -> dict[str, float]:
+    """(a0)/(a): SQL through the bare DB-API cursor."""
+    from carenet.directory import search_query
+    from carenet.extensions import db
+    from carenet.geo import nearest_postcode
+
+    raw = db.engine.raw_connection()
+    dialect = db.engine.dialect.name
+    cursor = raw.cursor()
+    samples = []
+    for i, (lat, lon, category) in enumerate(queries):
+        q = search_query.SearchQuery(
+            latitude=lat, longitude=lon, postcode=nearest_postcode(lat, lon),
+            radius_m=10 * 1609.344, category_code=codes[category],
+        )  # fmt: skip
+        sql, params = search_query.build_sql(dialect, q)
+        if minimal:
+            sql = MINIMAL_SQL[dialect]
+            params.update(search_query._bbox(lat, lon, q.radius_m))
+        sql = _driver_sql(sql, dialect)
+        started = time.perf_counter()
+        cursor.execute(sql, params)
+        cursor.fetchall()
+        elapsed = time.perf_counter() - started
+        if i >= 0:
+            samples.append(elapsed)
+    raw.commit()
+    raw.close()
+    return percentiles(samples)
+
+
+def time_function(queries: list) -> dict[str, float]:
+    """(b): carenet's search function."""
+    from carenet.directory.search import SearchParams, search_services
+    from carenet.extensions import db
+
+    samples = []
+    for lat, lon, category in queries:
+        params = SearchParams(latitude=lat, longitude=lon, categories=(category,))
+        started = time.perf_counter()
+        search_services(params)
+        samples.append(time.perf_counter() - started)
+        db.session.rollback()
+    return percentiles(samples)
+
+
+@contextmanager
+def gunicorn(url: str, workers: int) -> Iterator[int]:
+    port = _free_port()
+    env = dict(os.environ, CARENET_DATABASE_URL=url, CARENET_SECRET_KEY="bench-only",  # noqa: S106
+               CARENET_ENV="development")  # fmt: skip
+    binary = Path(sys.executable).with_name("gunicorn")
+    process = subprocess.Popen(
+        [str(binary), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+         "carenet:create_app()"], env=env,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                _get(port, "/healthz")
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("gunicorn did not start") from None
+                time.sleep(0.2)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _get(port: int, path: str) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
+def _path(lat: float, lon: float, category: str) -> str:
+    return (f"/api/v1/services/search?lat={lat:.6f}&lon={lon:.6f}&category={category}"
+            "&radius_mi=10&per_page=20")  # fmt: skip
+
+
+def time_http(url: str, queries: list, workers: int, clients: int) -> dict[str, Any]:
+    """(c): latency one request at a time, then throughput with ``clients`` threads."""
+    with gunicorn(url, workers) as port:
+        for lat, lon, category in queries[:50]:
+            _get(port, _path(lat, lon, category))
+        samples = []
+        for lat, lon, category in queries:
+            started = time.perf_counter()
+            status = _get(port, _path(lat, lon, category))
+            samples.append(time.perf_counter() - started)
+            if status != 200:
+                raise RuntimeError(f"HTTP {status} for {_path(lat, lon, category)}")
+        result: dict[str, Any] = percentiles(samples)
+        pending = list(queries)
+        lock = threading.Lock()
+
+        def client() -> None:
+            while True:
+                with lock:
+                    if not pending:
+                        return
+                    lat, lon, category = pending.pop()
+                _get(port, _path(lat, lon, category))
+
+        started = time.perf_counter()
+        threads = [threading.Thread(target=client) for _ in range(clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        result["throughput"] = len(queries) / (time.perf_counter() - started)
+    return result
+
+
+def run(services: int, backend: str, queries: int, seed: int, workers: int, clients: int,
+        echo: Echo = print) -> dict[str, Any]:  # fmt: skip
+    """Generate ``services`` services on ``backend``, then time every layer; returns figures."""
+    from flask_migrate import upgrade
+    from sqlalchemy import select
+
+    from carenet import create_app
+    from carenet.directory.search_index import rebuild_all
+    from carenet.directory.search_models import search_category
+    from carenet.extensions import db
+
+    figures: dict[str, Any] = {"services": services, "backend": backend, "queries": queries}
+    with bench_database(backend, echo) as url:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-only"})
+        with app.app_context():
+            upgrade(revision="heads")
+            started = time.perf_counter()
+            generate(services, seed, echo)
+            figures["generate_s"] = time.perf_counter() - started
+            echo(f"generated {services} services in {figures['generate_s']:.1f} s")
+            started = time.perf_counter()
+            rebuild_all(echo)
+            db.session.commit()
+            figures["index_s"] = time.perf_counter() - started
+            echo(f"built the search index in {figures['index_s']:.1f} s")
+            codes = dict(
+                db.session.execute(select(search_category.c.slug, search_category.c.id)).all()
+            )
+            db.session.rollback()
+            sample = make_queries(queries, seed)
+            warm = make_queries(100, seed + 7)
+            time_raw(warm, codes, minimal=False)
+            figures["a0_minimal_sql"] = time_raw(sample, codes, minimal=True)
+            figures["a_search_sql"] = time_raw(sample, codes, minimal=False)
+            time_function(warm)
+            figures["b_function"] = time_function(sample)
+            db.session.remove()
+            db.engine.dispose()
+        figures["c_http"] = time_http(url, sample, workers, clients)
+    return figures
+
+
+def report(figures: dict[str, Any]) -> str:
+    lines = [
+        f"backend {figures['backend']}, {figures['services']:,} services, "
+        f"{figures['queries']} queries (one category, 10 mi, first 20); "
+        f"generate {figures['generate_s']:.0f} s, index {figures['index_s']:.0f} s",
+        f"{'':34} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}",
+    ]
+    names = {
+        "a0_minimal_sql": "(a0) raw SQL, nearest 20 places",
+        "a_search_sql": "(a) raw SQL, carenet's query",
+        "b_function": "(b) search_services()",
+        "c_http": "(c) HTTP under gunicorn",
+    }
+    for key, name in names.items():
+        f = figures[key]
+        lines.append(f"{name:34} {f['p50']:8.2f} {f['p95']:8.2f} {f['p99']:8.2f}")
+    lines.append(f"(c) throughput: {figures['c_http']['throughput']:.0f} searches/s")
+    lines.append(
+        f"(b) p95 / (a) p95 = {figures['b_function']['p95'] / figures['a_search_sql']['p95']:.2f}"
+    )
+    return "\n".join(lines)
