@@ -9,10 +9,14 @@ from flask.cli import with_appcontext
 @click.command("seed")
 @with_appcontext
 def seed_command() -> None:
-    """Load seed_data/ into the directory (idempotent)."""
+    """Load seed_data/ into the directory, then the demo users (both idempotent)."""
+    from carenet.accounts.seed import seed_demo_users
     from carenet.directory.seed import seed_directory
 
-    seed_directory(echo=click.echo)
+    report = seed_directory(echo=click.echo)
+    seed_demo_users(echo=click.echo)
+    if report.rejected:
+        raise click.exceptions.Exit(1)
 
 
 @click.command("import-hsds")
