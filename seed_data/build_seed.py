@@ -159,7 +159,10 @@ def main(source: Path) -> None:
             ]
         confidential = "safety" in categories and "housing" in categories
         fees = service.get("fees_description") or ""
-        free = not fees or bool(re.search(r"(?i)\bfree\b|no (fee|charge|cost)", fees))
+        if fees:
+            free = bool(re.search(r"(?i)\bfree\b|no (fee|charge|cost)", fees))
+        else:  # 211 Miami publishes no fees: most listed CBO services are free, some are not
+            free = bucket(sid, "free") < 70
         service["attributes"] += [
             property_attribute(sid, "service", "capacity_status", capacity(sid)),
             property_attribute(sid, "service", "free", str(free).lower()),
