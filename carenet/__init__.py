@@ -72,8 +72,11 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(directory_api)
     app.register_blueprint(search_views)
     from carenet.referrals.api import blueprint as referrals_api
+    from carenet.referrals.patient_views import blueprint as patient_views
+    from carenet.referrals.views import blueprint as referral_views
 
-    app.register_blueprint(referrals_api)
+    for blueprint in (referrals_api, patient_views, referral_views):
+        app.register_blueprint(blueprint)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -104,6 +104,12 @@ class TransitionIn(Schema):
     follow_up_on = fields.Date(load_default=None)
 
 
+class TransitionForm(TransitionIn):
+    """The same move posted from an HTML form, where every value is text."""
+
+    version = fields.Integer(required=True)
+
+
 class ReferralListIn(Schema):
     box = fields.String(load_default="outbound", validate=validate.OneOf(["inbound", "outbound"]))
     status = fields.List(fields.String(validate=validate.OneOf(REFERRAL_STATUSES)))

@@ -325,6 +325,7 @@ def open_statuses() -> tuple[str, ...]:
 def set_service_capacity(actor: Any, service_id: str, capacity_status: str) -> Service:
     """CBO staff switch their own service's capacity (capacity / waitlist / no-capacity ...)."""
     from carenet.directory.models import CAPACITY_STATUSES
+    from carenet.directory.search_index import refresh_services
 
     service = db.session.get(Service, service_id)
     if service is None:
@@ -336,6 +337,7 @@ def set_service_capacity(actor: Any, service_id: str, capacity_status: str) -> S
         )
     before = service.capacity_status
     service.capacity_status = capacity_status
+    refresh_services([service.id])  # search shows capacity and filters on it
     audit.record(
         actor,
         "update",

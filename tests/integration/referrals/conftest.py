@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
 
 import pytest
@@ -24,6 +26,17 @@ USERS = {
     "lead": ("program_lead", "care"),
     "admin": ("admin", "care"),
 }
+
+
+PASSWORD = "a long test passphrase"
+
+
+@cache
+def password_hash() -> str:
+    """One real hash (argon2id is slow on purpose) shared by every test user."""
+    from carenet.accounts.passwords import hash_password
+
+    return hash_password(PASSWORD)
 
 
 @dataclass
@@ -64,7 +77,7 @@ def build_net() -> Net:
     db.session.add_all(services.values())
     users: dict[str, User] = {}
     for name, (role, org) in USERS.items():
-        user = User(email=f"{name}@example.org", password_hash="!unusable", display_name=name)
+        user = User(email=f"{name}@example.org", password_hash=password_hash(), display_name=name)
         user.memberships.append(Membership(organization_id=orgs[org].id, role=role))
         users[name] = user
     db.session.add_all(users.values())
@@ -146,3 +159,29 @@ def send(net: Net) -> Any:
         return send_referral(net.user("coordinator"), request).referral
 
     return _send
+
+
+_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = _CSRF.search(html) or re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+@pytest.fixture
+def signed_in(app: Flask, api_net: Net) -> Any:
+    """A test client signed in as ``name`` through the real login form."""
+
+    def client_for(name: str) -> Any:
+        client = app.test_client()
+        token = csrf_from(client.get("/login").get_data(as_text=True))
+        response = client.post(
+            "/login",
+            data={"email": api_net.emails[name], "password": PASSWORD, "csrf_token": token},
+        )
+        assert response.status_code in (302, 303), response.get_data(as_text=True)[:300]
+        return client
+
+    return client_for
