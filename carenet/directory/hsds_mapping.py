@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
-from functools import lru_cache
+from datetime import UTC, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -20,12 +19,23 @@ from carenet.db.types import point_wkt
 from carenet.directory import models
 from carenet.directory.hsds_conventions import (
     RecordRejected,
-    derived_id,
     parse_bool,
     read_attributes,
     read_extent,
 )
-from carenet.directory.hsds_legacy import language_for, parse_clock
+from carenet.directory.hsds_fields import (
+    as_date,
+    as_time,
+    choice,
+    county_postcodes,
+    hsds_id,
+    number,
+    object_list,
+    postcode_facts,
+    text,
+    whole,
+)
+from carenet.directory.hsds_legacy import language_for
 
 TABLES = {
     "organization": models.Organization.__table__,
@@ -82,110 +92,8 @@ def _check_lengths(table: str, row: dict[str, Any]) -> None:
                 )
 
 
-def text(obj: dict[str, Any], key: str) -> str | None:
-    """A trimmed string field; blank and missing are both None."""
-    value = obj.get(key)
-    if value is None:
-        return None
-    if isinstance(value, (dict, list)):
-        raise RecordRejected(f"{key} must be text")
-    value = str(value).strip()
-    return value or None
-
-
-def _id(obj: dict[str, Any], *fallback: str) -> str:
-    value = text(obj, "id")
-    if value:
-        return value
-    if not fallback:
-        raise RecordRejected("id is missing")
-    return derived_id(*fallback)
-
-
-def _list(obj: dict[str, Any], key: str) -> list[dict[str, Any]]:
-    value = obj.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise RecordRejected(f"{key} must be a list of objects")
-    return value
-
-
-def _number(obj: dict[str, Any], key: str, where: str) -> float | None:
-    value = obj.get(key)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, bool):
-        raise RecordRejected(f"{where}: {key} {value!r} is not a number")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise RecordRejected(f"{where}: {key} {value!r} is not a number") from None
-    if number != number or number in (float("inf"), float("-inf")):
-        raise RecordRejected(f"{where}: {key} {value!r} is not a number")
-    return number
-
-
-def _whole(obj: dict[str, Any], key: str, where: str) -> int | None:
-    number = _number(obj, key, where)
-    if number is None:
-        return None
-    if number != int(number):
-        raise RecordRejected(f"{where}: {key} {obj.get(key)!r} is not a whole number")
-    return int(number)
-
-
-def _date(value: Any, what: str) -> date | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    try:
-        return date.fromisoformat(str(value).strip()[:10])
-    except ValueError:
-        raise RecordRejected(f"{what} {value!r} is not a date (YYYY-MM-DD)") from None
-
-
-def _time(value: Any, what: str) -> time | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    raw = str(value).strip()
-    try:
-        return time.fromisoformat(raw)
-    except ValueError:
-        parsed = parse_clock(raw)
-        if parsed is None:
-            raise RecordRejected(f"{what} {value!r} is not a time") from None
-        return parsed
-
-
-def _choice(value: str | None, allowed: tuple[str, ...], default: str, what: str) -> str:
-    if value is None:
-        return default
-    if value not in allowed:
-        raise RecordRejected(f"unknown {what} '{value}' (expected one of {', '.join(allowed)})")
-    return value
-
-
-@lru_cache(maxsize=65536)
-def _postcode_facts(postcode: str) -> tuple[float | None, float | None, str | None]:
-    from carenet.geo import timezone_for_postcode, zip_centroid
-
-    point = zip_centroid(postcode)
-    zone = timezone_for_postcode(postcode)
-    if point is None:
-        return None, None, zone
-    return point.latitude, point.longitude, zone
-
-
-@lru_cache(maxsize=4096)
-def county_postcodes(county: str, state: str) -> tuple[str, ...]:
-    """ZIP codes of a county from the offline ZIP data (cached)."""
-    from carenet.geo import postcodes_in_county
-
-    return tuple(sorted(set(postcodes_in_county(county, state))))
-
-
 def _organization(record: MappedRecord, obj: dict[str, Any]) -> str:
-    org_id = _id(obj)
+    org_id = hsds_id(obj)
     where = f"organization {org_id}"
     if not text(obj, "name"):
         raise RecordRejected(f"{where}: name is missing")
@@ -195,18 +103,18 @@ def _organization(record: MappedRecord, obj: dict[str, Any]) -> str:
         **{k: text(obj, k) for k in ("name", "alternate_name", "description", "email")},
         **{k: text(obj, k) for k in ("tax_status", "tax_id", "legal_status")},
         "website": text(obj, "website") or text(obj, "url"),
-        "year_incorporated": _whole(obj, "year_incorporated", where),
-        "kind": _choice(props.get("kind"), models.ORGANIZATION_KINDS, "community", "kind"),
+        "year_incorporated": whole(obj, "year_incorporated", where),
+        "kind": choice(props.get("kind"), models.ORGANIZATION_KINDS, "community", "kind"),
     }
     if record.add("organization", row):
-        for phone in _list(obj, "phones"):
+        for phone in object_list(obj, "phones"):
             _phone(record, phone, organization_id=org_id)
     return org_id
 
 
 def _phone(record: MappedRecord, obj: dict[str, Any], **owner: str | None) -> None:
     owner_key = ":".join(str(v) for v in owner.values())
-    phone_id = _id(obj, owner_key, "phone", str(obj.get("number")))
+    phone_id = hsds_id(obj, owner_key, "phone", str(obj.get("number")))
     number = text(obj, "number")
     if not number:
         raise RecordRejected(f"phone {phone_id}: number is missing")
@@ -228,7 +136,7 @@ def _phone(record: MappedRecord, obj: dict[str, Any], **owner: str | None) -> No
 
 def _schedule(record: MappedRecord, obj: dict[str, Any], **owner: str | None) -> None:
     owner_key = ":".join(str(v) for v in owner.values())
-    schedule_id = _id(obj, owner_key, "schedule", str(sorted(obj.items())))
+    schedule_id = hsds_id(obj, owner_key, "schedule", str(sorted(obj.items())))
     where = f"schedule {schedule_id}"
     byday = text(obj, "byday")
     if byday:
@@ -236,19 +144,19 @@ def _schedule(record: MappedRecord, obj: dict[str, Any], **owner: str | None) ->
         if not all(_BYDAY.match(d) for d in days):
             raise RecordRejected(f"{where}: byday '{byday}' is not a list of MO..SU")
         byday = ",".join(days)
-    interval = _whole(obj, "interval", where)
+    interval = whole(obj, "interval", where)
     row = {
         "id": schedule_id,
         "service_id": owner.get("service_id"),
         "location_id": owner.get("location_id"),
-        "freq": _choice(text(obj, "freq"), models.SCHEDULE_FREQS, "WEEKLY", "schedule freq"),
+        "freq": choice(text(obj, "freq"), models.SCHEDULE_FREQS, "WEEKLY", "schedule freq"),
         "interval": 1 if interval is None else interval,
         "byday": byday,
         "bymonthday": text(obj, "bymonthday"),
-        "opens_at": _time(obj.get("opens_at"), f"{where}: opens_at"),
-        "closes_at": _time(obj.get("closes_at"), f"{where}: closes_at"),
-        "valid_from": _date(obj.get("valid_from"), f"{where}: valid_from"),
-        "valid_to": _date(obj.get("valid_to"), f"{where}: valid_to"),
+        "opens_at": as_time(obj.get("opens_at"), f"{where}: opens_at"),
+        "closes_at": as_time(obj.get("closes_at"), f"{where}: closes_at"),
+        "valid_from": as_date(obj.get("valid_from"), f"{where}: valid_from"),
+        "valid_to": as_date(obj.get("valid_to"), f"{where}: valid_to"),
         "description": text(obj, "description"),
     }
     if row["interval"] < 1:
@@ -257,7 +165,7 @@ def _schedule(record: MappedRecord, obj: dict[str, Any], **owner: str | None) ->
 
 
 def _address(record: MappedRecord, obj: dict[str, Any], location_id: str, index: int) -> None:
-    address_id = _id(obj, location_id, "address", str(index))
+    address_id = hsds_id(obj, location_id, "address", str(index))
     where = f"address {address_id}"
     row: dict[str, Any] = {"id": address_id, "location_id": location_id}
     for key in ("address_1", "city", "state_province", "postal_code"):
@@ -267,7 +175,7 @@ def _address(record: MappedRecord, obj: dict[str, Any], location_id: str, index:
     for key in ("attention", "address_2", "region"):
         row[key] = text(obj, key)
     row["country"] = (text(obj, "country") or "US").upper()
-    row["address_type"] = _choice(
+    row["address_type"] = choice(
         text(obj, "address_type"), models.ADDRESS_TYPES, "physical", "address_type"
     )
     record.add("address", row)
@@ -276,12 +184,12 @@ def _address(record: MappedRecord, obj: dict[str, Any], location_id: str, index:
 def _location(
     record: MappedRecord, obj: dict[str, Any], organization_id: str | None, defaults: Defaults
 ) -> str:
-    location_id = _id(obj)
+    location_id = hsds_id(obj)
     where = f"location {location_id}"
     if location_id in record.rows["location"]:
         return location_id
-    latitude = _number(obj, "latitude", where)
-    longitude = _number(obj, "longitude", where)
+    latitude = number(obj, "latitude", where)
+    longitude = number(obj, "longitude", where)
     if latitude is not None and not -90 <= latitude <= 90:
         raise RecordRejected(f"{where}: latitude {obj['latitude']} is outside -90..90")
     if longitude is not None and not -180 <= longitude <= 180:
@@ -289,7 +197,7 @@ def _location(
     if (latitude is None) != (longitude is None):
         raise RecordRejected(f"{where}: give both latitude and longitude, or neither")
     props = read_attributes(obj.get("attributes"), "location").properties
-    addresses = _list(obj, "addresses")
+    addresses = object_list(obj, "addresses")
     for index, address in enumerate(addresses):
         _address(record, address, location_id, index)
     postcode = next(
@@ -297,7 +205,7 @@ def _location(
         addresses[0].get("postal_code") if addresses else None,
     )
     zip5 = str(postcode or "").strip()[:5]
-    zip_lat, zip_lon, zip_zone = _postcode_facts(zip5) if zip5.isdigit() else (None, None, None)
+    zip_lat, zip_lon, zip_zone = postcode_facts(zip5) if zip5.isdigit() else (None, None, None)
     method = props.get("geocode_method") or None
     if latitude is None and zip_lat is not None:
         latitude, longitude, method = zip_lat, zip_lon, "postcode"
@@ -311,7 +219,7 @@ def _location(
     row = {
         "id": location_id,
         "organization_id": text(obj, "organization_id") or organization_id,
-        "location_type": _choice(
+        "location_type": choice(
             text(obj, "location_type"), models.LOCATION_TYPES, "physical", "location_type"
         ),
         **{k: text(obj, k) for k in ("url", "name", "alternate_name", "description")},
@@ -325,9 +233,9 @@ def _location(
     if row["organization_id"] and row["organization_id"] not in record.rows["organization"]:
         record.needs_organizations.add(row["organization_id"])
     record.add("location", row)
-    for phone in _list(obj, "phones"):
+    for phone in object_list(obj, "phones"):
         _phone(record, phone, location_id=location_id)
-    for schedule in _list(obj, "schedules"):
+    for schedule in object_list(obj, "schedules"):
         _schedule(record, schedule, location_id=location_id)
     return location_id
 
@@ -337,7 +245,7 @@ def _language(record: MappedRecord, obj: dict[str, Any], service_id: str) -> Non
     if not code:
         known = language_for(name)
         code = known[1] if known else None
-    language_id = _id(obj, service_id, "language", str(code or name))
+    language_id = hsds_id(obj, service_id, "language", str(code or name))
     if not code or not _LANGUAGE_CODE.match(code):
         raise RecordRejected(f"language {language_id}: code {code!r} is not an ISO 639 code")
     row = {"id": language_id, "service_id": service_id, "name": name, "code": code}
@@ -346,7 +254,7 @@ def _language(record: MappedRecord, obj: dict[str, Any], service_id: str) -> Non
 
 
 def _service_area(record: MappedRecord, obj: dict[str, Any], service_id: str) -> None:
-    area_id = _id(obj, service_id, "service_area", str(obj.get("extent")))
+    area_id = hsds_id(obj, service_id, "service_area", str(obj.get("extent")))
     where = f"service area {area_id}"
     area = read_extent(obj.get("extent"), obj.get("extent_type"), where)
     if area is None:
@@ -380,7 +288,7 @@ def _service_area(record: MappedRecord, obj: dict[str, Any], service_id: str) ->
 def _service(
     record: MappedRecord, obj: dict[str, Any], organization_id: str | None, defaults: Defaults
 ) -> None:
-    service_id = _id(obj)
+    service_id = hsds_id(obj)
     where = f"service {service_id}"
     if not text(obj, "name"):
         raise RecordRejected("name is missing")
@@ -393,23 +301,23 @@ def _service(
         record.needs_organizations.add(organization_id)
     values = read_attributes(obj.get("attributes"), "service")
     props = values.properties
-    minimum_age, maximum_age = _whole(obj, "minimum_age", where), _whole(obj, "maximum_age", where)
+    minimum_age, maximum_age = whole(obj, "minimum_age", where), whole(obj, "maximum_age", where)
     if minimum_age is not None and minimum_age < 0:
         raise RecordRejected(f"minimum_age {minimum_age} is negative")
     if minimum_age is not None and maximum_age is not None and minimum_age > maximum_age:
         raise RecordRejected(f"minimum_age {minimum_age} is greater than maximum_age {maximum_age}")
-    assured = _date(obj.get("assured_date"), "assured_date")
+    assured = as_date(obj.get("assured_date"), "assured_date")
     row = {
         "id": service_id,
         "organization_id": organization_id,
         **{k: text(obj, k) for k in ("name", "alternate_name", "description", "url", "email")},
-        "status": _choice(text(obj, "status"), models.SERVICE_STATUSES, "active", "status"),
+        "status": choice(text(obj, "status"), models.SERVICE_STATUSES, "active", "status"),
         **{k: text(obj, k) for k in ("interpretation_services", "application_process")},
         "fees_description": text(obj, "fees_description") or text(obj, "fees"),
         "eligibility_description": text(obj, "eligibility_description"),
         "minimum_age": minimum_age,
         "maximum_age": maximum_age,
-        "capacity_status": _choice(
+        "capacity_status": choice(
             props.get("capacity_status") or None,
             models.CAPACITY_STATUSES,
             "capacity",
@@ -425,15 +333,15 @@ def _service(
     if not record.add("service", row):
         raise RecordRejected(f"{where} appears twice in the record")
     record.categories.update((service_id, f"carenet-categories:{s}") for s in values.categories)
-    for phone in _list(obj, "phones"):
+    for phone in object_list(obj, "phones"):
         _phone(record, phone, service_id=service_id)
-    for schedule in _list(obj, "schedules"):
+    for schedule in object_list(obj, "schedules"):
         _schedule(record, schedule, service_id=service_id)
-    for language in _list(obj, "languages"):
+    for language in object_list(obj, "languages"):
         _language(record, language, service_id)
-    for area in _list(obj, "service_areas"):
+    for area in object_list(obj, "service_areas"):
         _service_area(record, area, service_id)
-    for sal in _list(obj, "service_at_locations"):
+    for sal in object_list(obj, "service_at_locations"):
         location = sal.get("location")
         if isinstance(location, dict):
             location_id = _location(record, location, organization_id, defaults)
@@ -442,13 +350,13 @@ def _service(
             if not location_id:
                 raise RecordRejected(f"{where}: service_at_location without location")
             record.needs_locations.add(location_id)
-        sal_id = _id(sal, service_id, "service_at_location", location_id)
+        sal_id = hsds_id(sal, service_id, "service_at_location", location_id)
         row = {"id": sal_id, "service_id": service_id, "location_id": location_id}
         row["description"] = text(sal, "description")
         record.add("service_at_location", row)
-        for phone in _list(sal, "phones"):
+        for phone in object_list(sal, "phones"):
             _phone(record, phone, service_id=service_id, location_id=location_id)
-        for schedule in _list(sal, "schedules"):
+        for schedule in object_list(sal, "schedules"):
             _schedule(record, schedule, service_id=service_id, location_id=location_id)
 
 
@@ -457,13 +365,13 @@ def map_record(obj: Any, defaults: Defaults) -> MappedRecord:
     if not isinstance(obj, dict):
         raise RecordRejected("record is not a JSON object")
     kind = "organization" if _looks_like_organization(obj) else "service"
-    record = MappedRecord(kind=kind, id=_id(obj))
+    record = MappedRecord(kind=kind, id=hsds_id(obj))
     record.warnings.extend(obj.pop("_warnings", None) or [])
     if kind == "organization":
         organization_id = _organization(record, obj)
-        for location in _list(obj, "locations"):
+        for location in object_list(obj, "locations"):
             _location(record, location, organization_id, defaults)
-        for service in _list(obj, "services"):
+        for service in object_list(obj, "services"):
             _service(record, service, organization_id, defaults)
     else:
         _service(record, obj, None, defaults)
