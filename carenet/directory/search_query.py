@@ -74,9 +74,17 @@ def _bbox(lat: float, lon: float, radius_m: float) -> dict[str, float]:
             "max_lon": lon + dlon}  # fmt: skip
 
 
+# PostgreSQL's english stop words that people type; FTS5 has no stop-word list of its own.
+STOP_WORDS = frozenset(
+    "a an and are as at be but by for from if in into is it no not of on or such that the their"
+    " then there these they this to was will with".split()
+)
+
+
 def fts5_query(words: str) -> str | None:
-    """Every word must appear (FTS5 syntax, each word quoted so input cannot inject operators)."""
-    tokens = re.findall(r"\w+", words.lower())
+    """Every word must appear, as ``plainto_tsquery`` does on PostgreSQL: each word quoted so
+    input cannot inject FTS5 operators, stop words dropped."""
+    tokens = [t for t in re.findall(r"\w+", words.lower()) if t not in STOP_WORDS]
     return " ".join(f'"{t}"' for t in tokens) or None
 
 
@@ -86,7 +94,7 @@ def _filters(dialect: str, q: SearchQuery, params: dict[str, Any]) -> list[str]:
         if dialect == "postgresql":
             where.append(
                 "e.any_id IN (SELECT any_id FROM search_text"
-                " WHERE tsv @@ websearch_to_tsquery('english', :q))"
+                " WHERE tsv @@ plainto_tsquery('english', :q))"
             )
             params["q"] = q.text
         else:

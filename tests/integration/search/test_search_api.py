@@ -1,0 +1,167 @@
+"""GET /api/v1/services/search and /api/v1/services/{id} over HTTP: shapes, errors, paging."""
+
+from __future__ import annotations
+
+import pytest
+
+from search.builders import MIAMI, make_service, point_at, schedule
+
+from carenet.extensions import db
+
+URL = "/api/v1/services/search"
+
+
+@pytest.fixture
+def shelter(app_ctx):
+    return make_service("Safe house", point_at(MIAMI, 1), ("safety",), confidential=True,
+                        phone="305-555-0199")  # fmt: skip
+
+
+def bearer_for(role: str, org_kind: str) -> dict[str, str]:
+    from carenet.accounts import service as accounts
+    from carenet.directory.models import Organization
+
+    org = Organization(name=f"{role} org", kind=org_kind)
+    db.session.add(org)
+    db.session.flush()
+    user = accounts.create_user(f"{role}@example.org", "a long test passphrase", role, org.id)
+    _, token = accounts.create_api_token(user, "test")
+    db.session.commit()
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_result_has_the_documented_fields(client, app_ctx):
+    make_service("Caregiver circle", point_at(MIAMI, 1), schedules=(schedule(),))
+    body = client.get(URL, query_string={"near": "33130"}).get_json()
+    assert set(body) >= {"total_items", "total_pages", "page_number", "size", "first_page",
+                         "last_page", "empty", "contents"}  # fmt: skip
+    result = body["contents"][0]
+    assert set(result) >= {"service", "organization", "location", "distance_mi", "distance_km",
+                           "serves_patient_area", "open_now", "next_open_at", "capacity_status",
+                           "phones"}  # fmt: skip
+    assert result["service"]["categories"] == ["support-groups"]
+    assert result["organization"]["name"] == "Caregiver circle Inc."
+    assert set(result["location"]) >= {"id", "name", "address", "latitude", "longitude"}
+    assert result["phones"][0]["number"] == "305-555-0100"
+
+
+def test_paging_envelope(client, app_ctx):
+    for i in range(25):
+        make_service(f"Group {i:02d}", point_at(MIAMI, 0.1 + i * 0.1))
+    first = client.get(URL, query_string={"near": "33130", "per_page": 10}).get_json()
+    assert (first["total_items"], first["total_pages"], first["page_number"]) == (25, 3, 1)
+    assert (first["size"], first["first_page"], first["last_page"]) == (10, True, False)
+    last = client.get(URL, query_string={"near": "33130", "per_page": 10, "page": 3}).get_json()
+    assert (last["size"], last["last_page"], last["empty"]) == (5, True, False)
+    names = [r["service"]["name"] for r in first["contents"] + last["contents"]]
+    assert len(set(names)) == 15
+    beyond = client.get(URL, query_string={"near": "33130", "per_page": 10, "page": 9}).get_json()
+    assert (beyond["total_items"], beyond["empty"], beyond["contents"]) == (25, True, [])
+
+
+def test_repeatable_category_parameter(client, app_ctx):
+    make_service("Rides", point_at(MIAMI, 1), ("transportation",))
+    make_service("Meals", point_at(MIAMI, 2), ("meal-delivery",))
+    make_service("Group", point_at(MIAMI, 3), ("support-groups",))
+    query = "near=33130&category=transportation&category=meal-delivery"
+    body = client.get(f"{URL}?{query}").get_json()
+    assert sorted(r["service"]["name"] for r in body["contents"]) == ["Meals", "Rides"]
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [
+        ({"lat": 91, "lon": 0}, "lat"),
+        ({"lat": 10, "lon": -181}, "lon"),
+        ({"lat": 10}, "lon"),
+        ({"lat": "north", "lon": 1}, "lat"),
+        ({"near": "33130", "radius_mi": 0}, "radius_mi"),
+        ({"near": "33130", "radius_mi": 1000}, "radius_mi"),
+        ({"near": "33130", "radius_mi": "nan"}, "radius_mi"),
+        ({"near": "00000"}, "near"),
+        ({"near": "somewhere without a zip"}, "near"),
+        ({}, "near"),
+        ({"near": "33130", "category": "teleportation"}, "category"),
+        ({"near": "33130", "category": "DROP TABLE"}, "category"),
+        ({"near": "33130", "per_page": 10000}, "per_page"),
+        ({"near": "33130", "per_page": 0}, "per_page"),
+        ({"near": "33130", "page": 0}, "page"),
+        ({"near": "33130", "open_at": "next tuesday"}, "open_at"),
+        ({"near": "33130", "open_at": "2026-13-45T99:00"}, "open_at"),
+        ({"near": "33130", "open_now": "maybe"}, "open_now"),
+        ({"near": "33130", "age": -1}, "age"),
+        ({"near": "33130", "age": "old"}, "age"),
+        ({"near": "33130", "language": "english"}, "language"),
+        ({"near": "33130", "free": "perhaps"}, "free"),
+        ({"near": "33130", "colour": "red"}, "colour"),
+    ],
+)
+def test_bad_input_is_a_400_problem_naming_the_parameter(client, app_ctx, query, parameter):
+    make_service("Group", point_at(MIAMI, 1))
+    response = client.get(URL, query_string=query)
+    assert response.status_code == 400
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert body["status"] == 400
+    assert parameter in body["errors"], body
+
+
+def test_stop_words_only_text_finds_nothing_without_error(client, app_ctx):
+    make_service("Group", point_at(MIAMI, 1))
+    response = client.get(URL, query_string={"near": "33130", "q": "the"})
+    assert response.status_code == 200
+    assert response.get_json()["contents"] == []
+
+
+def test_confidential_address_is_redacted_for_anonymous_callers(client, shelter):
+    body = client.get(URL, query_string={"near": "33130"}).get_json()
+    result = body["contents"][0]
+    assert result["location"]["redacted"] is True
+    assert result["location"]["address"] is None
+    assert result["location"]["latitude"] is None and result["location"]["longitude"] is None
+    assert result["distance_mi"] is None
+    assert result["phones"][0]["number"] == "305-555-0199"
+
+
+def test_confidential_address_is_shown_to_a_coordinator(client, shelter):
+    headers = bearer_for("coordinator", "care")
+    body = client.get(URL, query_string={"near": "33130"}, headers=headers).get_json()
+    location = body["contents"][0]["location"]
+    assert location["redacted"] is False
+    assert location["address"] == "1 Main St, Miami, FL 33130"
+    assert location["latitude"] == pytest.approx(point_at(MIAMI, 1)[0])
+
+
+def test_confidential_address_stays_hidden_from_a_program_lead(client, shelter):
+    headers = bearer_for("program_lead", "network")
+    body = client.get(URL, query_string={"near": "33130"}, headers=headers).get_json()
+    assert body["contents"][0]["location"]["address"] is None
+
+
+def test_one_service_with_organization_locations_schedules_areas(client, app_ctx):
+    made = make_service(
+        "Meals",
+        point_at(MIAMI, 1),
+        ("meal-delivery",),
+        schedules=(schedule("MO", "10:00", "12:00"),),
+        areas=({"kind": "postcodes", "postcodes": ["33130", "33157"]},),
+    )
+    body = client.get(f"/api/v1/services/{made.id}").get_json()
+    assert body["name"] == "Meals" and body["organization"]["name"] == "Meals Inc."
+    assert body["locations"][0]["addresses"][0]["postal_code"] == "33130"
+    assert body["schedules"][0]["byday"] == "MO" and body["schedules"][0]["opens_at"] == "10:00:00"
+    assert body["service_areas"][0]["postcodes"] == ["33130", "33157"]
+    assert body["categories"][0]["code"] == "meal-delivery"
+
+
+def test_one_confidential_service_is_redacted_for_anonymous_callers(client, shelter):
+    body = client.get(f"/api/v1/services/{shelter.id}").get_json()
+    assert body["locations"][0]["redacted"] is True
+    assert body["locations"][0]["addresses"] == [] and body["locations"][0]["latitude"] is None
+    assert body["phones"][0]["number"] == "305-555-0199"
+
+
+def test_unknown_service_is_a_404_problem(client, app_ctx):
+    response = client.get("/api/v1/services/no-such-id")
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
