@@ -62,11 +62,15 @@ def _numbered_services(folder: Path) -> list[tuple[int, dict[str, str]]]:
 
 def read_tabular(folder: Path) -> Source:
     """Records of a tabular package, 1.x or 3.0 shape, one service at a time."""
-    services = _numbered_services(folder)
     legacy = (folder / "physical_addresses.csv").exists() or (
         folder / "regular_schedules.csv"
     ).exists()
-    build = _Legacy(folder) if legacy else _Tabular3(folder)
+    try:
+        services = _numbered_services(folder)
+        build: _Legacy | _Tabular3 = _Legacy(folder) if legacy else _Tabular3(folder)
+    except (UnicodeDecodeError, csv.Error, OSError) as exc:
+        reason = f"cannot read the CSV files: {exc}"
+        return Source(total=1, items=iter([SourceItem(folder.name, "line 1", error=reason)]))
     return Source(total=len(services), items=build.items(services))
 
 

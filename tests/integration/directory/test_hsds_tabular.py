@@ -60,3 +60,10 @@ def test_official_hsds3_csv_package_rejects_latitude_100_then_imports_when_fixed
     service = db.session.get(Service, "ac148810-d857-441c-9679-408f346de14b")
     assert service.name == "Community Counselling"
     assert db.session.get(Organization, service.organization_id) is not None
+
+
+def test_unreadable_csv_is_reported_not_raised(app_ctx, tmp_path):
+    (tmp_path / "services.csv").write_bytes(b"id,name\n1,Caf\xe9 \xff\n")
+    report = import_path(tmp_path)
+    assert len(report.rejected) == 1
+    assert report.rejected[0].reason.startswith("cannot read the CSV files:")
