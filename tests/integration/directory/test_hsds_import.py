@@ -171,3 +171,41 @@ def test_cli_dry_run_exits_0_on_clean_input_and_says_nothing_was_written(
     assert "(a.json line 87, column 2): broken JSON" in result.stdout
     with runner.app.app_context():
         assert db.session.query(Service).count() == 0
+
+
+def test_organization_object_with_locations_and_services_imports_them_all(
+    app_ctx, data_dir, tmp_path
+):
+    organization = json.loads((data_dir / "organization_full.json").read_text())
+    organization["locations"][0].update(latitude=25.7617, longitude=-80.1918)
+    for service in organization["services"]:
+        for sal in service.get("service_at_locations", []):
+            if isinstance(sal.get("location"), dict):
+                sal["location"].update(latitude=25.7617, longitude=-80.1918)
+    path = tmp_path / "org.json"
+    path.write_text(json.dumps(organization))
+    report = import_path(path)
+    assert report.rejected == []
+    assert report.counts["organization_created"] == 1
+    assert report.counts["service_created"] == len(organization["services"]) == 1
+    service = db.session.get(Service, OFFICIAL_SERVICE)
+    assert service.organization_id == organization["id"]
+    assert service.organization.website == "http://example.com"
+
+
+def test_api_page_of_services_is_imported(app_ctx, data_dir, tmp_path):
+    record = json.loads((data_dir / "bad_records.json").read_text())[0]
+    page = {
+        "total_items": 1,
+        "total_pages": 1,
+        "page_number": 1,
+        "size": 1,
+        "first_page": True,
+        "last_page": True,
+        "empty": False,
+        "contents": [record],
+    }
+    path = tmp_path / "page.json"
+    path.write_text(json.dumps(page))
+    report = import_path(path)
+    assert report.rejected == [] and report.counts["service_created"] == 1
