@@ -209,3 +209,25 @@ def test_api_page_of_services_is_imported(app_ctx, data_dir, tmp_path):
     path.write_text(json.dumps(page))
     report = import_path(path)
     assert report.rejected == [] and report.counts["service_created"] == 1
+
+
+def test_a_record_the_database_refuses_is_isolated_from_its_batch(app_ctx, data_dir, tmp_path):
+    records = json.loads((data_dir / "bad_records.json").read_text())
+    good_1, good_6 = records[0], records[5]
+    clash = json.loads(json.dumps(good_1))
+    clash["id"] = "00000000-0000-4000-8000-0000000000c1"
+    location = clash["service_at_locations"][0]["location"]
+    location["id"] = "00000000-0000-4000-8000-0000000000c2"
+    location["addresses"][0]["id"] = "00000000-0000-4000-8000-0000000000c3"
+    clash["service_at_locations"][0]["id"] = "00000000-0000-4000-8000-0000000000c4"
+    # the same service at the same location twice: the unique (service, location) index refuses it
+    second = {"id": "00000000-0000-4000-8000-0000000000c5", "location_id": location["id"]}
+    clash["service_at_locations"].append(second)
+    clash["attributes"][0]["id"] = "00000000-0000-4000-8000-0000000000c6"
+    path = tmp_path / "batch.json"
+    path.write_text(json.dumps([good_1, clash, good_6]))
+    report = import_path(path, batch_size=10)
+    assert [(r.record_id, r.position) for r in report.rejected] == [(clash["id"], "line 1")]
+    assert report.rejected[0].reason.startswith("database refused the record:")
+    assert sorted(db.session.scalars(db.select(Service.id))) == [good_1["id"], good_6["id"]]
+    assert db.session.get(Location, location["id"]) is None
