@@ -145,7 +145,9 @@ def _schedule(record: MappedRecord, obj: dict[str, Any], **owner: str | None) ->
             raise RecordRejected(f"{where}: byday '{byday}' is not a list of MO..SU")
         byday = ",".join(days)
     interval = whole(obj, "interval", where)
-    row = {
+    if interval is not None and interval < 1:
+        raise RecordRejected(f"{where}: interval must be 1 or more")
+    row: dict[str, Any] = {
         "id": schedule_id,
         "service_id": owner.get("service_id"),
         "location_id": owner.get("location_id"),
@@ -159,8 +161,6 @@ def _schedule(record: MappedRecord, obj: dict[str, Any], **owner: str | None) ->
         "valid_to": as_date(obj.get("valid_to"), f"{where}: valid_to"),
         "description": text(obj, "description"),
     }
-    if row["interval"] < 1:
-        raise RecordRejected(f"{where}: interval must be 1 or more")
     record.add("schedule", row)
 
 
@@ -228,10 +228,13 @@ def _location(
         "longitude": longitude,
         "geocode_method": method if latitude is not None else None,
         "timezone": zone,
-        "geom": point_wkt(longitude, latitude) if latitude is not None else None,
+        "geom": point_wkt(longitude, latitude)
+        if latitude is not None and longitude is not None
+        else None,
     }
-    if row["organization_id"] and row["organization_id"] not in record.rows["organization"]:
-        record.needs_organizations.add(row["organization_id"])
+    location_org = row["organization_id"]
+    if isinstance(location_org, str) and location_org not in record.rows["organization"]:
+        record.needs_organizations.add(location_org)
     record.add("location", row)
     for phone in object_list(obj, "phones"):
         _phone(record, phone, location_id=location_id)

@@ -196,7 +196,10 @@ class _Legacy:
         row = self.locations.get(location_id)
         if row is None:
             return None
-        location = {"id": derived_id("hsds1", "location", location_id), "location_type": "physical"}
+        location: dict[str, Any] = {
+            "id": derived_id("hsds1", "location", location_id),
+            "location_type": "physical",
+        }
         location.update(_clean(row, "name", "alternate_name", "description", "transportation"))
         if row.get("latitude") and row.get("longitude"):
             location["latitude"], location["longitude"] = row["latitude"], row["longitude"]
@@ -232,7 +235,8 @@ class _Legacy:
         return schedules
 
     def _languages(self, source_id: str, service_id: str) -> tuple[list[dict[str, Any]], list[str]]:
-        languages, notes = {}, []
+        languages: dict[str, str] = {}
+        notes: list[str] = []
         for row in self.languages.get(source_id, []):
             known = language_for(row.get("language"))
             if known:
