@@ -141,7 +141,7 @@ def _claim(message: OutboxMessage, now: datetime) -> bool:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    return result.rowcount == 1
+    return getattr(result, "rowcount", 0) == 1
 
 
 def drain_outbox(now: datetime | None = None, limit: int = 100) -> dict[str, int]:

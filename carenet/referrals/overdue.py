@@ -66,7 +66,7 @@ def notify_overdue(now: datetime | None = None) -> int:
             .values(overdue_notified_at=now or utcnow())
             .execution_options(synchronize_session=False)
         )
-        if claimed.rowcount == 1:
+        if getattr(claimed, "rowcount", 0) == 1:
             notifications.enqueue_overdue(referral)
             announced += 1
         db.session.commit()

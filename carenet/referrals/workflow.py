@@ -168,8 +168,8 @@ def complete_referral(
         version,
         note=note,
         changes={
-            "outcome": outcome.strip(),
-            "delivered_on": delivered,  # type: ignore[union-attr]
+            "outcome": (outcome or "").strip(),
+            "delivered_on": delivered,
             "business_status": "service-delivered",
         },
     )
@@ -318,7 +318,7 @@ def _try_move(
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if getattr(result, "rowcount", 0) != 1:  # a CursorResult for an UPDATE
         db.session.rollback()
         raise Conflict("The referral was changed by someone else; reload and try again.")
     db.session.add(
