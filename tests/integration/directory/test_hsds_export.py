@@ -92,6 +92,10 @@ def test_every_exported_object_validates_against_the_official_schemas(app_ctx, t
 
 def test_import_export_import_round_trips_without_loss(app_ctx, data_dir, tmp_path):
     import_path(data_dir / "miami_sample")
+    example = json.loads((data_dir / "service_full.json").read_text())
+    example["service_at_locations"][0]["location"].update(latitude=25.76, longitude=-80.19)
+    (tmp_path / "example.json").write_text(json.dumps(example))
+    assert import_path(tmp_path / "example.json").rejected == []
     _directory_with_every_kind_of_row()
     before = dump_directory()
     assert before["service_area_postcode"] and before["service_category"]
