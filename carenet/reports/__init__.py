@@ -1,0 +1,1 @@
+"""Aggregate reports for program leads: unmet needs, outcomes, reasons, closing times, gaps."""

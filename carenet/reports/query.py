@@ -1,0 +1,121 @@
+"""What a report is asked for: the date range, the grouping and the filters.
+
+``ReportQuery`` is the parameter object every measure takes. ``Dimension``
+knows, for each way of grouping, the SQL giving a row's group key and label.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from carenet.reports import sql
+
+GROUPS = ("none", "domain", "period", "zip", "county", "cbo", "care_org")
+NEED_GROUPS = ("none", "domain", "period", "zip", "county", "care_org")
+PAIRS = {"period_domain": ("period", "domain"), "domain_zip": ("domain", "zip")}
+UNMET_AFTER_NO_REFERRAL = timedelta(days=14)
+UNMET_AFTER_STILL_OPEN = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class ReportQuery:
+    """A date range [start, end), one grouping and optional filters."""
+
+    start: datetime
+    end: datetime
+    group_by: str = "domain"
+    period: str = "month"
+    domain: str | None = None
+    county: str | None = None
+    zip: str | None = None
+    cbo: str | None = None
+    care_org: str | None = None
+    as_of: datetime | None = None  # "now" for the 14- and 30-day rules (tests pin it)
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Source:
+    """The aliases of one report's base row: its table, its time column, its organizations."""
+
+    alias: str  # "n" (need) or "r" (referral)
+    time_column: str
+    domain_column: str
+    care_org_column: str
+    cbo_column: str | None
+
+
+NEEDS = Source("n", "n.created_at", "n.category", "p.organization_id", None)
+REFERRALS = Source(
+    "r", "r.created_at", "r.category", "r.sender_organization_id", "r.recipient_organization_id"
+)
+AREA_JOIN = "LEFT JOIN postcode_area pa ON pa.postcode = substr(p.postal_code, 1, 5)"
+COUNTY_LABEL = "COALESCE(pa.county || ', ' || pa.state, 'Unknown')"
+
+
+def group_sql(dialect: str, q: ReportQuery, source: Source) -> tuple[str, str, str]:
+    """(key expression, label expression, extra joins) for the query's grouping."""
+    zip_expr = f"COALESCE({sql.zip5(dialect, 'p.postal_code')}, 'Unknown')"
+    if q.group_by in PAIRS:  # two groupings at once (charts, gaps): "first|second"
+        first, second = PAIRS[q.group_by]
+        one = group_sql(dialect, _with_group(q, first), source)
+        two = group_sql(dialect, _with_group(q, second), source)
+        return (
+            f"({one[0]} || '|' || {two[0]})",
+            f"({one[1]} || '|' || {two[1]})",
+            _pair_join(one, two),
+        )
+    if q.group_by == "none":
+        return "'all'", "'All'", ""
+    if q.group_by == "domain":
+        return source.domain_column, source.domain_column, ""
+    if q.group_by == "period":
+        expr = sql.period_start(dialect, q.period, source.time_column)
+        return expr, expr, ""
+    if q.group_by == "zip":
+        return zip_expr, zip_expr, ""
+    if q.group_by == "county":
+        return COUNTY_LABEL, COUNTY_LABEL, AREA_JOIN
+    column = source.cbo_column if q.group_by == "cbo" else source.care_org_column
+    join = f"JOIN organization go ON go.id = {column}"
+    return column, "go.name", join
+
+
+def _with_group(q: ReportQuery, group_by: str) -> ReportQuery:
+    from dataclasses import replace
+
+    return replace(q, group_by=group_by)
+
+
+def _pair_join(one: tuple[str, str, str], two: tuple[str, str, str]) -> str:
+    return one[2] if one[2] == two[2] else f"{one[2]} {two[2]}"
+
+
+def filter_sql(dialect: str, q: ReportQuery, source: Source) -> tuple[list[str], dict, str]:
+    """(WHERE conditions, bound values, extra joins) for the range and the filters."""
+    where = [f"{source.time_column} >= :start", f"{source.time_column} < :end"]
+    values: dict = {"start": q.start, "end": q.end}
+    joins = ""
+    if q.domain:
+        where.append(f"{source.domain_column} = :domain")
+        values["domain"] = q.domain
+    if q.zip:
+        where.append(f"{sql.zip5(dialect, 'p.postal_code')} = :zip")
+        values["zip"] = q.zip
+    if q.county:
+        where.append(f"{COUNTY_LABEL} = :county")
+        values["county"] = q.county
+        joins = AREA_JOIN
+    if q.care_org:
+        where.append(f"{source.care_org_column} = :care_org")
+        values["care_org"] = q.care_org
+    if q.cbo and source.cbo_column:
+        where.append(f"{source.cbo_column} = :cbo")
+        values["cbo"] = q.cbo
+    elif q.cbo:
+        # a need has no CBO of its own: it counts when one of its referrals went to that CBO
+        where.append("EXISTS (SELECT 1 FROM referral rc WHERE rc.need_id = n.id"
+                     " AND rc.recipient_organization_id = :cbo)")  # fmt: skip
+        values["cbo"] = q.cbo
+    return where, values, joins

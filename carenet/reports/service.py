@@ -1,0 +1,253 @@
+"""Report tables for program leads: measures from ``measures``, small counts suppressed.
+
+Each public function takes a session and a ``ReportQuery`` and returns a
+``ReportTable`` of display strings — the same table feeds the page, the JSON API
+and the CSV export, so they cannot disagree. Every count passes through
+``suppression.suppress``; durations are shown only for groups of 11 or more.
+"""
+
+# ruff: noqa: S608  (SQL text is assembled from this package's own fragments; values are bound)
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from carenet.errors import InvalidInput
+from carenet.reports import measures, suppression
+from carenet.reports.gaps import gap_counts
+from carenet.reports.labels import domain_label, group_title, period_label, reason_label
+from carenet.reports.query import GROUPS, NEED_GROUPS, ReportQuery
+from carenet.reports.suppression import THRESHOLD
+
+NONE = "—"
+STATUSES = ("requested", "accepted", "in-progress", "on-hold", "completed", "rejected", "failed",
+            "cancelled")  # fmt: skip
+
+
+@dataclass
+class ReportTable:
+    """A report as shown: header, rows and a totals line, every cell a display string."""
+
+    name: str
+    title: str
+    headers: list[str]
+    rows: list[list[str]]
+    totals: list[str] | None = None
+    keys: list[str] = field(default_factory=list)  # the group key of each row
+
+
+def _label(q: ReportQuery, key: str, label: str) -> str:
+    if q.group_by == "domain":
+        return domain_label(key)
+    if q.group_by == "period":
+        return period_label(q.period, key)
+    return label
+
+
+def _check_group(q: ReportQuery, allowed: tuple[str, ...]) -> None:
+    if q.group_by not in allowed:
+        raise InvalidInput(
+            f"This report cannot be grouped by {q.group_by}.",
+            {"group_by": [f"One of: {', '.join(allowed)}."]},
+        )
+
+
+def unmet_needs(session: Session, q: ReportQuery) -> ReportTable:
+    """Needs identified, met, unmet and open per group, with the unmet share."""
+    _check_group(q, NEED_GROUPS)
+    found = measures.need_counts(session, q)
+    shown = suppression.suppress([[c.met, c.unmet, c.open] for c in found])
+    rows = []
+    for i, c in enumerate(found):
+        cells = shown.cells[i]
+        share = _percent(c.unmet, c.identified) if _visible(shown.row_totals[i], cells[1]) else NONE
+        rows.append([_label(q, c.key, c.label), shown.row_totals[i], *cells, share])
+    return ReportTable(
+        "unmet-needs",
+        "Needs identified, met and unmet",
+        [group_title(q), "Needs identified", "Met", "Unmet", "Open", "Unmet %"],
+        rows,
+        ["Total", shown.grand_total, *shown.column_totals, NONE],
+        [c.key for c in found],
+    )
+
+
+def unmet_needs_trend(session: Session, q: ReportQuery) -> ReportTable:
+    """Unmet needs per period (rows) and SDOH domain (columns)."""
+    found = measures.need_counts(session, replace(q, group_by="period_domain"))
+    periods = sorted({c.key.split("|")[0] for c in found})
+    domains = sorted({c.key.split("|")[1] for c in found})
+    grid = {(c.key.split("|")[0], c.key.split("|")[1]): c.unmet for c in found}
+    shown = suppression.suppress([[grid.get((p, d), 0) for d in domains] for p in periods])
+    rows = [
+        [period_label(q.period, p), *shown.cells[i], shown.row_totals[i]]
+        for i, p in enumerate(periods)
+    ]
+    return ReportTable(
+        "unmet-needs-trend",
+        "Unmet needs by domain over time",
+        [group_title(replace(q, group_by="period")), *map(domain_label, domains), "Total"],
+        rows,
+        ["Total", *shown.column_totals, shown.grand_total],
+        periods,
+    )
+
+
+def referral_outcomes(session: Session, q: ReportQuery) -> ReportTable:
+    """Referrals sent in the range by their current status, per group."""
+    _check_group(q, GROUPS)
+    keys, labels, grid = _pivot(measures.status_counts(session, q))
+    shown = suppression.suppress([[grid.get((k, s), 0) for s in STATUSES] for k in keys])
+    rows = [
+        [_label(q, k, labels[k]), shown.row_totals[i], *shown.cells[i]] for i, k in enumerate(keys)
+    ]
+    return ReportTable(
+        "referral-outcomes",
+        "Referral outcomes",
+        [group_title(q), "Referrals", *(s.replace("-", " ").capitalize() for s in STATUSES)],
+        rows,
+        ["Total", shown.grand_total, *shown.column_totals],
+        keys,
+    )
+
+
+def reasons(session: Session, q: ReportQuery) -> ReportTable:
+    """Coded reasons of referrals that ended rejected, failed or cancelled, per group."""
+    _check_group(q, GROUPS)
+    keys, labels, grid = _pivot(measures.reason_counts(session, q))
+    codes = sorted({code for _, code in grid}, key=_reason_order)
+    shown = suppression.suppress([[grid.get((k, c), 0) for c in codes] for k in keys])
+    rows = [
+        [_label(q, k, labels[k]), shown.row_totals[i], *shown.cells[i]] for i, k in enumerate(keys)
+    ]
+    return ReportTable(
+        "reasons",
+        "Why referrals did not go ahead",
+        [group_title(q), "Not delivered", *map(reason_label, codes)],
+        rows,
+        ["Total", shown.grand_total, *shown.column_totals],
+        keys,
+    )
+
+
+def time_to_close(session: Session, q: ReportQuery) -> ReportTable:
+    """Closed-loop rate and median / 90th percentile hours to response, acceptance, completion."""
+    _check_group(q, GROUPS)
+    found = measures.timings(session, q)
+    shown = suppression.suppress([[t.closed, t.referrals - t.closed] for t in found])
+    rows = []
+    for i, t in enumerate(found):
+        big = t.referrals >= THRESHOLD
+        rate = _percent(t.closed, t.referrals) if _visible(shown.cells[i][0]) and big else NONE
+        times = [_hours(v) if big else NONE for pair in (t.response, t.acceptance, t.completion)
+                 for v in pair]  # fmt: skip
+        rows.append(
+            [_label(q, t.key, t.label), shown.row_totals[i], shown.cells[i][0], rate, *times]
+        )
+    headers = [group_title(q), "Referrals", "Closed", "Closed-loop %"]
+    for what in ("first response", "acceptance", "completion"):
+        headers += [f"Median hours to {what}", f"90th pct hours to {what}"]
+    total_rate = NONE
+    return ReportTable(
+        "time-to-close",
+        "Closed loop and time to close",
+        headers,
+        rows,
+        ["Total", shown.grand_total, shown.column_totals[0], total_rate, *[NONE] * 6],
+        [t.key for t in found],
+    )
+
+
+def service_gaps(session: Session, q: ReportQuery) -> ReportTable:
+    """Zero-result searches and unmet needs side by side, per SDOH domain and ZIP code."""
+    searches = {(d, z): (county, n) for d, z, county, n in gap_counts(session, q)}
+    needs = {
+        tuple(c.key.split("|")): c.unmet
+        for c in measures.need_counts(session, replace(q, group_by="domain_zip"))
+        if c.unmet
+    }
+    places = sorted(
+        set(searches) | set(needs),
+        key=lambda k: (-searches.get(k, ("", 0))[1], -needs.get(k, 0), k),
+    )
+    counties = _counties(session, {z for _, z in places})
+    a = suppression.suppress([[searches.get(k, ("", 0))[1]] for k in places])
+    b = suppression.suppress([[needs.get(k, 0)] for k in places])
+    rows = [
+        [domain_label(d), z, counties.get(z, "Unknown"), a.cells[i][0], b.cells[i][0]]
+        for i, (d, z) in enumerate(places)
+    ]
+    return ReportTable(
+        "service-gaps",
+        "Service gaps: searches that found nothing, and unmet needs",
+        ["Domain", "ZIP code", "County", "Searches with no result", "Unmet needs"],
+        rows,
+        ["Total", "", "", a.grand_total, b.grand_total],
+        [f"{d}|{z}" for d, z in places],
+    )
+
+
+REPORTS: dict[str, Callable[[Session, ReportQuery], ReportTable]] = {
+    "unmet-needs": unmet_needs,
+    "unmet-needs-trend": unmet_needs_trend,
+    "referral-outcomes": referral_outcomes,
+    "reasons": reasons,
+    "time-to-close": time_to_close,
+    "service-gaps": service_gaps,
+}
+
+
+def run_report(session: Session, name: str, q: ReportQuery) -> ReportTable:
+    """The report called ``name`` for the query (``NotFound`` for an unknown name)."""
+    from carenet.errors import NotFound
+
+    if name not in REPORTS:
+        raise NotFound("No such report.", {"report": [f"One of: {', '.join(REPORTS)}."]})
+    return REPORTS[name](session, q)
+
+
+def _pivot(rows: list[tuple[str, str, str, int]]):  # type: ignore[no-untyped-def]
+    labels: dict[str, str] = {}
+    grid: dict[tuple[str, str], int] = {}
+    for key, label, column, count in rows:
+        labels[key] = label
+        grid[(key, column)] = grid.get((key, column), 0) + count
+    return sorted(labels), labels, grid
+
+
+def _reason_order(code: str) -> tuple[int, str]:
+    from carenet.referrals.workflow import REASONS
+
+    order = list(REASONS)
+    return (order.index(code) if code in order else len(order), code)
+
+
+def _counties(session: Session, postcodes: set[str]) -> dict[str, str]:
+    if not postcodes:
+        return {}
+    names = ", ".join(f":z{i}" for i in range(len(postcodes)))
+    values = {f"z{i}": z for i, z in enumerate(sorted(postcodes))}
+    rows = session.execute(
+        text(
+            "SELECT postcode, county || ', ' || state FROM postcode_area"
+            f" WHERE postcode IN ({names})"
+        ),
+        values,
+    )
+    return {str(a): str(b) for a, b in rows}
+
+
+def _visible(*cells: str) -> bool:
+    return all(c != suppression.SUPPRESSED for c in cells)
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}" if whole else NONE
+
+
+def _hours(seconds: float | None) -> str:
+    return NONE if seconds is None else f"{seconds / 3600:.1f}"
