@@ -50,6 +50,10 @@ class ServiceChanges:
     capacity_status: str
     hours: list[WeeklyHours]
     phones: list[PhoneNumber]
+    description: str | None = None
+    url: str | None = None
+    email: str | None = None
+    # None leaves a text field as it is; "" clears it.
 
 
 def curatable_services(actor: Any, organization_id: str | None = None) -> list[Service]:
@@ -95,9 +99,16 @@ def update_service(actor: Any, service_id: str, changes: ServiceChanges) -> Serv
     """Replace capacity, weekly hours and phone numbers of a service."""
     service = service_for_curation(actor, service_id)
     if changes.capacity_status not in CAPACITY_STATUSES:
-        raise InvalidInput("Unknown capacity status.", {"capacity_status": ["invalid"]})
+        message = "Unknown capacity status."
+        raise InvalidInput(message, {"capacity_status": [message]})
     before = describe(service)
     service.capacity_status = changes.capacity_status
+    if changes.description is not None:
+        service.description = changes.description.strip() or None
+    if changes.url is not None:
+        service.url = _checked_url(changes.url.strip()) or None
+    if changes.email is not None:
+        service.email = _checked_email(changes.email.strip()) or None
     for schedule in [s for s in service.schedules if s.freq == "WEEKLY" and s.location_id is None]:
         service.schedules.remove(schedule)
     for hours in changes.hours:
@@ -138,6 +149,9 @@ def describe(service: Service) -> dict[str, Any]:
     """The curated fields as plain values (for the audit row and the edit form)."""
     return {
         "capacity_status": service.capacity_status,
+        "description": service.description or "",
+        "url": service.url or "",
+        "email": service.email or "",
         "hours": format_hours(service),
         "phones": "\n".join(
             p.number + (f" x{p.extension}" if p.extension else "") for p in service.phones
@@ -203,6 +217,19 @@ def _days(text: str) -> list[str]:
             return []
         days.extend(d for d in span if d not in days)
     return days
+
+
+def _checked_url(url: str) -> str:
+    if url and (not re.match(r"^https?://[^\s/]+\.[^\s]+$", url) or len(url) > 512):
+        message = "The website must be an http(s) address."
+        raise InvalidInput(message, {"url": [message]})
+    return url
+
+
+def _checked_email(email: str) -> str:
+    if email and (not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email) or len(email) > 255):
+        raise InvalidInput("Not an e-mail address.", {"email": ["Not an e-mail address."]})
+    return email
 
 
 def _bad(field: str, number: int, line: str, why: str) -> InvalidInput:

@@ -7,7 +7,8 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import SelectField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import Length
 
 from carenet.accounts.access import permission
 from carenet.directory import curation
@@ -21,6 +22,9 @@ blueprint = Blueprint("curation", __name__, url_prefix="/curation")
 
 class ServiceForm(FlaskForm):
     capacity_status = SelectField("Capacity", choices=list(CAPACITY_STATUSES))
+    description = TextAreaField("Description", validators=[Length(max=10000)])
+    url = StringField("Website", validators=[Length(max=512)])
+    email = StringField("E-mail", validators=[Length(max=255)])
     hours = TextAreaField("Weekly hours (one line each, e.g. MO-FR 09:00-17:00)")
     phones = TextAreaField("Phone numbers (one per line, e.g. 555-123-4567 x12)")
 
@@ -59,12 +63,16 @@ def edit_service(service_id: str) -> Any:
             capacity_status=form.capacity_status.data,
             hours=curation.parse_hours(form.hours.data or ""),
             phones=curation.parse_phones(form.phones.data or ""),
+            description=form.description.data or "",
+            url=form.url.data or "",
+            email=form.email.data or "",
         )
+        curation.update_service(current_user, service_id, changes)
     except InvalidInput as refused:
+        db.session.rollback()
         for field, messages in (refused.errors or {}).items():
             getattr(form, field).errors = list(messages)
         return _edit_page(service, form), 400
-    curation.update_service(current_user, service_id, changes)
     db.session.commit()
     flash(f"Saved {service.name}.", "info")
     return redirect(url_for("curation.edit_service", service_id=service_id))

@@ -26,6 +26,9 @@ def test_cbo_admin_edits_hours_capacity_and_phones(app, world, sign_in, csrf_tok
             "capacity_status": "waitlist",
             "hours": "MO-FR 09:00-17:00\nSA 10:00-14:00",
             "phones": "555-123-4567 x12\n(555) 765-4321",
+            "description": "Groceries every weekday.",
+            "url": "https://pantry-a.example.org",
+            "email": "help@pantry-a.example.org",
             "csrf_token": csrf_token(client, path),
         },
     )
@@ -33,6 +36,9 @@ def test_cbo_admin_edits_hours_capacity_and_phones(app, world, sign_in, csrf_tok
     with app.app_context():
         service = db.session.get(Service, world.service_a)
         assert service.capacity_status == "waitlist"
+        assert service.description == "Groceries every weekday."
+        assert service.url == "https://pantry-a.example.org"
+        assert service.email == "help@pantry-a.example.org"
         hours = sorted(
             (s.byday, s.opens_at.isoformat(), s.closes_at.isoformat()) for s in service.schedules
         )
@@ -64,6 +70,28 @@ def test_bad_hours_are_refused_naming_the_line_and_nothing_changes(app, world, s
     assert "Line 2" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Service, world.service_a).capacity_status == "capacity"
+
+
+def test_a_bad_website_is_refused_and_nothing_is_half_written(app, world, sign_in, csrf_token):
+    client = app.test_client()
+    sign_in(client, world.emails["cbo_admin"])
+    path = f"/curation/services/{world.service_a}"
+    response = client.post(
+        path,
+        data={
+            "capacity_status": "no-capacity",
+            "hours": "MO 09:00-17:00",
+            "phones": "555-123-4567",
+            "url": "javascript:alert(1)",
+            "csrf_token": csrf_token(client, path),
+        },
+    )
+    assert response.status_code == 400
+    assert "http(s) address" in response.get_data(as_text=True)
+    with app.app_context():
+        service = db.session.get(Service, world.service_a)
+        assert service.capacity_status == "capacity"
+        assert service.schedules == [] and service.phones == [] and service.url is None
 
 
 def test_verified_today_stamps_the_service_and_leaves_the_stale_list(
