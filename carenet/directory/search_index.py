@@ -75,15 +75,17 @@ def _refresh_batch(ids: Sequence[str], fresh: bool = False) -> None:
             "CAST(:longitude AS float8), CAST(:latitude AS float8)), 4326)::geography)"
         )
         area_sql = (
-            "INSERT INTO search_area (id, service_id, service_area_id, category_code, geom)"
-            " SELECT :id, service_id, id, :category_code, geom"
-            " FROM service_area WHERE id = :service_area_id"
+            "INSERT INTO search_area (id, service_id, service_area_id, category_code,"
+            " center_latitude, center_longitude, radius_m, geom) SELECT :id, service_id, id,"
+            " :category_code, CAST(:center_latitude AS float8), CAST(:center_longitude AS float8),"
+            " CAST(:radius_m AS float8), geom FROM service_area WHERE id = :service_area_id"
         )
     else:
         entry_sql = "INSERT INTO search_entry ({cols}) VALUES ({vals})"
         area_sql = (
-            "INSERT INTO search_area (id, service_id, service_area_id, category_code)"
-            " VALUES (:id, :service_id, :service_area_id, :category_code)"
+            "INSERT INTO search_area (id, service_id, service_area_id, category_code,"
+            " center_latitude, center_longitude, radius_m) VALUES (:id, :service_id,"
+            " :service_area_id, :category_code, :center_latitude, :center_longitude, :radius_m)"
         )
     if rows.entries:
         cols = list(rows.entries[0])

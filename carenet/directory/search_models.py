@@ -75,6 +75,10 @@ search_area = Table(
     Column("service_id", ID, nullable=False),
     Column("service_area_id", ID, nullable=False),
     Column("category_code", Integer, nullable=False),
+    # A radius area is tested as a true circle (geodesic distance from its centre).
+    Column("center_latitude", Float),
+    Column("center_longitude", Float),
+    Column("radius_m", Float),
     Index("ix_search_area_service", "service_id"),
 )
 

@@ -30,6 +30,7 @@ OUTPUT_COLUMNS = (
 POINT_PG = "ST_SetSRID(ST_MakePoint(CAST(:lon AS float8), CAST(:lat AS float8)), 4326)"
 METERS_PER_DEGREE_LAT = 110_574.0  # the shortest degree of latitude: a safe upper bound
 METERS_PER_DEGREE_LON_EQUATOR = 111_320.0
+EDGE_BAND = 5e-4  # relative: the flat-earth distance is within 2e-4 of the geodesic
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,85 @@ def _local_times_cte(q: SearchQuery, params: dict[str, Any]) -> str:
     return "lt(tz, dow, m, mday, day) AS (VALUES " + ", ".join(rows) + "), "
 
 
+def _flat_earth(lat: float) -> dict[str, float]:
+    """Coefficients of the FCC flat-earth formula (47 CFR 73.208) at the patient's latitude:
+    km per degree of latitude, and of longitude as ``k2a * cos(mean latitude) + k2b``. Within
+    100 miles it is within 0.02 % of the geodesic; exact distances decide near the edge."""
+    p = math.radians(lat)
+    return {
+        "k1": 111.13209 - 0.56605 * math.cos(2 * p) + 0.00120 * math.cos(4 * p),
+        "k2a": 111.41513,
+        "k2b": -0.09455 * math.cos(3 * p) + 0.00012 * math.cos(5 * p),
+    }
+
+
+def _approx_m(lat: str, lon: str) -> str:
+    """SQL for the flat-earth distance in meters from the patient to (lat, lon) columns."""
+    dy = f"(({lat}) - :lat) * :k1"
+    dx = f"(({lon}) - :lon) * (:k2a * cos(radians((({lat}) + :lat) * 0.5)) + :k2b)"
+    return f"(1000.0 * sqrt(({dy}) * ({dy}) + ({dx}) * ({dx})))"
+
+
+def _within_sqlite(lat: str, lon: str, radius: str) -> str:
+    """SQL: (lat, lon) within ``radius`` meters; exact ellipsoidal distance only near the edge."""
+    approx = _approx_m(lat, lon)
+    exact = f"ST_Distance(MakePoint({lon}, {lat}, 4326), MakePoint(:lon, :lat, 4326), 1)"
+    return (
+        f"({approx} <= {radius} * {1 - EDGE_BAND} - 1.0 OR ({approx} <= {radius} * "
+        f"{1 + EDGE_BAND} + 1.0 AND {exact} <= {radius}))"
+    )
+
+
+def _sqlite_sql(q: SearchQuery, code: str, lt: str, where: str, cols: str) -> tuple[str, str]:
+    zip_areas = (
+        "SELECT sa.service_id FROM service_area_postcode pc"
+        " JOIN service_area sa ON sa.id = pc.service_area_id WHERE pc.postcode = :zip"
+    )
+    in_circle = _within_sqlite("a.center_latitude", "a.center_longitude", "a.radius_m")
+    sql = (
+        f"WITH {lt}area(service_id) AS (SELECT a.service_id FROM search_area_rtree r"  # noqa: S608
+        " JOIN search_area a ON a.id = r.id"
+        " WHERE r.min_x <= :lon AND r.max_x >= :lon AND r.min_y <= :lat AND r.max_y >= :lat"
+        f" AND r.min_c <= {code} AND r.max_c >= {code} AND CASE WHEN a.radius_m IS NOT NULL"
+        f" THEN {in_circle} ELSE (SELECT ST_Intersects(sa.geom, MakePoint(:lon, :lat, 4326))"
+        " FROM service_area sa WHERE sa.id = a.service_area_id) = 1 END"
+        f" UNION {zip_areas}), "
+        "cand(id) AS (SELECT id FROM search_entry_rtree WHERE min_x <= :max_lon"
+        " AND max_x >= :min_lon AND min_y <= :max_lat AND max_y >= :min_lat"
+        f" AND min_c <= {code} AND max_c >= {code}"
+        " UNION SELECT e.id FROM area JOIN search_entry e ON e.service_id = area.service_id"
+        f" AND e.category_code = {code} WHERE e.area_primary = 1), "
+        f"scored AS (SELECT {cols}, {_approx_m('e.latitude', 'e.longitude')} AS approx_m,"
+        f" {_within_sqlite('e.latitude', 'e.longitude', ':radius_m')} AS near,"
+        " (e.has_area = 1 AND e.service_id IN (SELECT service_id FROM area)) AS serves"
+        f" FROM cand JOIN search_entry e ON e.id = cand.id WHERE {where}) "
+    )
+    return sql, "near = 1 OR (serves = 1 AND area_primary = 1)"
+
+
+def _postgres_sql(q: SearchQuery, code: str, lt: str, where: str, cols: str) -> tuple[str, str]:
+    zip_areas = (
+        "SELECT sa.service_id FROM service_area_postcode pc"
+        " JOIN service_area sa ON sa.id = pc.service_area_id WHERE pc.postcode = :zip"
+    )
+    center = "ST_SetSRID(ST_MakePoint(a.center_longitude, a.center_latitude), 4326)::geography"
+    sql = (
+        f"WITH {lt}area AS (SELECT a.service_id FROM search_area a"  # noqa: S608
+        f" WHERE a.category_code = {code} AND a.geom && {POINT_PG} AND CASE WHEN a.radius_m"
+        f" IS NOT NULL THEN ST_DWithin({center}, {POINT_PG}::geography, a.radius_m)"
+        f" ELSE ST_Intersects(a.geom, {POINT_PG}) END"
+        f" UNION {zip_areas}), "
+        f"cand AS (SELECT e.id FROM search_entry e WHERE e.category_code = {code}"
+        f" AND ST_DWithin(e.geog, {POINT_PG}::geography, CAST(:radius_m AS float8))"
+        " UNION SELECT e.id FROM area JOIN search_entry e ON e.service_id = area.service_id"
+        f" AND e.category_code = {code} WHERE e.area_primary), "
+        f"scored AS (SELECT {cols}, ST_Distance(e.geog, {POINT_PG}::geography) AS approx_m,"
+        " (e.has_area AND e.service_id IN (SELECT service_id FROM area)) AS serves"
+        f" FROM cand JOIN search_entry e ON e.id = cand.id WHERE {where}) "
+    )
+    return sql, "approx_m <= CAST(:radius_m AS float8) OR (serves AND area_primary)"
+
+
 def build_sql(dialect: str, q: SearchQuery, count_only: bool = False) -> tuple[str, dict]:
     """The search statement for ``dialect`` and its parameters."""
     params: dict[str, Any] = {"lat": q.latitude, "lon": q.longitude, "zip": q.postcode,
@@ -153,53 +233,28 @@ def build_sql(dialect: str, q: SearchQuery, count_only: bool = False) -> tuple[s
         code = ":code"
     cols = ", ".join(f"e.{c}" for c in OUTPUT_COLUMNS)
     lt = _local_times_cte(q, params) if q.local_times is not None else ""
-    zip_areas = (
-        "SELECT sa.service_id FROM service_area_postcode pc"
-        " JOIN service_area sa ON sa.id = pc.service_area_id WHERE pc.postcode = :zip"
-    )
     if dialect == "postgresql":
-        sql = (
-            f"WITH {lt}area AS (SELECT a.service_id FROM search_area a"  # noqa: S608
-            f" WHERE a.category_code = {code} AND ST_Intersects(a.geom, {POINT_PG})"
-            f" UNION {zip_areas}), "
-            f"cand AS (SELECT e.id FROM search_entry e WHERE e.category_code = {code}"
-            f" AND ST_DWithin(e.geog, {POINT_PG}::geography, CAST(:radius_m AS float8))"
-            " UNION SELECT e.id FROM area JOIN search_entry e ON e.service_id = area.service_id"
-            f" AND e.category_code = {code} WHERE e.area_primary), "
-            f"scored AS (SELECT {cols}, ST_Distance(e.geog, {POINT_PG}::geography) AS dist_m,"
-            " (e.has_area AND e.service_id IN (SELECT service_id FROM area)) AS serves"
-            f" FROM cand JOIN search_entry e ON e.id = cand.id WHERE {where}) "
-        )
-        keep = "dist_m <= CAST(:radius_m AS float8) OR (serves AND area_primary)"
-        order = "dist_m NULLS LAST, service_name, id"
+        sql, keep = _postgres_sql(q, code, lt, where, cols)
+        order = "approx_m NULLS LAST, service_name, id"
+        exact = "approx_m"
     else:
         params.update(_bbox(q.latitude, q.longitude, q.radius_m))
-        sql = (
-            f"WITH {lt}area(service_id) AS (SELECT a.service_id FROM search_area_rtree r"  # noqa: S608
-            " JOIN search_area a ON a.id = r.id JOIN service_area sa ON sa.id = a.service_area_id"
-            " WHERE r.min_x <= :lon AND r.max_x >= :lon AND r.min_y <= :lat AND r.max_y >= :lat"
-            f" AND r.min_c <= {code} AND r.max_c >= {code}"
-            " AND ST_Intersects(sa.geom, MakePoint(:lon, :lat, 4326)) = 1"
-            f" UNION {zip_areas}), "
-            "cand(id) AS (SELECT id FROM search_entry_rtree WHERE min_x <= :max_lon"
-            " AND max_x >= :min_lon AND min_y <= :max_lat AND max_y >= :min_lat"
-            f" AND min_c <= {code} AND max_c >= {code}"
-            " UNION SELECT e.id FROM area JOIN search_entry e ON e.service_id = area.service_id"
-            f" AND e.category_code = {code} WHERE e.area_primary = 1), "
-            f"scored AS (SELECT {cols}, ST_Distance(MakePoint(e.longitude, e.latitude, 4326),"
-            " MakePoint(:lon, :lat, 4326), 1) AS dist_m,"
-            " (e.has_area = 1 AND e.service_id IN (SELECT service_id FROM area)) AS serves"
-            f" FROM cand JOIN search_entry e ON e.id = cand.id WHERE {where}) "
+        params.update(_flat_earth(q.latitude))
+        sql, keep = _sqlite_sql(q, code, lt, where, cols)
+        order = "approx_m IS NULL, approx_m, service_name, id"
+        exact = (
+            "ST_Distance(MakePoint(page.longitude, page.latitude, 4326),"
+            " MakePoint(:lon, :lat, 4326), 1)"
         )
-        keep = "dist_m <= :radius_m OR (serves = 1 AND area_primary = 1)"
-        order = "dist_m IS NULL, dist_m, service_name, id"
     if count_only:
         return sql + f"SELECT count(*) FROM scored WHERE {keep}", params  # noqa: S608
     if q.serving_first:
         order = "serves DESC, " + order
+    # The exact distance is computed for the page's rows only.
     return (
-        sql + f"SELECT scored.*, count(*) OVER () AS total FROM scored WHERE {keep}"  # noqa: S608
-        f" ORDER BY {order} LIMIT :limit OFFSET :offset",
+        sql + f"SELECT page.*, {exact} AS dist_m FROM (SELECT scored.*,"  # noqa: S608
+        f" count(*) OVER () AS total FROM scored WHERE {keep} ORDER BY {order}"
+        f" LIMIT :limit OFFSET :offset) AS page ORDER BY {order}",
         params,
     )
 

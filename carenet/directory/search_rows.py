@@ -30,6 +30,7 @@ from carenet.directory.opening_hours import day_segments, rule_from_schedule
 from carenet.directory.search_models import ANY_CATEGORY
 
 DEFAULT_TIMEZONE = "America/New_York"
+METERS_PER_MILE = 1609.344
 
 
 @dataclass
@@ -169,7 +170,15 @@ def _load_details(
         batch.schedules.setdefault((row.service_id, row.location_id), []).append(row)
     sa = ServiceArea.__table__
     for row in conn.execute(
-        select(sa.c.id, sa.c.service_id, sa.c.kind, sa.c.geom.isnot(None).label("has_geom"))
+        select(
+            sa.c.id,
+            sa.c.service_id,
+            sa.c.kind,
+            sa.c.geom.isnot(None).label("has_geom"),
+            sa.c.center_latitude,
+            sa.c.center_longitude,
+            sa.c.radius_mi,
+        )
         .where(sa.c.service_id.in_(ids))
         .order_by(sa.c.id)
     ):
@@ -290,6 +299,12 @@ def build_rows(
         for area in areas:
             if not area.has_geom:
                 continue
+            circle = (
+                area.kind == "radius"
+                and area.radius_mi is not None
+                and area.center_latitude is not None
+                and area.center_longitude is not None
+            )
             for code in codes:
                 rows.areas.append(
                     {
@@ -297,6 +312,9 @@ def build_rows(
                         "service_id": service.id,
                         "service_area_id": area.id,
                         "category_code": code,
+                        "center_latitude": area.center_latitude if circle else None,
+                        "center_longitude": area.center_longitude if circle else None,
+                        "radius_m": area.radius_mi * METERS_PER_MILE if circle else None,
                     }
                 )
                 next_area += 1

@@ -115,6 +115,9 @@ def upgrade():
         sa.Column("service_id", ID, nullable=False),
         sa.Column("service_area_id", ID, nullable=False),
         sa.Column("category_code", sa.Integer(), nullable=False),
+        sa.Column("center_latitude", sa.Float(), nullable=True),
+        sa.Column("center_longitude", sa.Float(), nullable=True),
+        sa.Column("radius_m", sa.Float(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_search_area_service", "search_area", ["service_id"])
