@@ -129,8 +129,8 @@ def list_referrals() -> Any:
 @permission("view", "referral")
 def get_referral(referral_id: str) -> Any:
     referral = service.get_referral(current_user, referral_id)
-    workflow.mark_viewed(current_user, referral)
-    body = referral_body(service.get_referral(current_user, referral_id))
+    workflow.mark_viewed(current_user, referral)  # commits: the referral reloads with viewed_at
+    body = referral_body(referral)
     body["notes"] = schemas.NoteOut(many=True).dump(service.notes_of(referral))
     return jsonify(body)
 

@@ -56,6 +56,7 @@ def patient_page(patient_id: str) -> str:
         consents=[(c, consents.consent_state(c)) for c in patient.consents],
         consent_valid=consents.has_valid_consent(patient.id),
         referrals=referrals,
+        history=service.patient_history(patient),
         needs=patient.needs,
         methods=("verbal", "written", "electronic"),
     )

@@ -27,6 +27,7 @@ from carenet.referrals import notifications
 from carenet.referrals.consent import has_valid_consent
 from carenet.referrals.models import Need, Patient, Referral, ReferralEvent, ReferralNote
 from carenet.referrals.policy_rules import cbo_orgs, coordinator_orgs
+from carenet.referrals.timeutil import as_utc
 from carenet.referrals.workflow import LOCK_RETRIES, OPEN_STATUSES, _is_lock_error
 
 
@@ -256,8 +257,12 @@ def list_referrals(
 
 
 def events_of(actor: Any, referral_id: str) -> list[ReferralEvent]:
-    """The referral's history, oldest first."""
-    referral = get_referral(actor, referral_id)
+    """The referral's history, oldest first (the read is audited)."""
+    return history_of(get_referral(actor, referral_id))
+
+
+def history_of(referral: Referral) -> list[ReferralEvent]:
+    """Events of a referral the caller was already allowed to read, oldest first."""
     return list(
         db.session.scalars(
             select(ReferralEvent)
@@ -265,6 +270,29 @@ def events_of(actor: Any, referral_id: str) -> list[ReferralEvent]:
             .order_by(ReferralEvent.id)
         )
     )
+
+
+def patient_history(patient: Patient) -> list[tuple[Any, str, str]]:
+    """(when, what, by whom) for a patient's screenings and referral moves, newest first."""
+    from carenet.accounts.models import User
+    from carenet.referrals.models import Screening
+
+    rows: list[tuple[Any, str, str]] = []
+    for screening, email in db.session.execute(
+        select(Screening, User.email)
+        .outerjoin(User, User.id == Screening.screened_by_id)
+        .where(Screening.patient_id == patient.id)
+    ):
+        found = ", ".join(screening.positive_domains) or "no needs"
+        rows.append((screening.screened_at, f"Screened: {found}", email or ""))
+    for event, name in db.session.execute(
+        select(ReferralEvent, Referral.service_name)
+        .join(Referral, Referral.id == ReferralEvent.referral_id)
+        .where(Referral.patient_id == patient.id)
+    ):
+        what = f"Referral to {name}: {event.from_status or 'sent'} → {event.to_status}"
+        rows.append((event.occurred_at, what, event.actor_email or ""))
+    return sorted(rows, key=lambda row: as_utc(row[0]), reverse=True)
 
 
 def notes_of(referral: Referral) -> list[ReferralNote]:

@@ -98,14 +98,13 @@ def send_referral() -> Any:
 @permission("view", "referral")
 def referral_page(referral_id: str) -> str:
     referral = service.get_referral(current_user, referral_id)
-    workflow.mark_viewed(current_user, referral)
-    referral = service.get_referral(current_user, referral_id)
+    workflow.mark_viewed(current_user, referral)  # commits: the referral reloads with viewed_at
     return render_template(
         "referrals/referral.html",
         referral=referral,
         patient_visible=service.patient_details_visible(current_user, referral),
         moves=workflow.available_moves(current_user, referral),
-        events=service.events_of(current_user, referral_id),
+        events=service.history_of(referral),
         notes=service.notes_of(referral),
         reasons=REASONS,
         is_overdue=overdue.is_overdue(referral, overdue.utcnow(), overdue.zone()),

@@ -113,6 +113,9 @@ def test_the_loop_through_the_pages(app, api_net, signed_in):
     final = coordinator.get(referral_url).get_data(as_text=True)
     assert "status-completed" in final and "Two food boxes" in final
     assert "Little Pantry" not in coordinator.get("/dashboard").get_data(as_text=True)  # closed
+    history = coordinator.get(patient_url).get_data(as_text=True)
+    assert "Referral to Little Pantry: in-progress → completed" in history
+    assert "Screened: food-insecurity" in history
 
 
 def test_each_page_is_for_its_role_only(app, api_net, signed_in):
