@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, g, request, session
+from flask import Flask, Response, current_app, flash, g, request, session
 from flask_login import AnonymousUserMixin, current_user
 
 from carenet.accounts import access
@@ -56,6 +56,8 @@ def _load_session_user(user_id: str) -> Any:
     user = service.user_for_session(user_id, session.get(SESSION_KEY))
     if user is None:
         session.clear()  # ended, idle too long or forged: forget it
+        if not request.path.startswith("/api/"):
+            flash("Your session has ended; please sign in again.", "info")
     else:
         g.authenticated_by = "session"
     return user

@@ -91,7 +91,10 @@ def enforce() -> Any:
     endpoint = request.endpoint
     if endpoint is None or is_framework_endpoint(endpoint):
         return None  # no route matched (404/405 follow) or a static file
-    verdict = route_verdict(current_app.view_functions.get(endpoint), current_user)
+    # Load the caller now, before the view runs: the loaders stamp last-seen/last-used
+    # times and commit, which must not commit a view's half-done work later on.
+    user = current_user._get_current_object()
+    verdict = route_verdict(current_app.view_functions.get(endpoint), user)
     if verdict is Verdict.ALLOW:
         return None
     if verdict is Verdict.SIGN_IN:

@@ -107,6 +107,7 @@ def test_idle_session_times_out(app, client, world, sign_in):
         db.session.commit()
     response = client.get("/account")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert "Your session has ended" in client.get("/login").get_data(as_text=True)
 
 
 def test_five_failures_throttle_the_account_even_with_the_right_password(client, world, sign_in):
