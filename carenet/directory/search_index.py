@@ -34,6 +34,7 @@ BATCH_SIZE = 2000
 
 def refresh_services(service_ids: Iterable[str]) -> None:
     """Rebuild the search rows of these services in the caller's transaction."""
+    db.session.flush()  # the caller's pending edits must be visible to the queries below
     ids = sorted({sid for sid in service_ids if sid})
     for start in range(0, len(ids), BATCH_SIZE):
         _refresh_batch(ids[start : start + BATCH_SIZE])

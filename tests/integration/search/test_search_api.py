@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from search.builders import MIAMI, make_service, point_at, schedule
-
 from carenet.extensions import db
+from search.builders import MIAMI, make_service, point_at, schedule
 
 URL = "/api/v1/services/search"
 

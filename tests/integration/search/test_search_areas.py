@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from search.builders import MIAMI, make_service, point_at
-
 from carenet.geo import zip_centroid
+from search.builders import MIAMI, make_service, point_at
 
 FAR = point_at(MIAMI, 60, 0)  # an office far outside any search radius
 

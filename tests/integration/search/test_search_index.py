@@ -1,0 +1,61 @@
+"""refresh_services keeps search rows in step with directory edits; rebuild_all rebuilds."""
+
+from __future__ import annotations
+
+from carenet.directory.search_index import rebuild_all, refresh_services
+from carenet.directory.search_models import search_entry, search_hours, search_text
+from carenet.extensions import db
+from search.builders import MIAMI, make_service, point_at
+
+
+def names(search):
+    return [r["service"]["name"] for r in search(lat=MIAMI[0], lon=MIAMI[1]).contents]
+
+
+def count(table):
+    return db.session.execute(db.select(db.func.count()).select_from(table)).scalar()
+
+
+def test_an_edit_is_searchable_after_refresh(search):
+    service = make_service("Old name", point_at(MIAMI, 1))
+    service.name = "New name"
+    refresh_services([service.id])
+    db.session.commit()
+    assert names(search) == ["New name"]
+
+
+def test_a_deleted_service_leaves_no_search_rows(search):
+    service = make_service("Gone soon", point_at(MIAMI, 1))
+    db.session.delete(service)
+    refresh_services([service.id])
+    db.session.commit()
+    assert names(search) == []
+    assert (count(search_entry), count(search_text), count(search_hours)) == (0, 0, 0)
+
+
+def test_a_service_that_becomes_inactive_disappears(search):
+    service = make_service("Pausing", point_at(MIAMI, 1))
+    service.status = "inactive"
+    refresh_services([service.id])
+    db.session.commit()
+    assert names(search) == []
+
+
+def test_refresh_is_idempotent(search):
+    service = make_service("Twice", point_at(MIAMI, 1), ("transportation", "meal-delivery"))
+    before = count(search_entry)
+    refresh_services([service.id, service.id])
+    refresh_services([service.id])
+    db.session.commit()
+    assert count(search_entry) == before == 3  # any-category row + two categories
+    assert names(search) == ["Twice"]
+
+
+def test_rebuild_all_restores_every_row(search):
+    make_service("One", point_at(MIAMI, 1))
+    make_service("Two", point_at(MIAMI, 2))
+    db.session.execute(search_entry.delete())
+    assert names(search) == []
+    assert rebuild_all() == 2
+    db.session.commit()
+    assert names(search) == ["One", "Two"]
