@@ -306,7 +306,10 @@ def export_directory(folder: str | Path) -> dict[str, int]:
 
 def run_export_command(path: str, echo: Callable[[str], None] = click.echo) -> None:
     """The ``carenet export-hsds`` command."""
-    counts = export_directory(path)
+    try:
+        counts = export_directory(path)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write to {path}: {exc.strerror or exc}") from None
     echo(
         f"Wrote {counts['organizations']} organizations to {Path(path) / 'organizations.json'} "
         f"and {counts['services']} services to {Path(path) / 'services.json'}"

@@ -114,3 +114,11 @@ def test_cli_export_writes_both_files(runner, tmp_path, data_dir):
     assert "Wrote 6 organizations" in result.stdout and "6 services" in result.stdout
     services = json.loads((tmp_path / "out" / "services.json").read_text())
     assert len(services) == 6
+
+
+def test_cli_export_to_a_file_path_is_an_error_message_not_a_trace(runner, tmp_path):
+    target = tmp_path / "taken"
+    target.write_text("x")
+    result = runner.invoke(args=["export-hsds", str(target)])
+    assert result.exit_code == 1
+    assert "cannot write to" in result.output and "Traceback" not in result.output
