@@ -77,6 +77,11 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (referrals_api, patient_views, referral_views):
         app.register_blueprint(blueprint)
+    from carenet.reports.api import blueprint as reports_api
+    from carenet.reports.views import blueprint as reports_views
+
+    app.register_blueprint(reports_api)
+    app.register_blueprint(reports_views)
 
 
 def register_errorhandlers(app: Flask) -> None:

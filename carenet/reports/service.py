@@ -251,3 +251,57 @@ def _percent(part: int, whole: int) -> str:
 
 def _hours(seconds: float | None) -> str:
     return NONE if seconds is None else f"{seconds / 3600:.1f}"
+
+
+@dataclass
+class Dashboard:
+    """Everything the program lead's page shows, for one query."""
+
+    tables: dict[str, ReportTable]
+    trend: ReportTable
+    reason_totals: list[tuple[str, str]]
+    completion_times: list[tuple[str, str, str]]
+
+
+def dashboard(session: Session, q: ReportQuery) -> Dashboard:
+    """Every report for the page: tables grouped as asked, plus the fixed chart views."""
+    group_by = q.group_by if q.group_by in GROUPS else "domain"
+    needs_q = q if group_by in NEED_GROUPS else replace(q, group_by="domain")
+    grouped = replace(q, group_by=group_by)
+    tables = {
+        "unmet-needs": unmet_needs(session, needs_q),
+        "referral-outcomes": referral_outcomes(session, grouped),
+        "reasons": reasons(session, grouped),
+        "time-to-close": time_to_close(session, grouped),
+        "service-gaps": service_gaps(session, q),
+    }
+    overall = reasons(session, replace(q, group_by="none"))
+    reason_totals = list(zip(overall.headers[2:], (overall.totals or [])[2:], strict=False))
+    timing = tables["time-to-close"]
+    completion = [(row[0], row[8], row[9]) for row in timing.rows]
+    return Dashboard(tables, unmet_needs_trend(session, q), reason_totals, completion)
+
+
+def filter_choices(session: Session) -> dict[str, list[tuple[str, str]]]:
+    """Choices for the page's filters: domains, counties, CBOs and care organizations."""
+    from carenet.directory.taxonomy import CATEGORIES
+
+    domains = sorted({c.sdoh_code for c in CATEGORIES})
+    orgs = session.execute(
+        text(
+            "SELECT id, name, kind FROM organization WHERE kind IN ('community', 'care')"
+            " ORDER BY name"
+        )  # fmt: skip
+    ).all()
+    counties = session.execute(
+        text(
+            "SELECT DISTINCT pa.county || ', ' || pa.state FROM patient p"
+            " JOIN postcode_area pa ON pa.postcode = substr(p.postal_code, 1, 5) ORDER BY 1"
+        )
+    ).scalars()
+    return {
+        "domain": [(d, domain_label(d)) for d in domains],
+        "county": [(c, c) for c in counties],
+        "cbo": [(o.id, o.name) for o in orgs if o.kind == "community"],
+        "care_org": [(o.id, o.name) for o in orgs if o.kind == "care"],
+    }

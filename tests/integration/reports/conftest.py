@@ -144,3 +144,9 @@ def build_history() -> History:
 @pytest.fixture
 def history(app_ctx) -> History:
     return build_history()
+
+
+@pytest.fixture
+def history_builder():
+    """``build_history`` itself, for tests that need an app context of their own."""
+    return build_history

@@ -1,0 +1,39 @@
+"""The program lead's dashboard page: charts and tables of the aggregate reports."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Blueprint, render_template, request
+
+from carenet.accounts.access import permission
+from carenet.extensions import db
+from carenet.reports import charts
+from carenet.reports.query import GROUPS
+from carenet.reports.schemas import ReportArgs, args_from
+from carenet.reports.service import dashboard, filter_choices
+from carenet.reports.sql import PERIODS
+
+blueprint = Blueprint("reports", __name__)
+
+
+@blueprint.get("/reports")
+@permission("view", "aggregate_report")
+def dashboard_page() -> Any:
+    args = args_from(request.args)
+    query = ReportArgs().load(args)
+    found = dashboard(db.session, query)
+    return render_template(
+        "reports/dashboard.html",
+        query=query,
+        last_day=(query.end - timedelta(days=1)).date(),
+        args=args,
+        found=found,
+        choices=filter_choices(db.session),
+        groups=GROUPS,
+        periods=PERIODS,
+        trend_chart=charts.stacked_columns(found.trend),
+        reasons_chart=charts.horizontal_bars(found.reason_totals),
+        times_chart=charts.median_whiskers(found.completion_times),
+    )
