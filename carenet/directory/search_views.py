@@ -20,7 +20,8 @@ blueprint = Blueprint("search", __name__)
 @blueprint.get("/search")
 @public
 def search_page() -> Any:
-    form = args_from_query(request.args)
+    # A submitted HTML form sends its empty fields too; they mean "not given".
+    form = {k: v for k, v in args_from_query(request.args).items() if v not in ("", [])}
     page, errors = None, {}
     if form:
         try:
