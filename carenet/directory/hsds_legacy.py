@@ -119,6 +119,37 @@ def parse_day_range(text: str) -> list[str]:
     return [d for d in WEEK_ORDER if d in days]
 
 
+_CLOCK = r"\d{1,2}(?::\d{2})?\s*(?:[ap]\.?m\.?)|noon|midnight"
+_RANGE = re.compile(rf"({_CLOCK})\s*(?:-|–|—|to|GÇô)\s*({_CLOCK})", re.I)
+
+
+def parse_hours_text(text: str | None) -> list[tuple[list[str], time, time]]:
+    """Opening hours from 211 free text such as "8:00am-12:00pm; 1:00pm-5:00pm, Mon-Fri".
+
+    Returns (day codes, opens, closes) per time range found; a range without days
+    takes the days of the next part that names some (else Monday to Friday is not
+    assumed: it is skipped).
+    """
+    if not text:
+        return []
+    parts = [p for p in re.split(r";|\n|\\n", text) if p.strip()]
+    found: list[tuple[list[str], time, time]] = []
+    pending: list[tuple[time, time]] = []
+    for part in parts:
+        ranges = []
+        for match in _RANGE.finditer(part):
+            opens, closes = parse_clock(match[1]), parse_clock(match[2])
+            if opens and closes:
+                ranges.append((opens, closes))
+        days = parse_day_range(_RANGE.sub(" ", part).strip(" ,:"))
+        if days:
+            found.extend((days, o, c) for o, c in [*pending, *ranges])
+            pending = []
+        else:
+            pending.extend(ranges)
+    return found
+
+
 def clean_state(value: str | None) -> str | None:
     """Trim padded state codes ("FL " -> "FL"); blank -> None."""
     value = (value or "").strip().upper()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 from collections import defaultdict
 from collections.abc import Iterator
+from datetime import time
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from carenet.directory.hsds_legacy import (
     clean_state,
     language_for,
     parse_clock,
+    parse_hours_text,
     parse_weekday,
 )
 from carenet.directory.hsds_read import Source, SourceItem
@@ -146,6 +148,23 @@ class _Tabular3:
             yield SourceItem("services.csv", f"line {line}", obj=service, done=index)
 
 
+def _weekly(
+    service_id: str,
+    days: list[str],
+    opens_at: time | None,
+    closes_at: time | None,
+    description: str | None,
+    key: tuple[str, ...],
+) -> dict[str, Any]:
+    schedule: dict[str, Any] = {"freq": "WEEKLY", "byday": ",".join(dict.fromkeys(days))}
+    schedule["id"] = derived_id("hsds1", "schedule", service_id, *key)
+    if opens_at and closes_at:
+        schedule["opens_at"], schedule["closes_at"] = str(opens_at), str(closes_at)
+    if description:
+        schedule["description"] = description
+    return schedule
+
+
 class _Legacy:
     """HSDS 1.x tabular as exported by 211s (Open211 Miami), cleaned on the way in."""
 
@@ -224,14 +243,18 @@ class _Legacy:
                 by_hours[key].append(day)
         schedules = []
         for (opens, closes, original), days in by_hours.items():
-            schedule: dict[str, Any] = {"freq": "WEEKLY", "byday": ",".join(dict.fromkeys(days))}
-            schedule["id"] = derived_id("hsds1", "schedule", service_id, opens, closes, *days)
             opens_at, closes_at = parse_clock(opens), parse_clock(closes)
-            if opens_at and closes_at:
-                schedule["opens_at"], schedule["closes_at"] = str(opens_at), str(closes_at)
-            if original:
-                schedule["description"] = original.replace("\\n", "\n")
-            schedules.append(schedule)
+            description = original.replace("\\n", "\n") or None
+            if not (opens_at and closes_at) and parse_hours_text(original):
+                # no usable times in the columns: read them from the free text
+                for text_days, text_opens, text_closes in parse_hours_text(original):
+                    key = (str(text_opens), str(text_closes), *text_days)
+                    schedules.append(
+                        _weekly(service_id, text_days, text_opens, text_closes, description, key)
+                    )
+                continue
+            key = (opens, closes, *days)
+            schedules.append(_weekly(service_id, days, opens_at, closes_at, description, key))
         return schedules
 
     def _languages(self, source_id: str, service_id: str) -> tuple[list[dict[str, Any]], list[str]]:

@@ -14,6 +14,7 @@ from carenet.directory.hsds_legacy import (
     language_for,
     parse_clock,
     parse_day_range,
+    parse_hours_text,
     parse_weekday,
 )
 
@@ -97,3 +98,26 @@ def test_language_names_become_iso_codes():
     assert language_for("Spanish (limited)") == ("Spanish", "es")
     assert language_for("Creole") == ("Creole", "ht")
     assert language_for("other languages available upon request") is None
+
+
+def test_hours_free_text_with_split_day_and_shared_days():
+    assert parse_hours_text("8:00am-12:00pm; 1:00pm-5:00pm, Mon-Fri") == [
+        (["MO", "TU", "WE", "TH", "FR"], time(8), time(12)),
+        (["MO", "TU", "WE", "TH", "FR"], time(13), time(17)),
+    ]
+
+
+def test_hours_free_text_with_mis_decoded_dash_and_several_lines():
+    assert parse_hours_text("8:30amGÇô5:00pm, Mon-Fri") == [
+        (["MO", "TU", "WE", "TH", "FR"], time(8, 30), time(17))
+    ]
+    text = "Grades 2-5: \\n3:00pm-6:00pm, Mon, Tue, Thur, Fri;\\n2:00pm-6:00pm, Wed"
+    assert parse_hours_text(text) == [
+        (["MO", "TU", "TH", "FR"], time(15), time(18)),
+        (["WE"], time(14), time(18)),
+    ]
+
+
+def test_hours_free_text_without_a_time_range_gives_nothing():
+    assert parse_hours_text("Dismissal Bell - 6:00pm, Mon-Fri") == []
+    assert parse_hours_text("By appointment") == []
