@@ -8,8 +8,8 @@ from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
 from carenet.accounts.access import permission
+from carenet.referrals import capacity, history, overdue, patients, schemas, service, workflow
 from carenet.referrals import consent as consents
-from carenet.referrals import overdue, patients, schemas, service, workflow
 from carenet.referrals.models import Referral
 from carenet.screening import service as screening
 
@@ -131,14 +131,14 @@ def get_referral(referral_id: str) -> Any:
     referral = service.get_referral(current_user, referral_id)
     workflow.mark_viewed(current_user, referral)  # commits: the referral reloads with viewed_at
     body = referral_body(referral)
-    body["notes"] = schemas.NoteOut(many=True).dump(service.notes_of(referral))
+    body["notes"] = schemas.NoteOut(many=True).dump(history.notes_of(referral))
     return jsonify(body)
 
 
 @blueprint.get("/referrals/<referral_id>/events")
 @permission("view", "referral")
 def referral_events(referral_id: str) -> Any:
-    events = service.events_of(current_user, referral_id)
+    events = history.events_of(current_user, referral_id)
     return jsonify({"contents": schemas.EventOut(many=True).dump(events)})
 
 
@@ -155,14 +155,14 @@ def transition(referral_id: str) -> Any:
 @blueprint.post("/referrals/<referral_id>/notes")
 @permission("note", "referral")
 def add_note(referral_id: str) -> Any:
-    note = service.add_note(current_user, referral_id, _body(schemas.NoteIn())["body"])
+    note = history.add_note(current_user, referral_id, _body(schemas.NoteIn())["body"])
     return jsonify(schemas.NoteOut().dump(note)), 201
 
 
 @blueprint.post("/services/<service_id>/capacity")
 @permission("set_capacity", "service")
 def set_capacity(service_id: str) -> Any:
-    changed = service.set_service_capacity(
+    changed = capacity.set_service_capacity(
         current_user, service_id, _body(schemas.CapacityIn())["capacity_status"]
     )
     return jsonify({"id": changed.id, "capacity_status": changed.capacity_status})

@@ -11,7 +11,7 @@ from carenet.accounts.access import permission
 from carenet.directory.search import SearchParams, search_services
 from carenet.errors import InvalidInput, NotFound
 from carenet.referrals import consent as consents
-from carenet.referrals import patients, schemas, service
+from carenet.referrals import history, patients, schemas, service
 from carenet.referrals.forms import form_data, on_error_back
 from carenet.screening import ahc
 from carenet.screening import service as screening
@@ -56,7 +56,7 @@ def patient_page(patient_id: str) -> str:
         consents=[(c, consents.consent_state(c)) for c in patient.consents],
         consent_valid=consents.has_valid_consent(patient.id),
         referrals=referrals,
-        history=service.patient_history(patient),
+        history=history.patient_history(patient),
         needs=patient.needs,
         methods=("verbal", "written", "electronic"),
     )

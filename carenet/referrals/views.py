@@ -13,7 +13,7 @@ from carenet.accounts.access import permission
 from carenet.directory.models import Service
 from carenet.errors import NotFound
 from carenet.extensions import db
-from carenet.referrals import overdue, patients, schemas, service, workflow
+from carenet.referrals import capacity, history, overdue, patients, schemas, service, workflow
 from carenet.referrals.forms import form_data, on_error_back
 from carenet.referrals.workflow import OPEN_STATUSES, REASONS
 
@@ -41,7 +41,7 @@ def inbox() -> str:
     )
     waitlisted = {
         s.id
-        for s in service.services_of_my_organizations(current_user)
+        for s in capacity.services_of_my_organizations(current_user)
         if s.capacity_status == "waitlist"
     }
     sections = {
@@ -53,7 +53,7 @@ def inbox() -> str:
     return render_template(
         "referrals/inbox.html",
         sections=sections,
-        services=service.services_of_my_organizations(current_user),
+        services=capacity.services_of_my_organizations(current_user),
         capacities=("capacity", "waitlist", "no-capacity", "additional-assessment-required"),
     )
 
@@ -104,8 +104,8 @@ def referral_page(referral_id: str) -> str:
         referral=referral,
         patient_visible=service.patient_details_visible(current_user, referral),
         moves=workflow.available_moves(current_user, referral),
-        events=service.history_of(referral),
-        notes=service.notes_of(referral),
+        events=history.history_of(referral),
+        notes=history.notes_of(referral),
         reasons=REASONS,
         is_overdue=overdue.is_overdue(referral, overdue.utcnow(), overdue.zone()),
     )
@@ -133,7 +133,7 @@ def add_note(referral_id: str) -> Any:
     back = url_for("referrals.referral_page", referral_id=referral_id)
 
     def note() -> Any:
-        service.add_note(current_user, referral_id, request.form.get("body", ""))
+        history.add_note(current_user, referral_id, request.form.get("body", ""))
         return redirect(back)
 
     return on_error_back(note, back)
@@ -143,7 +143,7 @@ def add_note(referral_id: str) -> Any:
 @permission("set_capacity", "service")
 def set_capacity(service_id: str) -> Any:
     def switch() -> Any:
-        changed = service.set_service_capacity(
+        changed = capacity.set_service_capacity(
             current_user, service_id, request.form.get("capacity_status", "")
         )
         flash(f"{changed.name}: capacity is now {changed.capacity_status}.", "success")

@@ -11,7 +11,7 @@ from carenet.audit.models import AuditEvent
 from carenet.db.types import utcnow
 from carenet.errors import Conflict, InvalidInput, NotFound
 from carenet.extensions import db
-from carenet.referrals import consent, patients, service
+from carenet.referrals import consent, history, patients, service
 from carenet.referrals.models import Referral
 from carenet.referrals.service import ReferralRequest
 from carenet.screening import service as screening
@@ -99,17 +99,17 @@ def test_patients_list_only_the_coordinators_organization(net):
 
 def test_notes_are_seen_by_both_sides_and_no_one_else(net, send):
     referral = send()
-    service.add_note(net.user("staff_a"), referral.id, "Called, left a message")
-    service.add_note(net.user("coordinator"), referral.id, "Best after 5pm")
-    assert [n.body for n in service.notes_of(referral)] == [
+    history.add_note(net.user("staff_a"), referral.id, "Called, left a message")
+    history.add_note(net.user("coordinator"), referral.id, "Best after 5pm")
+    assert [n.body for n in history.notes_of(referral)] == [
         "Called, left a message",
         "Best after 5pm",
     ]
     for stranger in ("staff_b", "coordinator_other", "lead"):
         with pytest.raises(NotFound):
-            service.add_note(net.user(stranger), referral.id, "hello")
+            history.add_note(net.user(stranger), referral.id, "hello")
     with pytest.raises(InvalidInput):
-        service.add_note(net.user("staff_a"), referral.id, "   ")
+        history.add_note(net.user("staff_a"), referral.id, "   ")
 
 
 def test_cbo_staff_list_only_referrals_to_their_organization(net, send):

@@ -1,0 +1,104 @@
+"""A referral's history and notes: events, the patient's timeline, notes both sides see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from carenet.accounts import policy
+from carenet.audit import service as audit
+from carenet.db.types import utcnow
+from carenet.errors import InvalidInput, NotFound
+from carenet.extensions import db
+from carenet.referrals.models import Patient, Referral, ReferralEvent, ReferralNote
+from carenet.referrals.policy_rules import coordinator_orgs
+from carenet.referrals.service import get_referral
+from carenet.referrals.timeutil import as_utc
+
+
+def events_of(actor: Any, referral_id: str) -> list[ReferralEvent]:
+    """The referral's history, oldest first (the read is audited)."""
+    return history_of(get_referral(actor, referral_id))
+
+
+def history_of(referral: Referral) -> list[ReferralEvent]:
+    """Events of a referral the caller was already allowed to read, oldest first."""
+    return list(
+        db.session.scalars(
+            select(ReferralEvent)
+            .where(ReferralEvent.referral_id == referral.id)
+            .order_by(ReferralEvent.id)
+        )
+    )
+
+
+def patient_history(patient: Patient) -> list[tuple[Any, str, str]]:
+    """(when, what, by whom) for a patient's screenings and referral moves, newest first."""
+    from carenet.accounts.models import User
+    from carenet.referrals.models import Screening
+
+    rows: list[tuple[Any, str, str]] = []
+    for screening, email in db.session.execute(
+        select(Screening, User.email)
+        .outerjoin(User, User.id == Screening.screened_by_id)
+        .where(Screening.patient_id == patient.id)
+    ):
+        found = ", ".join(screening.positive_domains) or "no needs"
+        rows.append((screening.screened_at, f"Screened: {found}", email or ""))
+    for event, name in db.session.execute(
+        select(ReferralEvent, Referral.service_name)
+        .join(Referral, Referral.id == ReferralEvent.referral_id)
+        .where(Referral.patient_id == patient.id)
+    ):
+        what = f"Referral to {name}: {event.from_status or 'sent'} → {event.to_status}"
+        rows.append((event.occurred_at, what, event.actor_email or ""))
+    return sorted(rows, key=lambda row: as_utc(row[0]), reverse=True)
+
+
+def notes_of(referral: Referral) -> list[ReferralNote]:
+    return list(
+        db.session.scalars(
+            select(ReferralNote)
+            .where(ReferralNote.referral_id == referral.id)
+            .order_by(ReferralNote.created_at, ReferralNote.id)
+        )
+    )
+
+
+def add_note(actor: Any, referral_id: str, body: str) -> ReferralNote:
+    """A note both sides see; audited."""
+    referral = db.session.get(Referral, referral_id)
+    if referral is None:
+        raise NotFound("No such record.")
+    policy.require("note", actor, referral)
+    text = (body or "").strip()
+    if not text:
+        raise InvalidInput("Write something.", {"body": ["Required."]})
+    if len(text) > 5000:
+        raise InvalidInput("The note is too long.", {"body": ["At most 5000 characters."]})
+    side = (
+        referral.sender_organization_id
+        if referral.sender_organization_id in coordinator_orgs(actor)
+        else referral.recipient_organization_id
+    )
+    note = ReferralNote(
+        referral_id=referral.id,
+        author_id=actor.id,
+        author_label=actor.label,
+        organization_id=side,
+        body=text,
+        created_at=utcnow(),
+    )
+    db.session.add(note)
+    db.session.flush()
+    audit.record(
+        actor,
+        "create",
+        "referral_note",
+        note.id,
+        {"referral_id": referral.id},
+        organization_id=side,
+    )
+    db.session.commit()
+    return note
