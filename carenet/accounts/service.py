@@ -33,6 +33,10 @@ class TooManyAttempts(DomainError):
     status = 429
     title = "Too many attempts"
 
+    def __init__(self, detail: str, retry_after_seconds: int) -> None:
+        super().__init__(detail)
+        self.retry_after_seconds = retry_after_seconds
+
 
 def normalize_email(email: str) -> str:
     return email.strip().lower()
@@ -136,7 +140,7 @@ def authenticate(email: str, password: str, remote_addr: str) -> User:
     user = find_user(account)
     limit = throttle.check(account, remote_addr, user.last_login_at if user else None)
     if limit:
-        raise TooManyAttempts(limit.message)
+        raise TooManyAttempts(limit.message, limit.retry_after_seconds)
     if user is None:
         passwords.dummy_verify()
     if (
@@ -201,6 +205,21 @@ def end_session(user: Any, key: str | None) -> None:
             row.ended_at = utcnow()
     if getattr(user, "is_authenticated", False):
         audit.record(user, "sign_out", "user", user.id)
+
+
+def end_other_sessions(user: User, keep_key: str | None) -> int:
+    """End every live session of ``user`` except the one whose key is ``keep_key``."""
+    keep = _hash(keep_key) if keep_key else None
+    rows = db.session.scalars(
+        select(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+    ).all()
+    now = utcnow()
+    ended = 0
+    for row in rows:
+        if row.key_hash != keep:
+            row.ended_at = now
+            ended += 1
+    return ended
 
 
 def _hash(key: str) -> str:

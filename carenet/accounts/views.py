@@ -28,9 +28,9 @@ def login() -> Any:
     try:
         user = service.authenticate(form.email.data, form.password.data, _remote_addr())
     except (service.TooManyAttempts, service.SignInRefused) as refused:
-        return render_template("accounts/login.html", form=form, error=refused.detail), (
-            refused.status
-        )
+        page = render_template("accounts/login.html", form=form, error=refused.detail)
+        retry = getattr(refused, "retry_after_seconds", None)
+        return page, refused.status, ({"Retry-After": str(retry)} if retry else {})
     session.clear()  # a fresh session: nothing from before sign-in carries over
     key = service.start_session(user, _remote_addr())
     db.session.commit()
@@ -89,11 +89,12 @@ def change_password() -> Any:
         return _account_page(password_form=form), 400
     try:
         service.set_password(current_user, form.new_password.data)
+        service.end_other_sessions(current_user, session.get(SESSION_KEY))
     except DomainError as refused:
         form.new_password.errors = list((refused.errors or {}).get("password", [refused.detail]))
         return _account_page(password_form=form), 400
     db.session.commit()
-    flash("Your password is changed.", "info")
+    flash("Your password is changed; your other sessions are signed out.", "info")
     return redirect(url_for("accounts.account"))
 
 

@@ -117,6 +117,7 @@ def test_five_failures_throttle_the_account_even_with_the_right_password(client,
     response = sign_in(client, email)
     assert response.status_code == 429
     assert "Too many failed sign-ins; try again in 15 minutes." in response.get_data(as_text=True)
+    assert 840 < int(response.headers["Retry-After"]) <= 900
     assert client.get("/account").status_code == 302
 
 
@@ -187,3 +188,31 @@ def test_session_cookie_is_secure_outside_development(database_url, world, sign_
     finally:
         with app.app_context():
             db.engine.dispose()
+
+
+def test_changing_the_password_signs_out_other_sessions(app, world, sign_in, csrf_token):
+    email = world.emails["cbo_staff"]
+    here, elsewhere = app.test_client(), app.test_client()
+    sign_in(here, email)
+    sign_in(elsewhere, email)
+    weak = here.post(
+        "/account/password",
+        data={
+            "current_password": PASSWORD,
+            "new_password": "password123",
+            "csrf_token": csrf_token(here, "/account"),
+        },
+    )
+    assert weak.status_code == 400 and "at least 12 characters" in weak.get_data(as_text=True)
+    changed = here.post(
+        "/account/password",
+        data={
+            "current_password": PASSWORD,
+            "new_password": "violet staple orbit",
+            "csrf_token": csrf_token(here, "/account"),
+        },
+    )
+    assert changed.status_code == 302
+    assert here.get("/account").status_code == 200
+    assert elsewhere.get("/account").status_code == 302
+    assert sign_in(app.test_client(), email, "violet staple orbit").status_code == 302
