@@ -155,8 +155,8 @@ class _Importer:
         from carenet.directory.search_index import refresh_services
 
         merged = hsds_write.merge(records)
-        counts, new_seen = hsds_write.count_changes(merged, self.seen)
-        hsds_write.write(merged)
+        existing = hsds_write.write(merged)
+        counts, new_seen = hsds_write.count_changes(merged, self.seen, existing)
         refresh_services(list(merged.rows["service"]))
         db.session.commit()
         self.report.counts.update(counts)

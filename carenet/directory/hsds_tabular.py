@@ -154,10 +154,10 @@ def _weekly(
     opens_at: time | None,
     closes_at: time | None,
     description: str | None,
-    key: tuple[str, ...],
+    id_parts: tuple[str, ...],
 ) -> dict[str, Any]:
     schedule: dict[str, Any] = {"freq": "WEEKLY", "byday": ",".join(dict.fromkeys(days))}
-    schedule["id"] = derived_id("hsds1", "schedule", service_id, *key)
+    schedule["id"] = derived_id("hsds1", "schedule", service_id, *id_parts)
     if opens_at and closes_at:
         schedule["opens_at"], schedule["closes_at"] = str(opens_at), str(closes_at)
     if description:
@@ -248,13 +248,13 @@ class _Legacy:
             if not (opens_at and closes_at) and parse_hours_text(original):
                 # no usable times in the columns: read them from the free text
                 for text_days, text_opens, text_closes in parse_hours_text(original):
-                    key = (str(text_opens), str(text_closes), *text_days)
+                    parts = (str(text_opens), str(text_closes), *text_days)
                     schedules.append(
-                        _weekly(service_id, text_days, text_opens, text_closes, description, key)
+                        _weekly(service_id, text_days, text_opens, text_closes, description, parts)
                     )
                 continue
-            key = (opens, closes, *days)
-            schedules.append(_weekly(service_id, days, opens_at, closes_at, description, key))
+            parts = (opens, closes, *days)
+            schedules.append(_weekly(service_id, days, opens_at, closes_at, description, parts))
         return schedules
 
     def _languages(self, source_id: str, service_id: str) -> tuple[list[dict[str, Any]], list[str]]:

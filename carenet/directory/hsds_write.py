@@ -67,15 +67,20 @@ def merge(records: Sequence[MappedRecord]) -> MappedRecord:
     return merged
 
 
-def count_changes(merged: MappedRecord, seen: dict[str, set[str]]) -> tuple[Counter[str], dict]:
-    """created/updated counts of the batch's entities; ids counted once per import."""
+def count_changes(
+    merged: MappedRecord, seen: dict[str, set[str]], existing: dict[str, set[str]] | None = None
+) -> tuple[Counter[str], dict[str, set[str]]]:
+    """created/updated counts of the batch's entities; ids counted once per import.
+
+    ``existing`` (ids already in the database, per entity table) is queried when not given.
+    """
     counts: Counter[str] = Counter()
     new_seen: dict[str, set[str]] = {}
     for table in ENTITIES:
         ids = set(merged.rows[table]) - seen[table]
-        existing = existing_ids(TABLES[table], ids)
-        counts[f"{table}_updated"] += len(ids & existing)
-        counts[f"{table}_created"] += len(ids - existing)
+        found = existing[table] if existing else existing_ids(TABLES[table], ids)
+        counts[f"{table}_updated"] += len(ids & found)
+        counts[f"{table}_created"] += len(ids - found)
         new_seen[table] = ids
     return counts, new_seen
 
@@ -117,7 +122,7 @@ def _delete_children(merged: MappedRecord) -> None:
             db.session.execute(delete(t[name]).where(or_(t[name].c.id.in_(chunk))))
 
 
-def _upsert(table: Table, rows: dict[str, dict[str, Any]]) -> None:
+def _upsert(table: Table, rows: dict[str, dict[str, Any]]) -> set[str]:
     existing = existing_ids(table, rows)
     inserts = [row for key, row in rows.items() if key not in existing]
     updates = [{**row, "_id": row["id"]} for key, row in rows.items() if key in existing]
@@ -131,13 +136,16 @@ def _upsert(table: Table, rows: dict[str, dict[str, Any]]) -> None:
             .values({c: bindparam(c) for c in columns})
         )
         db.session.execute(statement, updates)
+    return existing
 
 
-def write(merged: MappedRecord) -> None:
-    """Write one merged batch in the current transaction (raises on a database error)."""
+def write(merged: MappedRecord) -> dict[str, set[str]]:
+    """Write one merged batch in the current transaction (raises on a database error).
+
+    Returns the ids of organizations, locations and services that existed before.
+    """
     _delete_children(merged)
-    for table in ENTITIES:
-        _upsert(TABLES[table], merged.rows[table])
+    existing = {table: _upsert(TABLES[table], merged.rows[table]) for table in ENTITIES}
     for name in CHILDREN:
         rows = list(merged.rows[name].values())
         if rows:
@@ -148,3 +156,4 @@ def write(merged: MappedRecord) -> None:
     if merged.categories:
         rows = [{"service_id": s, "taxonomy_term_id": t} for s, t in sorted(merged.categories)]
         db.session.execute(service_category.insert(), rows)
+    return existing
