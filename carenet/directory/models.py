@@ -56,7 +56,9 @@ class Timestamped:
 
 class Organization(Timestamped, db.Model):
     __tablename__ = "organization"
-    __table_args__ = (CheckConstraint(_in("kind", ORGANIZATION_KINDS), name="ck_organization_kind"),)
+    __table_args__ = (
+        CheckConstraint(_in("kind", ORGANIZATION_KINDS), name="ck_organization_kind"),
+    )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(255))
@@ -239,7 +241,9 @@ class Address(db.Model):
 
 class ServiceAtLocation(db.Model):
     __tablename__ = "service_at_location"
-    __table_args__ = (Index("ix_service_at_location_pair", "service_id", "location_id", unique=True),)
+    __table_args__ = (
+        Index("ix_service_at_location_pair", "service_id", "location_id", unique=True),
+    )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
     service_id: Mapped[str] = mapped_column(ID, ForeignKey("service.id", ondelete="CASCADE"))
