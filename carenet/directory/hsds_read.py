@@ -67,10 +67,9 @@ def _read_files(files: list[Path], root: Path) -> Iterator[SourceItem]:
         done += file.stat().st_size
 
 
-def _error(name: str, text: str, exc: json.JSONDecodeError, base: int = 1) -> SourceItem:
-    del text
-    line = exc.lineno + base - 1
-    return SourceItem(name, f"line {line}, column {exc.colno}", error=f"broken JSON: {exc.msg}")
+def _error(name: str, exc: json.JSONDecodeError) -> SourceItem:
+    position = f"line {exc.lineno}, column {exc.colno}"
+    return SourceItem(name, position, error=f"broken JSON: {exc.msg}")
 
 
 def _read_json_file(file: Path, name: str) -> Iterator[SourceItem]:
@@ -91,7 +90,7 @@ def _read_json_file(file: Path, name: str) -> Iterator[SourceItem]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        yield _error(name, text, exc)
+        yield _error(name, exc)
         return
     size = len(text)
     if isinstance(data, dict) and isinstance(data.get("contents"), list):
