@@ -93,6 +93,8 @@ def _check_lengths(table: str, row: dict[str, Any]) -> None:
 
 
 def _organization(record: MappedRecord, obj: dict[str, Any]) -> str:
+    if not text(obj, "id"):
+        raise RecordRejected("organization: id is missing")
     org_id = hsds_id(obj)
     where = f"organization {org_id}"
     if not text(obj, "name"):
@@ -115,8 +117,8 @@ def _organization(record: MappedRecord, obj: dict[str, Any]) -> str:
 def _phone(record: MappedRecord, obj: dict[str, Any], **owner: str | None) -> None:
     owner_key = ":".join(str(v) for v in owner.values())
     phone_id = hsds_id(obj, owner_key, "phone", str(obj.get("number")))
-    number = text(obj, "number")
-    if not number:
+    phone_number = text(obj, "number")
+    if not phone_number:
         raise RecordRejected(f"phone {phone_id}: number is missing")
     extension = obj.get("extension")
     if isinstance(extension, float) and extension.is_integer():
@@ -126,7 +128,7 @@ def _phone(record: MappedRecord, obj: dict[str, Any], **owner: str | None) -> No
         "organization_id": owner.get("organization_id"),
         "service_id": owner.get("service_id"),
         "location_id": owner.get("location_id"),
-        "number": number,
+        "number": phone_number,
         "extension": str(extension).strip() or None if extension is not None else None,
         "type": text(obj, "type"),
         "description": text(obj, "description"),
@@ -184,6 +186,8 @@ def _address(record: MappedRecord, obj: dict[str, Any], location_id: str, index:
 def _location(
     record: MappedRecord, obj: dict[str, Any], organization_id: str | None, defaults: Defaults
 ) -> str:
+    if not text(obj, "id"):
+        raise RecordRejected("location: id is missing")
     location_id = hsds_id(obj)
     where = f"location {location_id}"
     if location_id in record.rows["location"]:
