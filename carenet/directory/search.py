@@ -198,14 +198,28 @@ def search_services(
         offset=(params.page - 1) * params.per_page,
     )
     rows, total = search_query.run(db.session.connection(), query)
-    contents = [_result(row, reference, show_confidential) for row in rows]
+    hours: dict[tuple[str, str], tuple[bool | None, str | None]] = {}
+    contents = [_result(row, reference, show_confidential, hours) for row in rows]
     return SearchPage(contents, total, params.page, params.per_page, origin)
 
 
-def _result(row: Any, reference: datetime, show_confidential: bool) -> dict[str, Any]:
-    rules = [OpeningRule.from_json(r) for r in json.loads(row.schedules)]
-    tz = zone(row.timezone)
-    opening = next_opening(rules, reference, tz) if rules else None
+def _opening(schedules: str, timezone: str, reference: datetime) -> tuple[bool | None, str | None]:
+    """(open at ``reference``, next opening as ISO text) for a row's rules; None when unknown."""
+    rules = [OpeningRule.from_json(r) for r in json.loads(schedules)]
+    if not rules:
+        return None, None
+    tz = zone(timezone)
+    opening = next_opening(rules, reference, tz)
+    return is_open(rules, local_wall_time(reference, tz)), opening.isoformat() if opening else None
+
+
+def _result(
+    row: Any, reference: datetime, show_confidential: bool, hours: dict[tuple[str, str], Any]
+) -> dict[str, Any]:
+    key = (row.schedules, row.timezone)
+    if key not in hours:  # rows often share the same rules: compute them once per search
+        hours[key] = _opening(row.schedules, row.timezone, reference)
+    open_now, next_open_at = hours[key]
     redacted = bool(row.confidential) and not show_confidential
     distance = None if row.dist_m is None or redacted else float(row.dist_m)
     location = None
@@ -230,8 +244,8 @@ def _result(row: Any, reference: datetime, show_confidential: bool) -> dict[str,
         "distance_mi": None if distance is None else round(distance / METERS_PER_MILE, 4),
         "distance_km": None if distance is None else round(distance / 1000, 4),
         "serves_patient_area": bool(row.serves),
-        "open_now": is_open(rules, local_wall_time(reference, tz)) if rules else None,
-        "next_open_at": opening.isoformat() if opening else None,
+        "open_now": open_now,
+        "next_open_at": next_open_at,
         "capacity_status": row.capacity_status,
         "free": bool(row.free),
         "languages": [c for c in row.languages.split(",") if c],

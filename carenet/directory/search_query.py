@@ -164,9 +164,11 @@ def _within_sqlite(lat: str, lon: str, radius: str) -> str:
     """SQL: (lat, lon) within ``radius`` meters; exact ellipsoidal distance only near the edge."""
     approx = _approx_m(lat, lon)
     exact = f"ST_Distance(MakePoint({lon}, {lat}, 4326), MakePoint(:lon, :lat, 4326), 1)"
+    # CASE, not OR: SQLite evaluates both sides of OR outside a WHERE clause.
     return (
-        f"({approx} <= {radius} * {1 - EDGE_BAND} - 1.0 OR ({approx} <= {radius} * "
-        f"{1 + EDGE_BAND} + 1.0 AND {exact} <= {radius}))"
+        f"(CASE WHEN {approx} <= {radius} * {1 - EDGE_BAND} - 1.0 THEN 1"
+        f" WHEN {approx} > {radius} * {1 + EDGE_BAND} + 1.0 THEN 0"
+        f" WHEN {exact} <= {radius} THEN 1 ELSE 0 END)"
     )
 
 
