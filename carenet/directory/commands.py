@@ -7,14 +7,21 @@ from flask.cli import with_appcontext
 
 
 @click.command("seed")
+@click.option(
+    "--demo-history", is_flag=True, help="Also create a year of synthetic needs and referrals."
+)
 @with_appcontext
-def seed_command() -> None:
+def seed_command(demo_history: bool) -> None:
     """Load seed_data/ into the directory, then the demo users (both idempotent)."""
     from carenet.accounts.seed import seed_demo_users
     from carenet.directory.seed import seed_directory
 
     report = seed_directory(echo=click.echo)
     seed_demo_users(echo=click.echo)
+    if demo_history:
+        from carenet.reports.demo_history import seed_demo_history
+
+        seed_demo_history(echo=click.echo)
     if report.rejected:
         raise click.exceptions.Exit(1)
 

@@ -49,7 +49,7 @@ class Chart:
 def stacked_columns(table: ReportTable, height: int = 220) -> Chart:
     """Periods as columns stacked by domain; the hidden remainder of a shown total in grey."""
     series = table.headers[1:-1]
-    slot = 46
+    slot = 54
     chart = Chart(width=max(320, 50 + slot * len(table.rows)), height=height + 40)
     totals = [number(row[-1]) or 0.0 for row in table.rows]
     top = max([*totals, 1.0])

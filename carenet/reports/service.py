@@ -24,6 +24,7 @@ from carenet.reports.query import GROUPS, NEED_GROUPS, ReportQuery
 from carenet.reports.suppression import THRESHOLD
 
 NONE = "—"
+GAP_ROWS = 30  # places listed one by one in the gaps report; the rest share one line
 STATUSES = ("requested", "accepted", "in-progress", "on-hold", "completed", "rejected", "failed",
             "cancelled")  # fmt: skip
 
@@ -163,7 +164,11 @@ def time_to_close(session: Session, q: ReportQuery) -> ReportTable:
 
 
 def service_gaps(session: Session, q: ReportQuery) -> ReportTable:
-    """Zero-result searches and unmet needs side by side, per SDOH domain and ZIP code."""
+    """Zero-result searches and unmet needs side by side, per SDOH domain and ZIP code.
+
+    The 30 places with the most zero-result searches (then unmet needs) are listed;
+    the others are summed on one last line.
+    """
     searches = {(d, z): (county, n) for d, z, county, n in gap_counts(session, q)}
     needs = {
         tuple(c.key.split("|")): c.unmet
@@ -174,20 +179,28 @@ def service_gaps(session: Session, q: ReportQuery) -> ReportTable:
         set(searches) | set(needs),
         key=lambda k: (-searches.get(k, ("", 0))[1], -needs.get(k, 0), k),
     )
-    counties = _counties(session, {z for _, z in places})
-    a = suppression.suppress([[searches.get(k, ("", 0))[1]] for k in places])
-    b = suppression.suppress([[needs.get(k, 0)] for k in places])
+    top, rest = places[:GAP_ROWS], places[GAP_ROWS:]
+    counties = _counties(session, {z for _, z in top})
+    search_counts = [searches.get(k, ("", 0))[1] for k in top]
+    need_counts = [needs.get(k, 0) for k in top]
+    if rest:  # the long tail in one line, so the totals still add up
+        search_counts.append(sum(searches.get(k, ("", 0))[1] for k in rest))
+        need_counts.append(sum(needs.get(k, 0) for k in rest))
+    a = suppression.suppress([[n] for n in search_counts])
+    b = suppression.suppress([[n] for n in need_counts])
     rows = [
         [domain_label(d), z, counties.get(z, "Unknown"), a.cells[i][0], b.cells[i][0]]
-        for i, (d, z) in enumerate(places)
+        for i, (d, z) in enumerate(top)
     ]
+    if rest:
+        rows.append([f"{len(rest)} other places", "", "", a.cells[-1][0], b.cells[-1][0]])
     return ReportTable(
         "service-gaps",
         "Service gaps: searches that found nothing, and unmet needs",
         ["Domain", "ZIP code", "County", "Searches with no result", "Unmet needs"],
         rows,
         ["Total", "", "", a.grand_total, b.grand_total],
-        [f"{d}|{z}" for d, z in places],
+        [f"{d}|{z}" for d, z in top] + (["other"] if rest else []),
     )
 
 

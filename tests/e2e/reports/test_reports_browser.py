@@ -1,0 +1,123 @@
+"""In Debian's Chromium: a program lead opens the reports dashboard and downloads a CSV.
+
+Serves the app from a thread (werkzeug) on 127.0.0.1 with the seeded directory,
+the demo users and a small demo history; drives the browser with Playwright.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import threading
+from collections.abc import Iterator
+
+import pytest
+from werkzeug.serving import make_server
+
+from carenet.accounts.seed import DEMO_PASSWORD, seed_demo_users
+from carenet.directory.seed import seed_directory
+from carenet.reports.demo_history import seed_demo_history
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def live(app) -> Iterator[str]:
+    with app.app_context():
+        seed_directory(echo=lambda _: None)
+        seed_demo_users()
+        assert seed_demo_history(referrals=1500, echo=lambda _: None) is not None
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def test_program_lead_sees_the_dashboard_and_downloads_a_csv(live, browser, tmp_path):
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+    page.on("request", lambda r: None if r.url.startswith(live) else problems.append(r.url))
+    page.goto(f"{live}/login")
+    page.fill("input[name=email]", "lead@demo.carenet.test")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.click("text=Reports")
+    assert page.url.startswith(f"{live}/reports")
+    assert page.locator("h1").inner_text() == "Unmet needs and closed loops"
+    # the charts are drawn (inline SVG with bars), no request leaves the app, CSP is quiet
+    for chart in ("#chart-trend", "#chart-reasons", "#chart-times"):
+        assert page.locator(f"{chart} svg.chart rect").count() > 0, chart
+    # the browser's own favicon request is the only 404 there may be
+    assert [u for u in failed if not u.endswith("/favicon.ico")] == []
+    assert [p for p in problems if "404" not in p] == []
+    if os.environ.get("CARENET_SCREENSHOT"):
+        page.screenshot(path=os.environ["CARENET_SCREENSHOT"])
+
+    # group by county through the form, then download that table's CSV
+    page.select_option("select[name=group_by]", "county")
+    page.click("form.filters button[type=submit]")
+    assert "group_by=county" in page.url
+    table = page.locator("table[data-report=unmet-needs]")
+    shown = [
+        [cell.inner_text().strip() for cell in row.locator("th, td").all()]
+        for row in table.locator("tr").all()
+    ]
+    with page.expect_download() as download_info:
+        page.click("#unmet-needs a.csv")
+    download = download_info.value
+    assert download.suggested_filename == "unmet-needs.csv"
+    path = tmp_path / "unmet-needs.csv"
+    download.save_as(path)
+    rows = list(csv.reader(io.StringIO(path.read_text())))
+    assert rows == shown
+    assert rows[0][0] == "County" and any("Miami-Dade" in r[0] for r in rows[1:])
+    context.close()
+
+
+def test_a_coordinator_gets_no_reports(live, browser):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{live}/login")
+    page.fill("input[name=email]", "coordinator@demo.carenet.test")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    assert page.locator("nav >> text=Reports").count() == 0
+    response = page.goto(f"{live}/reports")
+    assert response.status == 403
+    response = page.goto(f"{live}/api/v1/reports/unmet-needs.csv")
+    assert response.status == 403
+    context.close()
