@@ -50,7 +50,7 @@ def _reached_by_zip(slug: str) -> set[str]:
     return {r[0] for r in rows}
 
 
-def test_seed_is_idempotent_and_covers_the_four_categories_in_every_area(app_ctx):
+def test_seed_is_idempotent_realistic_and_covers_the_four_categories_in_every_area(app_ctx):
     first = seed_directory(echo=lambda line: None)
     assert first.rejected == []
     counts = table_counts()
@@ -66,9 +66,7 @@ def test_seed_is_idempotent_and_covers_the_four_categories_in_every_area(app_ctx
             located, reached = _located_in(slug), _reached_by_zip(slug)
             assert (located | reached) & zips, f"{area}: no {slug}"
 
-
-def test_seed_has_realistic_capacity_confidential_and_delivered_areas(app_ctx):
-    seed_directory(echo=lambda line: None)
+    # realistic capacity, a few confidential services, every kind of delivered area
     statuses = set(db.session.scalars(select(Service.capacity_status)))
     assert {"capacity", "waitlist", "no-capacity"} <= statuses
     assert db.session.query(Service).filter(Service.confidential.is_(True)).count() >= 1
