@@ -47,6 +47,8 @@ class Config:
     IDLE_TIMEOUT_MINUTES = int(_env("IDLE_TIMEOUT_MINUTES", "30") or 30)
     LOGIN_MAX_FAILURES = int(_env("LOGIN_MAX_FAILURES", "5") or 5)  # per account and per address
     LOGIN_FAILURE_WINDOW_MINUTES = int(_env("LOGIN_FAILURE_WINDOW_MINUTES", "15") or 15)
+    # empty: same as LOGIN_MAX_FAILURES; raise it when many people share one address (NAT)
+    LOGIN_MAX_FAILURES_PER_ADDRESS = int(_env("LOGIN_MAX_FAILURES_PER_ADDRESS", "0") or 0)
     WTF_CSRF_TIME_LIMIT = None  # the session's own idle timeout bounds a token's life
 
 

@@ -38,6 +38,7 @@ def init_app(app: Flask) -> None:
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked below, except for token requests
     app.config.setdefault("LOGIN_MAX_FAILURES", 5)
     app.config.setdefault("LOGIN_FAILURE_WINDOW_MINUTES", 15)
+    app.config.setdefault("LOGIN_MAX_FAILURES_PER_ADDRESS", 0)  # 0: as LOGIN_MAX_FAILURES
 
     login_manager.anonymous_user = Anonymous
     login_manager.login_view = "accounts.login"

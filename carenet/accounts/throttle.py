@@ -34,12 +34,12 @@ class Throttle:
         return f"Too many failed sign-ins; try again in {self.minutes} {unit}."
 
 
-def _limits() -> tuple[int, timedelta]:
+def _limits() -> tuple[int, int, timedelta]:
     config = current_app.config
-    return (
-        int(config.get("LOGIN_MAX_FAILURES", 5)),
-        timedelta(minutes=int(config.get("LOGIN_FAILURE_WINDOW_MINUTES", 15))),
-    )
+    per_account = int(config.get("LOGIN_MAX_FAILURES", 5))
+    per_address = int(config.get("LOGIN_MAX_FAILURES_PER_ADDRESS") or per_account)
+    window = timedelta(minutes=int(config.get("LOGIN_FAILURE_WINDOW_MINUTES", 15)))
+    return per_account, per_address, window
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -49,14 +49,14 @@ def as_utc(moment: datetime) -> datetime:
 
 def check(account: str, remote_addr: str, cleared_at: datetime | None = None) -> Throttle | None:
     """The throttle in force for this account or address, or None when sign-in may proceed."""
-    limit, window = _limits()
+    per_account, per_address, window = _limits()
     now = utcnow()
     since = now - window
     account_since = max(since, as_utc(cleared_at)) if cleared_at else since
     oldest = []
-    for column, value, start in (
-        (LoginFailure.account, account, account_since),
-        (LoginFailure.remote_addr, remote_addr, since),
+    for column, value, start, limit in (
+        (LoginFailure.account, account, account_since, per_account),
+        (LoginFailure.remote_addr, remote_addr, since, per_address),
     ):
         times = db.session.scalars(
             select(LoginFailure.created_at)

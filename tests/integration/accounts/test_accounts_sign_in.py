@@ -152,6 +152,13 @@ def test_address_throttle_spans_accounts(client, world, sign_in):
     assert sign_in(client, world.emails["admin"], REMOTE_ADDR="10.1.1.2").status_code == 302
 
 
+def test_address_limit_can_be_set_apart_from_the_account_limit(app, client, world, sign_in):
+    app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"] = 8
+    for number in range(6):
+        sign_in(client, f"typo{number}@example.org", "wrong password here", REMOTE_ADDR="10.4.0.1")
+    assert sign_in(client, world.emails["admin"], REMOTE_ADDR="10.4.0.1").status_code == 302
+
+
 def test_a_successful_sign_in_clears_the_account_count(app, world, sign_in):
     email = world.emails["coordinator"]
     client = app.test_client()
