@@ -37,5 +37,7 @@ class AuditFilterSchema(Schema):
     @post_load
     def _build(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         page = data.pop("page")
-        cleaned = {k: (v or None) if isinstance(v, str) else v for k, v in data.items()}
+        cleaned: dict[str, Any] = {
+            k: (v or None) if isinstance(v, str) else v for k, v in data.items()
+        }
         return {"criteria": AuditFilter(**cleaned), "page": page}
