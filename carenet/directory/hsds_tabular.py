@@ -76,6 +76,11 @@ def read_tabular(folder: Path) -> Source:
     return Source(total=len(services), items=build.items(services))
 
 
+def _at(rows: list[dict[str, str]], location_id: str | None) -> list[dict[str, str]]:
+    """The rows (phones, schedules) of a service at one location."""
+    return [r for r in rows if location_id and r.get("location_id") == location_id]
+
+
 def _clean(row: dict[str, str], *keys: str) -> dict[str, Any]:
     return {k: row[k].replace("\\n", "\n") for k in keys if row.get(k)}
 
@@ -119,7 +124,9 @@ class _Tabular3:
             return None
         location: dict[str, Any] = dict(row)
         location["addresses"] = self.addresses.get(location_id, [])
-        location["phones"] = [p for p in self.phones["location_id"].get(location_id, [])]
+        location["phones"] = [
+            p for p in self.phones["location_id"].get(location_id, []) if not p.get("service_id")
+        ]
         location["schedules"] = [
             s for s in self.schedules["location_id"].get(location_id, []) if not s.get("service_id")
         ]
@@ -136,13 +143,20 @@ class _Tabular3:
                 organization["phones"] = self.phones["organization_id"].get(org["id"], [])
                 organization["attributes"] = self._attributes(org["id"])
                 service["organization"] = organization
-            service["phones"] = self.phones["service_id"].get(service_id, [])
-            service["schedules"] = self.schedules["service_id"].get(service_id, [])
+            phones = self.phones["service_id"].get(service_id, [])
+            schedules = self.schedules["service_id"].get(service_id, [])
+            service["phones"] = [p for p in phones if not p.get("location_id")]
+            service["schedules"] = [s for s in schedules if not s.get("location_id")]
             service["service_areas"] = self.areas.get(service_id, [])
             service["languages"] = self.languages.get(service_id, [])
             service["attributes"] = self._attributes(service_id)
             service["service_at_locations"] = [
-                {**sal, "location": self._location(sal.get("location_id", ""))}
+                {
+                    **sal,
+                    "location": self._location(sal.get("location_id", "")),
+                    "phones": _at(phones, sal.get("location_id")),
+                    "schedules": _at(schedules, sal.get("location_id")),
+                }
                 for sal in self.sal.get(service_id, [])
             ]
             yield SourceItem("services.csv", f"line {line}", obj=service, done=index)

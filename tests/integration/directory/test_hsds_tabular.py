@@ -67,3 +67,20 @@ def test_unreadable_csv_is_reported_not_raised(app_ctx, tmp_path):
     report = import_path(tmp_path)
     assert len(report.rejected) == 1
     assert report.rejected[0].reason.startswith("cannot read the CSV files:")
+
+
+def test_hsds3_csv_schedule_with_service_and_location_belongs_to_the_service_there(
+    app_ctx, data_dir, tmp_path
+):
+    fixed = tmp_path / "csv"
+    shutil.copytree(data_dir / "hsds3_csv", fixed)
+    locations = (fixed / "locations.csv").read_text().replace(",100,101,", ",25.76,-80.19,")
+    locations = locations.replace(
+        "985e4a42-bd9f-4edc-911d-0243a4640aca", "d9d5e0f5-d3ce-4f73-9a2f-4dd0ecc6c610"
+    )
+    (fixed / "locations.csv").write_text(locations)
+    assert import_path(fixed).rejected == []
+    service = db.session.get(Service, "ac148810-d857-441c-9679-408f346de14b")
+    [schedule] = service.schedules
+    assert schedule.location_id == "3a19ff88-4620-4d17-9830-ac1d859eb5d5"
+    assert (schedule.byday, str(schedule.opens_at)) == ("TH,FR", "10:00:00")
