@@ -126,5 +126,6 @@ def _security_headers(response: Response) -> Response:
     user = g.get("_login_user")
     if user is not None and user.is_authenticated:
         headers["Cache-Control"] = "no-store"
-        headers.add("Vary", "Cookie")
+        if "cookie" not in headers.get("Vary", "").lower():
+            headers.add("Vary", "Cookie")
     return response
