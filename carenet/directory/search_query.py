@@ -24,7 +24,7 @@ OUTPUT_COLUMNS = (
     "id", "service_id", "service_name", "service_description", "categories",
     "organization_id", "organization_name", "location_id", "location_name", "address",
     "latitude", "longitude", "confidential", "capacity_status", "free", "languages",
-    "minimum_age", "maximum_age", "phones", "schedules", "timezone", "area_primary",
+    "minimum_age", "maximum_age", "phones", "schedules", "timezone", "area_primary", "has_area",
 )  # fmt: skip
 
 POINT_PG = "ST_SetSRID(ST_MakePoint(CAST(:lon AS float8), CAST(:lat AS float8)), 4326)"
@@ -205,21 +205,27 @@ def _postgres_sql(q: SearchQuery, code: str, lt: str, where: str, cols: str) -> 
         " JOIN service_area sa ON sa.id = pc.service_area_id WHERE pc.postcode = :zip"
     )
     center = "ST_SetSRID(ST_MakePoint(a.center_longitude, a.center_latitude), 4326)::geography"
+    here = f"{POINT_PG}::geography"
+    within = f"ST_DWithin(e.geog, {here}, CAST(:radius_m AS float8))"
+    # Rows near the patient and rows reached only through an area are disjoint, so
+    # UNION ALL needs no de-duplication and each row is read once, from its index.
     sql = (
         f"WITH {lt}area AS (SELECT a.service_id FROM search_area a"  # noqa: S608
         f" WHERE a.category_code = {code} AND a.geom && {POINT_PG} AND CASE WHEN a.radius_m"
-        f" IS NOT NULL THEN ST_DWithin({center}, {POINT_PG}::geography, a.radius_m)"
+        f" IS NOT NULL THEN ST_DWithin({center}, {here}, a.radius_m)"
         f" ELSE ST_Intersects(a.geom, {POINT_PG}) END"
         f" UNION {zip_areas}), "
-        f"cand AS (SELECT e.id FROM search_entry e WHERE e.category_code = {code}"
-        f" AND ST_DWithin(e.geog, {POINT_PG}::geography, CAST(:radius_m AS float8))"
-        " UNION SELECT e.id FROM area JOIN search_entry e ON e.service_id = area.service_id"
-        f" AND e.category_code = {code} WHERE e.area_primary), "
-        f"scored AS (SELECT {cols}, ST_Distance(e.geog, {POINT_PG}::geography) AS approx_m,"
-        " (e.has_area AND e.service_id IN (SELECT service_id FROM area)) AS serves"
-        f" FROM cand JOIN search_entry e ON e.id = cand.id WHERE {where}) "
+        f"near AS (SELECT {cols}, ST_Distance(e.geog, {here}) AS approx_m FROM search_entry e"
+        f" WHERE e.category_code = {code} AND {within} AND {where}), "
+        f"far AS (SELECT {cols}, ST_Distance(e.geog, {here}) AS approx_m FROM area"
+        " JOIN search_entry e ON e.service_id = area.service_id"
+        f" WHERE e.category_code = {code} AND e.area_primary AND {where}"
+        f" AND (e.geog IS NULL OR NOT {within})), "
+        "scored AS (SELECT near.*, (near.has_area AND near.service_id IN"
+        " (SELECT service_id FROM area)) AS serves FROM near"
+        " UNION ALL SELECT far.*, true AS serves FROM far) "
     )
-    return sql, "approx_m <= CAST(:radius_m AS float8) OR (serves AND area_primary)"
+    return sql, "true"
 
 
 def build_sql(dialect: str, q: SearchQuery, count_only: bool = False) -> tuple[str, dict]:
@@ -232,7 +238,8 @@ def build_sql(dialect: str, q: SearchQuery, count_only: bool = False) -> tuple[s
         params["slug"] = q.category_slug
         code = "(SELECT id FROM search_category WHERE slug = :slug)"
     else:
-        code = ":code"
+        # PostgreSQL: an int2 parameter would keep btree_gist's int4 opclass out of the index.
+        code = "CAST(:code AS integer)" if dialect == "postgresql" else ":code"
     cols = ", ".join(f"e.{c}" for c in OUTPUT_COLUMNS)
     lt = _local_times_cte(q, params) if q.local_times is not None else ""
     if dialect == "postgresql":
