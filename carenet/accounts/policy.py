@@ -176,6 +176,18 @@ def _list_users(user: Any, obj: Any) -> Decision:
     return _when(is_admin(user))
 
 
+@rule("deactivate", "user")
+def _deactivate_user(user: Any, other: Any) -> Decision:
+    if not is_admin(user):
+        return Decision.FORBID if other is None else Decision.HIDE
+    if other is not None and getattr(user, "id", None) == other.id:
+        return Decision.FORBID  # an admin cannot lock themselves out
+    return Decision.ALLOW
+
+
+RULES[("activate", "user")] = _deactivate_user
+
+
 @rule("view", "user")
 def _view_user(user: Any, other: Any) -> Decision:
     if is_admin(user) or (other is not None and getattr(user, "id", None) == other.id):

@@ -283,5 +283,21 @@ def tokens_of(user: User) -> list[ApiToken]:
     )
 
 
+def set_active(actor: Any, user_id: str, active: bool) -> User:
+    """Deactivate (ending every session; tokens stop working) or reactivate a user: admins only."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    policy.require("activate" if active else "deactivate", actor, user, "user")
+    if user.active != active:
+        user.active = active
+        if not active:
+            end_other_sessions(user, None)
+        audit.record(
+            actor, "activate" if active else "deactivate", "user", user.id, {"email": user.email}
+        )
+    return user
+
+
 def list_users() -> list[User]:
     return list(db.session.scalars(select(User).order_by(User.email)))

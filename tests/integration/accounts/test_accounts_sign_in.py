@@ -223,3 +223,49 @@ def test_changing_the_password_signs_out_other_sessions(app, world, sign_in, csr
     assert here.get("/account").status_code == 200
     assert elsewhere.get("/account").status_code == 302
     assert sign_in(app.test_client(), email, "violet staple orbit").status_code == 302
+
+
+def test_admin_deactivates_a_user_who_is_signed_out_everywhere(app, world, sign_in, csrf_token):
+    from carenet.accounts import service as accounts
+
+    victim, admin = app.test_client(), app.test_client()
+    sign_in(victim, world.emails["cbo_staff"])
+    with app.app_context():
+        row, token = accounts.create_api_token(accounts.find_user(world.emails["cbo_staff"]), "t")
+        user_id = row.user_id
+        db.session.commit()
+    sign_in(admin, world.emails["admin"])
+    response = admin.post(
+        f"/admin/users/{user_id}/deactivate", data={"csrf_token": csrf_token(admin, "/admin/users")}
+    )
+    assert response.status_code == 302
+    assert victim.get("/account").status_code == 302
+    api = app.test_client()
+    assert api.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert sign_in(app.test_client(), world.emails["cbo_staff"]).status_code == 401
+    admin.post(
+        f"/admin/users/{user_id}/activate", data={"csrf_token": csrf_token(admin, "/admin/users")}
+    )
+    assert sign_in(app.test_client(), world.emails["cbo_staff"]).status_code == 302
+
+
+def test_only_admins_deactivate_and_not_themselves(app, world, sign_in, csrf_token):
+    with app.app_context():
+        from carenet.accounts import service as accounts
+
+        admin_id = accounts.find_user(world.emails["admin"]).id
+        staff_id = accounts.find_user(world.emails["cbo_staff"]).id
+    admin = app.test_client()
+    sign_in(admin, world.emails["admin"])
+    own = admin.post(
+        f"/admin/users/{admin_id}/deactivate",
+        data={"csrf_token": csrf_token(admin, "/admin/users")},
+    )
+    assert own.status_code == 403
+    cbo_admin = app.test_client()
+    sign_in(cbo_admin, world.emails["cbo_admin"])
+    refused = cbo_admin.post(
+        f"/admin/users/{staff_id}/deactivate",
+        data={"csrf_token": csrf_token(cbo_admin, "/account")},
+    )
+    assert refused.status_code == 403

@@ -32,6 +32,8 @@ EXPECTED = {
     "accounts_api.me": SIGNED_IN,
     "accounts_api.revoke_token": SIGNED_IN,
     "accounts_admin.users": frozenset({"admin"}),
+    "accounts_admin.deactivate": frozenset({"admin"}),
+    "accounts_admin.activate": frozenset({"admin"}),
     "audit.audit_log": frozenset({"admin"}),
     "curation.services": frozenset({"cbo_admin", "admin"}),
     "curation.stale": frozenset({"cbo_admin", "admin"}),
