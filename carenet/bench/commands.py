@@ -54,3 +54,8 @@ def bench_search(services: int, backend: str, queries: int, seed: int, workers: 
     click.echo(report(figures))
     if as_json:
         click.echo(json.dumps(figures))
+
+
+from carenet.bench.reports_bench import register as _register_reports  # noqa: E402
+
+_register_reports(bench_group)  # carenet bench reports (docs/performance.md, "Reports")

@@ -1,0 +1,152 @@
+"""``carenet bench reports``: every report timed over a year of N synthetic referrals.
+
+Builds a throwaway database (SpatiaLite file or PostGIS), loads N referrals with
+their needs, patients, events and zero-result searches in bulk (COPY /
+executemany; ``carenet.reports.history_gen``), ANALYZEs, then times each report
+through the same service function the API and the page call (SQL, suppression,
+shaping), for every grouping, over the whole year. Each timing is the median of
+``repeat`` runs after one warm-up run.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import text
+
+Echo = Callable[[str], None]
+GROUPINGS = ("none", "domain", "period", "zip", "county", "cbo", "care_org")
+NEED_REPORTS = ("unmet-needs", "unmet-needs-trend", "service-gaps")
+
+
+def _world(conn: Any, seed: int, end: datetime) -> Any:
+    import zipcodes
+
+    from carenet.reports.history_gen import DOMAIN_WEIGHTS, Recipient, World, write_rows
+
+    rng = random.Random(seed)
+    florida = sorted(z["zip_code"] for z in zipcodes.filter_by(state="FL", active=True))
+    postcodes = rng.sample(florida, 400)
+    now = end
+    care = [(f"bench-care-{i:03d}", f"Bench Care Organization {i:03d}") for i in range(20)]
+    cbos = [(f"bench-cbo-{i:03d}", f"Bench Community Organization {i:03d}") for i in range(300)]
+    write_rows(conn, "organization", ("id", "name", "kind", "created_at", "updated_at"),
+               [(i, n, "care", now, now) for i, n in care]
+               + [(i, n, "community", now, now) for i, n in cbos])  # fmt: skip
+    domains = list(DOMAIN_WEIGHTS)
+    recipients = [
+        Recipient(i, None, f"Service of {n}", frozenset(rng.sample(domains, rng.randint(1, 3))))
+        for i, n in cbos
+    ]
+    return World([i for i, _ in care], recipients, postcodes, end - timedelta(days=365), end,
+                 "Bench Patient")  # fmt: skip
+
+
+def _time(function: Callable[[], Any], repeat: int) -> float:
+    function()  # warm-up: caches and plans
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+def run(referrals: int, backend: str, seed: int = 7, repeat: int = 3,
+        echo: Echo = print) -> dict[str, Any]:  # fmt: skip
+    """Generate ``referrals`` referrals on ``backend`` and time every report; returns figures."""
+    from flask_migrate import upgrade
+
+    from carenet import create_app
+    from carenet.bench.search_bench import bench_database
+    from carenet.extensions import db
+    from carenet.reports import facts
+    from carenet.reports.history_gen import generate_history
+    from carenet.reports.query import NEED_GROUPS, ReportQuery
+    from carenet.reports.service import REPORTS
+
+    figures: dict[str, Any] = {"referrals": referrals, "backend": backend, "timings": {}}
+    end = datetime(2026, 11, 1, tzinfo=UTC)
+    with bench_database(backend, echo) as url:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-only"})
+        with app.app_context():
+            upgrade(revision="heads")
+            started = time.perf_counter()
+            conn = db.session.connection()
+            world = _world(conn, seed, end)
+            counts = generate_history(conn, world, referrals, seed, echo)
+            db.session.commit()
+            figures["generate_s"] = time.perf_counter() - started
+            figures["rows"] = vars(counts)
+            echo(f"generated {vars(counts)} in {figures['generate_s']:.0f} s")
+            started = time.perf_counter()
+            facts.refresh(db.session)
+            figures["facts_s"] = time.perf_counter() - started
+            echo(f"built the report tables in {figures['facts_s']:.0f} s")
+            started = time.perf_counter()
+            db.session.execute(text("ANALYZE"))
+            db.session.commit()
+            figures["analyze_s"] = time.perf_counter() - started
+            year = ReportQuery(start=end - timedelta(days=365), end=end, as_of=end)
+            for name, report in REPORTS.items():
+                groups = NEED_GROUPS if name in NEED_REPORTS else GROUPINGS
+                if name in ("unmet-needs-trend", "service-gaps"):
+                    groups = ("domain",)  # these two group on their own
+                for group in groups:
+                    q = ReportQuery(start=year.start, end=year.end, as_of=end, group_by=group)
+                    seconds = _time(lambda q=q, report=report: report(db.session, q), repeat)
+                    figures["timings"][f"{name} by {group}"] = seconds
+                    db.session.rollback()
+                    echo(f"  {name} by {group}: {seconds * 1000:.0f} ms")
+            month = ReportQuery(start=end - timedelta(days=30), end=end, as_of=end)
+            figures["timings"]["unmet-needs by domain, last 30 days"] = _time(
+                lambda: REPORTS["unmet-needs"](db.session, month), repeat
+            )
+            db.session.remove()
+            db.engine.dispose()
+    return figures
+
+
+def report(figures: dict[str, Any]) -> str:
+    """The figures as a Markdown table (docs/performance.md)."""
+    rows = figures["rows"]
+    lines = [
+        f"backend {figures['backend']}: {rows['referrals']:,} referrals, {rows['events']:,} "
+        f"events, {rows['needs']:,} needs, {rows['patients']:,} patients, "
+        f"{rows['searches']:,} zero-result searches; generated in {figures['generate_s']:.0f} s,"
+        f" report tables built in {figures['facts_s']:.0f} s",
+        "",
+        "| report (one year) | median of runs |",
+        "|---|---:|",
+    ]
+    for name, seconds in figures["timings"].items():
+        lines.append(f"| {name} | {seconds * 1000:,.0f} ms |")
+    worst = max(figures["timings"].values())
+    lines.append(f"| **slowest** | **{worst * 1000:,.0f} ms** |")
+    return "\n".join(lines)
+
+
+def register(group: Any) -> None:
+    """Add ``carenet bench reports`` to the ``bench`` click group."""
+    import json
+
+    import click
+
+    @group.command("reports")
+    @click.option("--referrals", type=click.IntRange(100), default=100_000, show_default=True)
+    @click.option("--backend", type=click.Choice(["spatialite", "postgis"]), default="spatialite",
+                  show_default=True)  # fmt: skip
+    @click.option("--seed", type=int, default=7, show_default=True)
+    @click.option("--repeat", type=click.IntRange(1), default=3, show_default=True)
+    @click.option("--json", "as_json", is_flag=True, help="Also print the figures as JSON.")
+    def bench_reports(referrals: int, backend: str, seed: int, repeat: int, as_json: bool) -> None:
+        """Generate N referrals with events in a throwaway database and time every report."""
+        figures = run(referrals, backend, seed, repeat, echo=click.echo)
+        click.echo(report(figures))
+        if as_json:
+            click.echo(json.dumps(figures))
