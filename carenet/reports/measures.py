@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime, bindparam, text
 from sqlalchemy.orm import Session
 
-from carenet.reports import sql
+from carenet.reports import facts, sql
 from carenet.reports.query import (
     NEEDS,
     REFERRALS,
@@ -78,6 +78,7 @@ def need_counts(session: Session, q: ReportQuery) -> list[NeedCounts]:
     ended rejected/failed/cancelled, or no referral at all 14 days after the need
     was identified, or a referral still open 30 days after. Open: the rest.
     """
+    facts.refresh(session)
     dialect = session.get_bind().dialect.name
     key, label, group_join = group_sql(dialect, q, NEEDS)
     where, values, filter_join = filter_sql(dialect, q, NEEDS)
@@ -86,26 +87,18 @@ def need_counts(session: Session, q: ReportQuery) -> list[NeedCounts]:
         as_of=as_of, d14=as_of - UNMET_AFTER_NO_REFERRAL, d30=as_of - UNMET_AFTER_STILL_OPEN
     )
     statement = f"""
-        SELECT key, label, SUM(CASE WHEN state = 'met' THEN 1 ELSE 0 END),
-               SUM(CASE WHEN state = 'unmet' THEN 1 ELSE 0 END),
-               SUM(CASE WHEN state = 'open' THEN 1 ELSE 0 END)
+        SELECT key, label, SUM(CASE WHEN state = 1 THEN 1 ELSE 0 END),
+               SUM(CASE WHEN state = 2 THEN 1 ELSE 0 END),
+               SUM(CASE WHEN state = 0 THEN 1 ELSE 0 END)
         FROM (
           SELECT {key} AS key, {label} AS label,
-            CASE WHEN rs.completed > 0 THEN 'met'
-                 WHEN rs.total > 0 AND rs.still_open = 0 THEN 'unmet'
-                 WHEN rs.total IS NULL AND n.created_at < :d14 THEN 'unmet'
-                 WHEN rs.still_open > 0 AND n.created_at < :d30 THEN 'unmet'
-                 ELSE 'open' END AS state
-          FROM need n JOIN patient p ON p.id = n.patient_id
-          {_joins(group_join, filter_join)}
-          LEFT JOIN (
-            SELECT need_id, COUNT(*) AS total,
-                   SUM(CASE WHEN status = 'completed' THEN 1 ELSE 0 END) AS completed,
-                   SUM(CASE WHEN status IN {_in(OPEN)} THEN 1 ELSE 0 END) AS still_open
-            FROM referral WHERE need_id IS NOT NULL AND created_at >= :start
-            GROUP BY need_id
-          ) rs ON rs.need_id = n.id
-          WHERE {" AND ".join(where)} AND n.created_at <= :as_of
+            CASE WHEN f.completed > 0 THEN 1
+                 WHEN f.referrals > 0 AND f.still_open = 0 THEN 2
+                 WHEN f.referrals = 0 AND f.created_at < :d14 THEN 2
+                 WHEN f.still_open > 0 AND f.created_at < :d30 THEN 2
+                 ELSE 0 END AS state
+          FROM report_need f {_joins(group_join, filter_join)}
+          WHERE {" AND ".join(where)} AND f.created_at <= :as_of
         ) needs
         GROUP BY key, label ORDER BY key
     """
@@ -120,7 +113,7 @@ def _referral_from(dialect: str, q: ReportQuery) -> tuple[str, str, str, str, di
     return (
         key,
         label,
-        f"referral r JOIN patient p ON p.id = r.patient_id {joins}",
+        f"report_referral f {joins}",
         " AND ".join(where),
         values,
     )
@@ -128,10 +121,11 @@ def _referral_from(dialect: str, q: ReportQuery) -> tuple[str, str, str, str, di
 
 def status_counts(session: Session, q: ReportQuery) -> list[tuple[str, str, str, int]]:
     """(key, label, status, referrals) for referrals sent in the range, per group."""
+    facts.refresh(session)
     dialect = session.get_bind().dialect.name
     key, label, source, where, values = _referral_from(dialect, q)
     statement = (
-        f"SELECT {key}, {label}, r.status, COUNT(*) FROM {source} WHERE {where}"
+        f"SELECT {key}, {label}, f.status, COUNT(*) FROM {source} WHERE {where}"
         " GROUP BY 1, 2, 3 ORDER BY 1"
     )
     return [(str(a), str(b), str(c), int(d)) for a, b, c, d in _run(session, statement, values)]
@@ -139,11 +133,12 @@ def status_counts(session: Session, q: ReportQuery) -> list[tuple[str, str, str,
 
 def reason_counts(session: Session, q: ReportQuery) -> list[tuple[str, str, str, int]]:
     """(key, label, reason code, referrals) of referrals ended rejected, failed or cancelled."""
+    facts.refresh(session)
     dialect = session.get_bind().dialect.name
     key, label, source, where, values = _referral_from(dialect, q)
     statement = (
-        f"SELECT {key}, {label}, COALESCE(r.status_reason, 'unknown'), COUNT(*) FROM {source}"
-        f" WHERE {where} AND r.status IN {_in(REASONED)}"
+        f"SELECT {key}, {label}, f.reason, COUNT(*) FROM {source}"
+        f" WHERE {where} AND f.reason IS NOT NULL"
         " GROUP BY 1, 2, 3 ORDER BY 1"
     )
     return [(str(a), str(b), str(c), int(d)) for a, b, c, d in _run(session, statement, values)]
@@ -172,32 +167,23 @@ def timings(session: Session, q: ReportQuery) -> list[Timing]:
     the first ``accepted`` event. Completion: the ``completed`` event. Durations
     count from the referral's creation; percentiles interpolate linearly.
     """
+    facts.refresh(session)
     dialect = session.get_bind().dialect.name
     key, label, source, where, values = _referral_from(dialect, q)
 
-    def since(statuses: str) -> str:
-        first = f"MIN(CASE WHEN e.to_status IN ({statuses}) THEN e.occurred_at END)"
-        return sql.seconds_between(dialect, "r.created_at", first)
-
-    facts = f"""
-        SELECT {key} AS grp, MAX({label}) AS label, r.id,
-          CASE WHEN r.status IN {_in(FINAL)} THEN 1 ELSE 0 END AS closed,
-          {since("'accepted', 'rejected'")} AS response,
-          {since("'accepted'")} AS acceptance,
-          {since("'completed'")} AS completion
-        FROM {source}
-        LEFT JOIN referral_event e ON e.referral_id = r.id
-          AND e.to_status IN ('accepted', 'rejected', 'completed') AND e.occurred_at >= :start
-        WHERE {where}
-        GROUP BY 1, r.id, r.status, r.created_at
+    per_referral = f"""
+        SELECT {key} AS grp, {label} AS label, f.closed, f.response_s AS response,
+          f.acceptance_s AS acceptance, f.completion_s AS completion
+        FROM {source} WHERE {where}
     """
     counts = "SELECT grp, MAX(label), COUNT(*), SUM(closed) FROM facts GROUP BY grp"
     if dialect == "postgresql":
+        session.execute(text("SET LOCAL work_mem = '128MB'"))  # sort the durations in memory
         pcts = ", ".join(
             f"percentile_cont({p}) WITHIN GROUP (ORDER BY {m})" for m in TIMED for p in (0.5, 0.9)
         )
         statement = (
-            f"WITH facts AS ({facts}) SELECT grp, MAX(label), COUNT(*), SUM(closed), {pcts}"
+            f"WITH facts AS ({per_referral}) SELECT grp, MAX(label), COUNT(*), SUM(closed), {pcts}"
             " FROM facts GROUP BY grp ORDER BY grp"
         )
         rows = _run(session, statement, values)
@@ -206,7 +192,7 @@ def timings(session: Session, q: ReportQuery) -> list[Timing]:
         sql.percentiles_sql(dialect, f"(SELECT grp, {m} AS val FROM facts)", "grp", "val")
         for m in TIMED
     ]
-    statement = f"WITH facts AS MATERIALIZED ({facts}) " + " UNION ALL ".join(
+    statement = f"WITH facts AS MATERIALIZED ({per_referral}) " + " UNION ALL ".join(
         f"SELECT {i} AS part, * FROM ({p})" for i, p in enumerate(parts)
     )
     by_group: dict[str, list] = {}

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, Float, Index, Integer, MetaData, String, Table
+from sqlalchemy import Column, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Table
 from sqlalchemy.orm import Mapped, mapped_column
 
 from carenet.db.types import utcnow
@@ -43,3 +43,59 @@ class SearchGap(db.Model):
     postcode: Mapped[str | None] = mapped_column(String(5))
     radius_mi: Mapped[float | None] = mapped_column(Float)
     searched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ReportNeed(db.Model):
+    """One row per need, shaped for the reports: domain, place, and how its referrals stand.
+
+    Derived from need, patient and referral by ``facts.refresh`` (incremental on
+    ``updated_at``), so reports read one narrow table instead of joining four.
+    """
+
+    __tablename__ = "report_need"
+    __table_args__ = (Index("ix_report_need_created", "created_at", "domain"),)
+
+    need_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("need.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    domain: Mapped[str] = mapped_column(String(64))
+    care_org_id: Mapped[str] = mapped_column(String(64))
+    zip5: Mapped[str] = mapped_column(String(5))
+    county: Mapped[str] = mapped_column(String(140))
+    referrals: Mapped[int] = mapped_column(Integer)
+    completed: Mapped[int] = mapped_column(Integer)
+    still_open: Mapped[int] = mapped_column(Integer)
+
+
+class ReportReferral(db.Model):
+    """One row per referral for the reports: where it went, where it stands, how long it took."""
+
+    __tablename__ = "report_referral"
+    __table_args__ = (Index("ix_report_referral_created", "created_at", "domain"),)
+
+    referral_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("referral.id", ondelete="CASCADE"), primary_key=True
+    )
+    need_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    domain: Mapped[str] = mapped_column(String(64))
+    care_org_id: Mapped[str] = mapped_column(String(64))
+    cbo_id: Mapped[str] = mapped_column(String(64))
+    zip5: Mapped[str] = mapped_column(String(5))
+    county: Mapped[str] = mapped_column(String(140))
+    status: Mapped[str] = mapped_column(String(16))
+    closed: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(String(32))
+    response_s: Mapped[float | None] = mapped_column(Float)
+    acceptance_s: Mapped[float | None] = mapped_column(Float)
+    completion_s: Mapped[float | None] = mapped_column(Float)
+
+
+class ReportRefresh(db.Model):
+    """How far the report tables have been brought up to date (one row per table)."""
+
+    __tablename__ = "report_refresh"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    refreshed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -46,17 +46,14 @@ class Source:
     cbo_column: str | None
 
 
-NEEDS = Source("n", "n.created_at", "n.category", "p.organization_id", None)
-REFERRALS = Source(
-    "r", "r.created_at", "r.category", "r.sender_organization_id", "r.recipient_organization_id"
-)
-AREA_JOIN = "LEFT JOIN postcode_area pa ON pa.postcode = substr(p.postal_code, 1, 5)"
-COUNTY_LABEL = "COALESCE(pa.county || ', ' || pa.state, 'Unknown')"
+NEEDS = Source("f", "f.created_at", "f.domain", "f.care_org_id", None)
+REFERRALS = Source("f", "f.created_at", "f.domain", "f.care_org_id", "f.cbo_id")
+COUNTY_LABEL = "COALESCE(pa.county || ', ' || pa.state, 'Unknown')"  # search_gap's county
 
 
 def group_sql(dialect: str, q: ReportQuery, source: Source) -> tuple[str, str, str]:
     """(key expression, label expression, extra joins) for the query's grouping."""
-    zip_expr = f"COALESCE({sql.zip5(dialect, 'p.postal_code')}, 'Unknown')"
+    zip_expr = "f.zip5"
     if q.group_by in PAIRS:  # two groupings at once (charts, gaps): "first|second"
         first, second = PAIRS[q.group_by]
         one = group_sql(dialect, _with_group(q, first), source)
@@ -76,7 +73,7 @@ def group_sql(dialect: str, q: ReportQuery, source: Source) -> tuple[str, str, s
     if q.group_by == "zip":
         return zip_expr, zip_expr, ""
     if q.group_by == "county":
-        return COUNTY_LABEL, COUNTY_LABEL, AREA_JOIN
+        return "f.county", "f.county", ""
     column = source.cbo_column if q.group_by == "cbo" else source.care_org_column
     join = f"JOIN organization go ON go.id = {column}"
     return column, "go.name", join
@@ -101,12 +98,11 @@ def filter_sql(dialect: str, q: ReportQuery, source: Source) -> tuple[list[str],
         where.append(f"{source.domain_column} = :domain")
         values["domain"] = q.domain
     if q.zip:
-        where.append(f"{sql.zip5(dialect, 'p.postal_code')} = :zip")
+        where.append("f.zip5 = :zip")
         values["zip"] = q.zip
     if q.county:
-        where.append(f"{COUNTY_LABEL} = :county")
+        where.append("f.county = :county")
         values["county"] = q.county
-        joins = AREA_JOIN
     if q.care_org:
         where.append(f"{source.care_org_column} = :care_org")
         values["care_org"] = q.care_org
@@ -115,7 +111,7 @@ def filter_sql(dialect: str, q: ReportQuery, source: Source) -> tuple[list[str],
         values["cbo"] = q.cbo
     elif q.cbo:
         # a need has no CBO of its own: it counts when one of its referrals went to that CBO
-        where.append("EXISTS (SELECT 1 FROM referral rc WHERE rc.need_id = n.id"
+        where.append("EXISTS (SELECT 1 FROM referral rc WHERE rc.need_id = f.need_id"
                      " AND rc.recipient_organization_id = :cbo)")  # fmt: skip
         values["cbo"] = q.cbo
     return where, values, joins

@@ -1,4 +1,4 @@
-"""reports: zero-result search log, ZIP → county reference table, indexes for the measures
+"""reports: zero-result search log, ZIP → county table, report fact tables and their indexes
 
 ``postcode_area`` is filled here from the ``zipcodes`` package (US ZIP codes with
 county and state), so reports group and filter by county in SQL.
@@ -15,11 +15,11 @@ down_revision = "0004"
 branch_labels = None
 depends_on = None
 
-INDEXES = [
-    ("ix_report_need_created", "need", ["created_at", "category", "patient_id"]),
-    ("ix_report_referral_need", "referral", ["need_id", "status", "created_at"]),
-    ("ix_report_referral_created", "referral", ["created_at", "category", "status"]),
-    ("ix_report_event_referral", "referral_event", ["referral_id", "to_status", "occurred_at"]),
+INDEXES = [  # on the referral domain's tables: what the incremental refresh reads
+    ("ix_need_updated_at", "need", ["updated_at"]),
+    ("ix_referral_updated_at", "referral", ["updated_at"]),
+    ("ix_referral_need_status", "referral", ["need_id", "status", "recipient_organization_id"]),
+    ("ix_referral_event_moves", "referral_event", ["referral_id", "to_status", "occurred_at"]),
 ]
 
 
@@ -47,6 +47,47 @@ def upgrade():
     op.bulk_insert(area, _postcode_areas())
     for name, table, columns in INDEXES:
         op.create_index(name, table, columns)
+    op.create_table(
+        "report_need",
+        sa.Column("need_id", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("domain", sa.String(length=64), nullable=False),
+        sa.Column("care_org_id", sa.String(length=64), nullable=False),
+        sa.Column("zip5", sa.String(length=5), nullable=False),
+        sa.Column("county", sa.String(length=140), nullable=False),
+        sa.Column("referrals", sa.Integer(), nullable=False),
+        sa.Column("completed", sa.Integer(), nullable=False),
+        sa.Column("still_open", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["need_id"], ["need.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("need_id"),
+    )
+    op.create_index("ix_report_need_created", "report_need", ["created_at", "domain"])
+    op.create_table(
+        "report_referral",
+        sa.Column("referral_id", sa.String(length=64), nullable=False),
+        sa.Column("need_id", sa.String(length=64), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("domain", sa.String(length=64), nullable=False),
+        sa.Column("care_org_id", sa.String(length=64), nullable=False),
+        sa.Column("cbo_id", sa.String(length=64), nullable=False),
+        sa.Column("zip5", sa.String(length=5), nullable=False),
+        sa.Column("county", sa.String(length=140), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("closed", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.String(length=32), nullable=True),
+        sa.Column("response_s", sa.Float(), nullable=True),
+        sa.Column("acceptance_s", sa.Float(), nullable=True),
+        sa.Column("completion_s", sa.Float(), nullable=True),
+        sa.ForeignKeyConstraint(["referral_id"], ["referral.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("referral_id"),
+    )
+    op.create_index("ix_report_referral_created", "report_referral", ["created_at", "domain"])
+    op.create_table(
+        "report_refresh",
+        sa.Column("name", sa.String(length=32), nullable=False),
+        sa.Column("refreshed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
+    )
 
 
 def _postcode_areas():
@@ -61,6 +102,11 @@ def _postcode_areas():
 
 
 def downgrade():
+    op.drop_table("report_refresh")
+    op.drop_index("ix_report_referral_created", table_name="report_referral")
+    op.drop_table("report_referral")
+    op.drop_index("ix_report_need_created", table_name="report_need")
+    op.drop_table("report_need")
     for name, table, _ in reversed(INDEXES):
         op.drop_index(name, table_name=table)
     op.drop_table("postcode_area")

@@ -1,0 +1,128 @@
+"""The report tables, kept up to date from needs and referrals, incrementally.
+
+``report_referral`` and ``report_need`` hold one narrow row per referral and per
+need: domain, care organization, CBO, ZIP code, county, status, and the
+durations from the referral's events. ``refresh`` upserts the rows of every
+need and referral whose ``updated_at`` moved since the last refresh (every
+workflow move stamps it), going back ``OVERLAP`` to catch transactions that
+committed late; the first refresh builds everything. Reports call it first, so
+they never show older data than the tables they are derived from; when nothing
+changed it costs two index look-ups.
+"""
+
+# ruff: noqa: S608  (SQL text is assembled from this package's own fragments; values are bound)
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import DateTime, bindparam, text
+from sqlalchemy.orm import Session
+
+from carenet.reports import sql
+
+OVERLAP = timedelta(minutes=10)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+FINAL = "('completed', 'rejected', 'failed', 'cancelled')"
+OPEN = "('requested', 'accepted', 'in-progress', 'on-hold')"
+REASONED = "('rejected', 'failed', 'cancelled')"
+COUNTY = "COALESCE((SELECT pa.county || ', ' || pa.state FROM postcode_area pa" \
+         " WHERE pa.postcode = substr(p.postal_code, 1, 5)), 'Unknown')"  # fmt: skip
+ZIP = "COALESCE(substr(p.postal_code, 1, 5), 'Unknown')"
+
+
+def _first(dialect: str, statuses: str) -> str:
+    moment = (
+        "(SELECT MIN(e.occurred_at) FROM referral_event e"
+        f" WHERE e.referral_id = r.id AND e.to_status IN ({statuses}))"
+    )
+    return sql.seconds_between(dialect, "r.created_at", moment)
+
+
+def _referral_upsert(dialect: str) -> str:
+    return f"""
+        INSERT INTO report_referral (referral_id, need_id, created_at, domain, care_org_id,
+          cbo_id, zip5, county, status, closed, reason, response_s, acceptance_s, completion_s)
+        SELECT r.id, r.need_id, r.created_at, r.category, r.sender_organization_id,
+          r.recipient_organization_id, {ZIP}, {COUNTY}, r.status,
+          CASE WHEN r.status IN {FINAL} THEN 1 ELSE 0 END,
+          CASE WHEN r.status IN {REASONED} THEN COALESCE(r.status_reason, 'unknown') END,
+          {_first(dialect, "'accepted', 'rejected'")},
+          {_first(dialect, "'accepted'")},
+          {_first(dialect, "'completed'")}
+        FROM referral r JOIN patient p ON p.id = r.patient_id
+        WHERE r.updated_at >= :since
+        ON CONFLICT (referral_id) DO UPDATE SET
+          need_id = excluded.need_id, domain = excluded.domain, zip5 = excluded.zip5,
+          county = excluded.county, status = excluded.status, closed = excluded.closed,
+          reason = excluded.reason, response_s = excluded.response_s,
+          acceptance_s = excluded.acceptance_s, completion_s = excluded.completion_s
+    """
+
+
+CHANGED_NEEDS = (
+    "SELECT id FROM need WHERE updated_at >= :since UNION"
+    " SELECT need_id FROM referral WHERE updated_at >= :since AND need_id IS NOT NULL"
+)
+
+
+def _need_upsert(incremental: bool) -> str:
+    only = f"need_id IN ({CHANGED_NEEDS})" if incremental else "need_id IS NOT NULL"
+    return f"""
+        INSERT INTO report_need (need_id, created_at, domain, care_org_id, zip5, county,
+          referrals, completed, still_open)
+        SELECT n.id, n.created_at, n.category, p.organization_id, {ZIP}, {COUNTY},
+          COALESCE(rs.total, 0), COALESCE(rs.completed, 0), COALESCE(rs.still_open, 0)
+        FROM need n JOIN patient p ON p.id = n.patient_id
+        LEFT JOIN (
+          SELECT need_id, COUNT(*) AS total,
+            SUM(CASE WHEN status = 'completed' THEN 1 ELSE 0 END) AS completed,
+            SUM(CASE WHEN status IN {OPEN} THEN 1 ELSE 0 END) AS still_open
+          FROM referral WHERE {only}
+          GROUP BY need_id
+        ) rs ON rs.need_id = n.id
+        WHERE {f"n.id IN ({CHANGED_NEEDS})" if incremental else "1 = 1"}
+        ON CONFLICT (need_id) DO UPDATE SET
+          domain = excluded.domain, care_org_id = excluded.care_org_id, zip5 = excluded.zip5,
+          county = excluded.county, referrals = excluded.referrals,
+          completed = excluded.completed, still_open = excluded.still_open
+    """
+
+
+def refresh(session: Session) -> datetime:
+    """Bring the report tables up to date; returns the mark. Commits when it wrote."""
+    started = datetime.now(UTC)
+    dialect = session.get_bind().dialect.name
+    mark = session.execute(
+        text("SELECT refreshed_at FROM report_refresh WHERE name = 'facts'")
+    ).scalar()
+    if isinstance(mark, str):  # SQLite hands back text from raw SQL
+        mark = datetime.fromisoformat(mark).replace(tzinfo=UTC)
+    since = (mark - OVERLAP) if mark else EPOCH
+    stamp = bindparam("since", type_=DateTime(timezone=True))
+    if mark is not None and not _changed(session, stamp, since):
+        session.rollback()  # end the read; nothing to write
+        return mark
+    session.execute(text(_referral_upsert(dialect)).bindparams(stamp), {"since": since})
+    if mark is None:
+        session.execute(text(_need_upsert(incremental=False)))
+    else:
+        session.execute(text(_need_upsert(incremental=True)).bindparams(stamp), {"since": since})
+    when = bindparam("at", type_=DateTime(timezone=True))
+    session.execute(
+        text(
+            "INSERT INTO report_refresh (name, refreshed_at) VALUES ('facts', :at)"
+            " ON CONFLICT (name) DO UPDATE SET refreshed_at = excluded.refreshed_at"
+        ).bindparams(when),
+        {"at": started},
+    )
+    session.commit()
+    return started
+
+
+def _changed(session: Session, stamp, since: datetime) -> bool:  # type: ignore[no-untyped-def]
+    probe = text(
+        "SELECT EXISTS (SELECT 1 FROM referral WHERE updated_at >= :since)"
+        " OR EXISTS (SELECT 1 FROM need WHERE updated_at >= :since)"
+    ).bindparams(stamp)
+    return bool(session.execute(probe, {"since": since}).scalar())
