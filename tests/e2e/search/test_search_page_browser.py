@@ -76,7 +76,7 @@ def test_a_coordinator_searches_and_sees_results_and_markers(live_url, browser, 
     page.check("input[name=category][value=support-groups]")
     page.click("button[type=submit]")
     page.wait_for_selector(".result")
-    names = page.locator(".result h2").all_inner_texts()
+    names = page.locator(".result h2 a").all_inner_texts()
     assert names[0] == "Caregiver circle"
     assert set(names) == {"Caregiver circle", "Grief group", "Safe house group"}
     assert page.locator(".result .distance").first.inner_text().endswith("mi")
