@@ -30,6 +30,7 @@ from carenet.directory.opening_hours import (
 from carenet.directory.search_models import ANY_CATEGORY, search_timezone
 from carenet.errors import InvalidInput
 from carenet.extensions import db
+from carenet.reports import gaps
 
 METERS_PER_MILE = 1609.344
 MIN_RADIUS_MI, MAX_RADIUS_MI, DEFAULT_RADIUS_MI = 0.1, 100.0, 10.0
@@ -198,6 +199,8 @@ def search_services(
         offset=(params.page - 1) * params.per_page,
     )
     rows, total = search_query.run(db.session.connection(), query)
+    if total == 0 and params.page == 1:  # de-identified service-gap log for the reports
+        gaps.record_zero_result_search(params.categories, origin.postcode, params.radius_mi)
     hours: dict[tuple[str, str], tuple[bool | None, str | None]] = {}
     contents = [_result(row, reference, show_confidential, hours) for row in rows]
     return SearchPage(contents, total, params.page, params.per_page, origin)

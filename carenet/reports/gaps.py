@@ -9,9 +9,11 @@ session, no address and no point finer than the ZIP code.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from carenet.directory.taxonomy import category_for
@@ -34,6 +36,21 @@ def record_zero_result_search(
     Commits its own rows; returns how many rows were written.
     """
     session = session or db.session
+    try:
+        return _record(session, category_slugs, postcode, radius_mi, at)
+    except SQLAlchemyError:  # a lost log line must never break the search that found nothing
+        session.rollback()
+        logging.getLogger(__name__).exception("could not record a zero-result search")
+        return 0
+
+
+def _record(
+    session: Session,
+    category_slugs: Iterable[str],
+    postcode: str | None,
+    radius_mi: float | None,
+    at: datetime | None,
+) -> int:
     when = (at or datetime.now(UTC)).astimezone(UTC)
     zip5 = (postcode or "").strip()[:5] or None
     if zip5 is not None and not zip5.isdigit():

@@ -61,8 +61,8 @@ def build_history() -> History:
     for n, postcode in enumerate(("33101", "33012", "33301"), start=1):
         patients[postcode] = Patient(
             organization_id=orgs["care"].id,
-            given_name="Demo",
-            family_name=f"Patient {n:04d}",
+            given_name="Test",
+            family_name=f"Person {n:04d}",
             birth_date=date(1950, 1, n),
             address_1=f"{n} Test Street",
             postal_code=postcode,

@@ -143,7 +143,7 @@ def test_dashboard_page_has_charts_and_no_person(lead):
     assert response.status_code == 200
     assert html.count("<svg") >= 3 and 'href="/static/css/reports.css"' in html
     assert "<script" not in html and "style=" not in html
-    for secret in ("Patient 0001", "Test Street", "1950-01-0"):
+    for secret in ("Person 0001", "Test Street", "1950-01-0"):
         assert secret not in html
 
 

@@ -68,7 +68,7 @@ def test_times_only_for_groups_of_11_or_more(history):
 
 
 def test_every_report_runs_and_carries_no_person(history):
-    names = {"Demo", "Patient 0001", "Test Street", "1950-01-01"}
+    names = {"Test Person", "Person 0001", "Test Street", "1950-01-01"}
     for name in service.REPORTS:
         table = service.run_report(db.session, name, history.query(group_by="domain"))
         text = repr((table.headers, table.rows, table.totals))
