@@ -125,7 +125,13 @@ def _delete_children(merged: MappedRecord) -> None:
 def _upsert(table: Table, rows: dict[str, dict[str, Any]]) -> set[str]:
     existing = existing_ids(table, rows)
     inserts = [row for key, row in rows.items() if key not in existing]
-    updates = [{**row, "_id": row["id"]} for key, row in rows.items() if key in existing]
+    # "id" must not be a parameter key: Core would add "SET id=?", and SQLite then re-checks
+    # every child table of a parent whose key "changed".
+    updates = [
+        {**{k: v for k, v in row.items() if k != "id"}, "_id": key}
+        for key, row in rows.items()
+        if key in existing
+    ]
     if inserts:
         db.session.execute(table.insert(), inserts)
     if updates:

@@ -312,7 +312,10 @@ class Schedule(db.Model):
 
 class Language(db.Model):
     __tablename__ = "language"
-    __table_args__ = (Index("ix_language_code_service", "code", "service_id"),)
+    __table_args__ = (
+        Index("ix_language_code_service", "code", "service_id"),
+        Index("ix_language_service_id", "service_id"),  # a service's languages; cascades
+    )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
     service_id: Mapped[str] = mapped_column(ID, ForeignKey("service.id", ondelete="CASCADE"))

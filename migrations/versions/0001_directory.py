@@ -160,6 +160,7 @@ def upgrade():
     )
     with op.batch_alter_table('language', schema=None) as batch_op:
         batch_op.create_index('ix_language_code_service', ['code', 'service_id'], unique=False)
+        batch_op.create_index('ix_language_service_id', ['service_id'], unique=False)
 
     op.create_table('phone',
     sa.Column('id', sa.String(length=64), nullable=False),
@@ -292,6 +293,7 @@ def downgrade():
 
     op.drop_table('phone')
     with op.batch_alter_table('language', schema=None) as batch_op:
+        batch_op.drop_index('ix_language_service_id')
         batch_op.drop_index('ix_language_code_service')
 
     op.drop_table('language')
