@@ -176,7 +176,6 @@ def timings(session: Session, q: ReportQuery) -> list[Timing]:
           f.acceptance_s AS acceptance, f.completion_s AS completion
         FROM {source} WHERE {where}
     """
-    counts = "SELECT grp, MAX(label), COUNT(*), SUM(closed) FROM facts GROUP BY grp"
     if dialect == "postgresql":
         session.execute(text("SET LOCAL work_mem = '128MB'"))  # sort the durations in memory
         pcts = ", ".join(
@@ -188,11 +187,18 @@ def timings(session: Session, q: ReportQuery) -> list[Timing]:
         )
         rows = _run(session, statement, values)
         return [_timing(r[0], r[1], r[2], r[3], r[4:10]) for r in rows]
-    parts = [counts] + [
-        sql.percentiles_sql(dialect, f"(SELECT grp, {m} AS val FROM facts)", "grp", "val")
-        for m in TIMED
+    counts = (
+        "counts AS MATERIALIZED (SELECT grp, MAX(label) AS label, COUNT(*) AS n,"
+        " SUM(closed) AS closed, COUNT(response) AS n1, COUNT(acceptance) AS n2,"
+        f" COUNT(completion) AS n3 FROM ({per_referral}) x GROUP BY grp)"
+    )
+    parts = ["SELECT grp, label, n, closed FROM counts"] + [
+        sql.percentiles_sql(
+            dialect, f"(SELECT grp, {m} AS val FROM ({per_referral}) y)", "counts", f"n{i}"
+        )  # fmt: skip
+        for i, m in enumerate(TIMED, start=1)
     ]
-    statement = f"WITH facts AS MATERIALIZED ({per_referral}) " + " UNION ALL ".join(
+    statement = f"WITH {counts} " + " UNION ALL ".join(
         f"SELECT {i} AS part, * FROM ({p})" for i, p in enumerate(parts)
     )
     by_group: dict[str, list] = {}

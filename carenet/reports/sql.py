@@ -42,34 +42,35 @@ def zip5(name: str, column: str) -> str:
     return f"substr({column}, 1, 5)"
 
 
-def percentiles_sql(name: str, source: str, group: str, value: str) -> str:
-    """Median and 90th percentile (linear interpolation) of ``value`` per ``group``.
+def percentiles_sql(name: str, source: str, counts: str, n_column: str) -> str:
+    """Median and 90th percentile (linear interpolation) of ``val`` per ``grp`` on SQLite.
 
-    ``source`` is a subquery (in parentheses) with columns ``grp`` and ``val``
-    (rows with a NULL ``val`` are ignored). Result columns: grp, n, p50, p90.
-    PostgreSQL has ``percentile_cont``; SQLite has none, so there the rank of
-    each value inside its group comes from window functions and the two
-    neighbouring ranks are interpolated, still in SQL.
+    ``source`` is a subquery with columns ``grp`` and ``val`` (NULL ``val`` is
+    ignored); ``counts`` names a CTE with one row per ``grp`` holding, in
+    ``n_column``, how many non-NULL values the group has. SQLite has no
+    ``percentile_cont``: each value's rank inside its group comes from
+    ``ROW_NUMBER()``, only the (at most four) neighbouring ranks are kept, and
+    they are interpolated — all in SQL. Result columns: grp, n, p50, p90.
+    PostgreSQL uses ``percentile_cont`` directly (``measures.timings``).
     """
     if name == "postgresql":
-        return (
-            f"SELECT {group} AS grp, COUNT(*) AS n,"
-            f" percentile_cont(0.5) WITHIN GROUP (ORDER BY {value}) AS p50,"
-            f" percentile_cont(0.9) WITHIN GROUP (ORDER BY {value}) AS p90"
-            f" FROM {source} s WHERE {value} IS NOT NULL GROUP BY {group}"
-        )
-    ranked = (
-        f"SELECT {group} AS grp, {value} AS v,"
-        f" ROW_NUMBER() OVER (PARTITION BY {group} ORDER BY {value}) - 1 AS rn,"
-        f" COUNT(*) OVER (PARTITION BY {group}) AS n"
-        f" FROM {source} s WHERE {value} IS NOT NULL"
-    )
+        raise ValueError("PostgreSQL uses percentile_cont")
+    n = f"c.{n_column}"
+    bounds = []
     parts = []
     for label, p in (("p50", 0.5), ("p90", 0.9)):
-        pos = f"({p} * (n - 1))"
+        pos = f"({p} * ({n} - 1))"
         lo = f"CAST({pos} AS INTEGER)"
         hi = f"({lo} + ({pos} > {lo}))"
-        at_lo = f"MAX(CASE WHEN rn = {lo} THEN v END)"
-        at_hi = f"MAX(CASE WHEN rn = {hi} THEN v END)"
+        bounds += [lo, hi]
+        at_lo = f"MAX(CASE WHEN r.rn = {lo} THEN r.val END)"
+        at_hi = f"MAX(CASE WHEN r.rn = {hi} THEN r.val END)"
         parts.append(f"{at_lo} + ({at_hi} - {at_lo}) * ({pos} - {lo}) AS {label}")
-    return f"SELECT grp, MAX(n) AS n, {', '.join(parts)} FROM ({ranked}) r GROUP BY grp"
+    ranked = (
+        "SELECT grp, val, ROW_NUMBER() OVER (PARTITION BY grp ORDER BY val) - 1 AS rn"
+        f" FROM {source} s WHERE val IS NOT NULL"
+    )
+    return (
+        f"SELECT r.grp, MAX({n}) AS n, {', '.join(parts)} FROM ({ranked}) r"
+        f" JOIN {counts} c ON c.grp = r.grp WHERE r.rn IN ({', '.join(bounds)}) GROUP BY r.grp"
+    )
