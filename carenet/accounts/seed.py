@@ -11,13 +11,21 @@ from sqlalchemy import func, select
 
 from carenet.accounts import passwords, service
 from carenet.accounts.models import Membership
-from carenet.directory.models import Organization, Service
+from carenet.directory.models import Organization, Service, TaxonomyTerm, service_category
 from carenet.extensions import db
 
 DEMO_PASSWORD = "carenet-demo-2026"  # noqa: S105 (documented demo credential)
 CARE_ORGANIZATION = "Demo Health System"
 NETWORK_ORGANIZATION = "Demo Referral Network"
 FALLBACK_CBO = "Demo Community Pantry"
+SOCIAL_CARE_CATEGORIES = (
+    "food-pantry",
+    "meal-delivery",
+    "housing",
+    "transportation",
+    "utilities",
+    "in-home-help",
+)
 
 DEMO_USERS = (
     ("coordinator@demo.carenet.test", "Casey Coordinator", "coordinator", "care"),
@@ -68,13 +76,16 @@ def _organization(name: str, kind: str) -> Organization:
 
 
 def _demo_cbo() -> Organization:
-    """The community organization with the most services (the directory's), else a demo one."""
+    """The directory's community organization with the most social-care services
+    (food, meals, housing, rides, utilities, help at home), else a demo one."""
     busiest = db.session.scalar(
         select(Organization)
         .join(Service, Service.organization_id == Organization.id)
-        .where(Organization.kind == "community")
+        .join(service_category, service_category.c.service_id == Service.id)
+        .join(TaxonomyTerm, TaxonomyTerm.id == service_category.c.taxonomy_term_id)
+        .where(Organization.kind == "community", TaxonomyTerm.code.in_(SOCIAL_CARE_CATEGORIES))
         .group_by(Organization.id)
-        .order_by(func.count(Service.id).desc(), Organization.name)
+        .order_by(func.count(func.distinct(Service.id)).desc(), Organization.name)
         .limit(1)
     )
     return busiest or _organization(FALLBACK_CBO, "community")

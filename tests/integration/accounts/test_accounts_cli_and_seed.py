@@ -63,7 +63,20 @@ def test_demo_users_one_per_role_idempotent(app_ctx):
     db.session.rollback()
 
 
-def test_demo_cbo_users_join_the_directorys_busiest_community_organization(app_ctx, world):
+def test_demo_cbo_users_join_the_community_organization_with_most_social_care(app_ctx, world):
+    from carenet.directory.models import Service
+    from carenet.directory.service import ensure_taxonomy
+
+    terms = ensure_taxonomy()
+    pantry = db.session.get(Service, world.service_b)
+    pantry.categories.append(terms["food-pantry"])
+    db.session.commit()
     seed_demo_users()
     staff = accounts.find_user("cbo.staff@demo.carenet.test")
-    assert staff.memberships[0].organization.name in ("CBO A", "CBO B")
+    assert staff.memberships[0].organization.name == "CBO B"
+
+
+def test_demo_cbo_falls_back_to_a_demo_organization(app_ctx):
+    seed_demo_users()
+    staff = accounts.find_user("cbo.staff@demo.carenet.test")
+    assert staff.memberships[0].organization.name == "Demo Community Pantry"
