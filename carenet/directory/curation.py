@@ -163,8 +163,27 @@ def format_hours(service: Service) -> str:
     lines = []
     for s in service.schedules:
         if s.freq == "WEEKLY" and s.location_id is None and s.opens_at and s.closes_at:
-            lines.append(f"{s.byday or ','.join(DAYS)} {s.opens_at:%H:%M}-{s.closes_at:%H:%M}")
+            days = _day_ranges(s.byday or ",".join(DAYS))
+            lines.append(f"{days} {s.opens_at:%H:%M}-{s.closes_at:%H:%M}")
     return "\n".join(lines)
+
+
+def _day_ranges(byday: str) -> str:
+    """ "MO,TU,WE,TH,FR,SU" -> "MO-FR,SU": runs of three or more days as ranges."""
+    indexes = sorted(DAYS.index(d) for d in byday.split(",") if d in DAYS)
+    runs: list[list[int]] = []
+    for index in indexes:
+        if runs and index == runs[-1][-1] + 1:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    parts = []
+    for run in runs:
+        if len(run) >= 3:
+            parts.append(f"{DAYS[run[0]]}-{DAYS[run[-1]]}")
+        else:
+            parts.extend(DAYS[i] for i in run)
+    return ",".join(parts) or byday
 
 
 def parse_hours(text: str) -> list[WeeklyHours]:

@@ -22,11 +22,17 @@ blueprint = Blueprint("curation", __name__, url_prefix="/curation")
 
 class ServiceForm(FlaskForm):
     capacity_status = SelectField("Capacity", choices=list(CAPACITY_STATUSES))
-    description = TextAreaField("Description", validators=[Length(max=10000)])
-    url = StringField("Website", validators=[Length(max=512)])
-    email = StringField("E-mail", validators=[Length(max=255)])
-    hours = TextAreaField("Weekly hours (one line each, e.g. MO-FR 09:00-17:00)")
-    phones = TextAreaField("Phone numbers (one per line, e.g. 555-123-4567 x12)")
+    description = TextAreaField(
+        "Description", validators=[Length(max=10000)], render_kw={"rows": 5, "cols": 70}
+    )
+    url = StringField("Website", validators=[Length(max=512)], render_kw={"size": 60})
+    email = StringField("E-mail", validators=[Length(max=255)], render_kw={"size": 40})
+    hours = TextAreaField(
+        "Weekly hours (one line each, e.g. MO-FR 09:00-17:00)", render_kw={"rows": 4, "cols": 40}
+    )
+    phones = TextAreaField(
+        "Phone numbers (one per line, e.g. 555-123-4567 x12)", render_kw={"rows": 3, "cols": 40}
+    )
 
 
 class VerifyForm(FlaskForm):

@@ -30,6 +30,14 @@ def test_bad_hours_name_the_line(line):
     assert "hours" in refused.value.errors
 
 
+def test_day_ranges_round_trip():
+    from carenet.directory.curation import _day_ranges
+
+    assert _day_ranges("MO,TU,WE,TH,FR,SU") == "MO-FR,SU"
+    assert _day_ranges("MO,WE") == "MO,WE"
+    assert parse_hours("MO-FR,SU 09:00-10:00")[0].byday == "MO,TU,WE,TH,FR,SU"
+
+
 def test_phones():
     assert parse_phones("555-123-4567 x12\n+1 (555) 765-4321\n") == [
         PhoneNumber("555-123-4567", "12"),
