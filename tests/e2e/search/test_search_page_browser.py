@@ -100,3 +100,15 @@ def test_bad_input_shows_the_form_with_the_problem(live_url, browser):
     page.goto(f"{live_url}/search?near=00000")
     assert "near" in page.locator(".search-errors").inner_text()
     assert page.locator("input[name=near]").input_value() == "00000"
+
+
+def test_a_configured_tile_url_lays_tiles_under_the_markers(app, live_url, browser):
+    app.config["MAP_TILE_URL"] = "http://127.0.0.1:9/tiles/{z}/{x}/{y}.png"  # nothing listens
+    page = browser.new_page(viewport={"width": 800, "height": 900})
+    page.goto(f"{live_url}/search?near=33130&radius_mi=5&category=support-groups")
+    page.wait_for_selector("#search-map .map-marker")
+    hrefs = page.eval_on_selector_all(
+        "#search-map image.map-tile", "els => els.map(e => e.getAttribute('href'))"
+    )
+    assert hrefs and all(h.startswith("http://127.0.0.1:9/tiles/") for h in hrefs)
+    assert page.locator("#search-map .map-marker").count() == 2
