@@ -75,8 +75,7 @@ def group_sql(dialect: str, q: ReportQuery, source: Source) -> tuple[str, str, s
     if q.group_by == "county":
         return "f.county", "f.county", ""
     column = source.cbo_column if q.group_by == "cbo" else source.care_org_column
-    join = f"JOIN organization go ON go.id = {column}"
-    return column, "go.name", join
+    return column, column, ""  # the organization's id; names are looked up per group after
 
 
 def _with_group(q: ReportQuery, group_by: str) -> ReportQuery:

@@ -41,12 +41,21 @@ class ReportTable:
     keys: list[str] = field(default_factory=list)  # the group key of each row
 
 
-def _label(q: ReportQuery, key: str, label: str) -> str:
+def _labels(session: Session, q: ReportQuery, keys: list[str]) -> dict[str, str]:
+    """Display labels of the group keys (organization names looked up once per table)."""
     if q.group_by == "domain":
-        return domain_label(key)
+        return {k: domain_label(k) for k in keys}
     if q.group_by == "period":
-        return period_label(q.period, key)
-    return label
+        return {k: period_label(q.period, k) for k in keys}
+    if q.group_by in ("cbo", "care_org") and keys:
+        names = ", ".join(f":o{i}" for i in range(len(keys)))
+        rows = session.execute(
+            text(f"SELECT id, name FROM organization WHERE id IN ({names})"),
+            {f"o{i}": k for i, k in enumerate(keys)},
+        )
+        found = {str(a): str(b) for a, b in rows}
+        return {k: found.get(k, "Unknown") for k in keys}
+    return {k: "All" if q.group_by == "none" else k for k in keys}
 
 
 def _check_group(q: ReportQuery, allowed: tuple[str, ...]) -> None:
@@ -62,11 +71,12 @@ def unmet_needs(session: Session, q: ReportQuery) -> ReportTable:
     _check_group(q, NEED_GROUPS)
     found = measures.need_counts(session, q)
     shown = suppression.suppress([[c.met, c.unmet, c.open] for c in found])
+    labels = _labels(session, q, [c.key for c in found])
     rows = []
     for i, c in enumerate(found):
         cells = shown.cells[i]
         share = _percent(c.unmet, c.identified) if _visible(shown.row_totals[i], cells[1]) else NONE
-        rows.append([_label(q, c.key, c.label), shown.row_totals[i], *cells, share])
+        rows.append([labels[c.key], shown.row_totals[i], *cells, share])
     return ReportTable(
         "unmet-needs",
         "Needs identified, met and unmet",
@@ -101,11 +111,10 @@ def unmet_needs_trend(session: Session, q: ReportQuery) -> ReportTable:
 def referral_outcomes(session: Session, q: ReportQuery) -> ReportTable:
     """Referrals sent in the range by their current status, per group."""
     _check_group(q, GROUPS)
-    keys, labels, grid = _pivot(measures.status_counts(session, q))
+    keys, _, grid = _pivot(measures.status_counts(session, q))
     shown = suppression.suppress([[grid.get((k, s), 0) for s in STATUSES] for k in keys])
-    rows = [
-        [_label(q, k, labels[k]), shown.row_totals[i], *shown.cells[i]] for i, k in enumerate(keys)
-    ]
+    labels = _labels(session, q, keys)
+    rows = [[labels[k], shown.row_totals[i], *shown.cells[i]] for i, k in enumerate(keys)]
     return ReportTable(
         "referral-outcomes",
         "Referral outcomes",
@@ -119,12 +128,11 @@ def referral_outcomes(session: Session, q: ReportQuery) -> ReportTable:
 def reasons(session: Session, q: ReportQuery) -> ReportTable:
     """Coded reasons of referrals that ended rejected, failed or cancelled, per group."""
     _check_group(q, GROUPS)
-    keys, labels, grid = _pivot(measures.reason_counts(session, q))
+    keys, _, grid = _pivot(measures.reason_counts(session, q))
     codes = sorted({code for _, code in grid}, key=_reason_order)
     shown = suppression.suppress([[grid.get((k, c), 0) for c in codes] for k in keys])
-    rows = [
-        [_label(q, k, labels[k]), shown.row_totals[i], *shown.cells[i]] for i, k in enumerate(keys)
-    ]
+    labels = _labels(session, q, keys)
+    rows = [[labels[k], shown.row_totals[i], *shown.cells[i]] for i, k in enumerate(keys)]
     return ReportTable(
         "reasons",
         "Why referrals did not go ahead",
@@ -140,15 +148,14 @@ def time_to_close(session: Session, q: ReportQuery) -> ReportTable:
     _check_group(q, GROUPS)
     found = measures.timings(session, q)
     shown = suppression.suppress([[t.closed, t.referrals - t.closed] for t in found])
+    labels = _labels(session, q, [t.key for t in found])
     rows = []
     for i, t in enumerate(found):
         big = t.referrals >= THRESHOLD
         rate = _percent(t.closed, t.referrals) if _visible(shown.cells[i][0]) and big else NONE
         times = [_hours(v) if big else NONE for pair in (t.response, t.acceptance, t.completion)
                  for v in pair]  # fmt: skip
-        rows.append(
-            [_label(q, t.key, t.label), shown.row_totals[i], shown.cells[i][0], rate, *times]
-        )
+        rows.append([labels[t.key], shown.row_totals[i], shown.cells[i][0], rate, *times])
     headers = [group_title(q), "Referrals", "Closed", "Closed-loop %"]
     for what in ("first response", "acceptance", "completion"):
         headers += [f"Median hours to {what}", f"90th pct hours to {what}"]

@@ -20,11 +20,15 @@ def seconds_between(name: str, start: str, end: str) -> str:
 
 
 def period_start(name: str, period: str, column: str) -> str:
-    """The first day (ISO date text) of the week (Monday), month or quarter of ``column``."""
+    """The first day of the week (Monday), month or quarter of ``column`` (a date, ISO text).
+
+    PostgreSQL groups on a ``date`` (cheaper than formatting every row); its text
+    form is the same ISO date SQLite gives.
+    """
     if period not in PERIODS:
         raise ValueError(period)
     if name == "postgresql":
-        return f"to_char(date_trunc('{period}', {column} AT TIME ZONE 'UTC'), 'YYYY-MM-DD')"
+        return f"CAST(date_trunc('{period}', {column} AT TIME ZONE 'UTC') AS date)"
     if period == "week":
         return f"date({column}, '-6 days', 'weekday 1')"
     if period == "month":

@@ -72,13 +72,14 @@ def test_referral_outcomes_and_reasons(history):
         "accepted": 1,
     }
     by_cbo = measures.status_counts(db.session, history.query(group_by="cbo"))
-    assert {(label, s): n for _, label, s, n in by_cbo} == {
-        ("CBO One", "completed"): 1,
-        ("CBO One", "rejected"): 2,
-        ("CBO Two", "failed"): 1,
-        ("CBO Two", "requested"): 1,
-        ("CBO Two", "accepted"): 1,
-        ("CBO Two", "completed"): 1,
+    one, two = history.cbo_one, history.cbo_two  # grouped by id; names come after
+    assert {(key, s): n for key, _, s, n in by_cbo} == {
+        (one, "completed"): 1,
+        (one, "rejected"): 2,
+        (two, "failed"): 1,
+        (two, "requested"): 1,
+        (two, "accepted"): 1,
+        (two, "completed"): 1,
     }
     reasons = measures.reason_counts(db.session, history.query(group_by="domain"))
     assert {(k, code): n for k, _, code, n in reasons} == {
@@ -98,8 +99,8 @@ def test_closed_loop_and_time_percentiles(history):
 
 
 def test_time_percentiles_per_cbo_and_category(history):
-    by_cbo = {t.label: t for t in measures.timings(db.session, history.query(group_by="cbo"))}
-    one, two = by_cbo["CBO One"], by_cbo["CBO Two"]
+    by_cbo = {t.key: t for t in measures.timings(db.session, history.query(group_by="cbo"))}
+    one, two = by_cbo[history.cbo_one], by_cbo[history.cbo_two]
     assert (one.referrals, one.closed, two.referrals, two.closed) == (3, 3, 4, 2)
     assert tuple(v / 3600 for v in one.response) == pytest.approx((4.0, 5.6))  # 2, 4, 6
     assert tuple(v / 3600 for v in two.acceptance) == pytest.approx((3.0, 8.6))  # 1, 3, 10

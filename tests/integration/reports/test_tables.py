@@ -85,3 +85,13 @@ def test_service_gaps_side_by_side(history):
         ("Housing instability", "33101"): ["Miami-Dade County, FL", "0", S],
     }
     assert table.rows[0][:2] == ["Food insecurity", "33101"]  # most zero-result searches first
+
+
+def test_organizations_are_shown_by_name(history):
+    table = service.referral_outcomes(db.session, history.query(group_by="cbo"))
+    assert [row[0] for row in table.rows] == sorted(["CBO One", "CBO Two"], key=lambda n: {
+        "CBO One": history.cbo_one, "CBO Two": history.cbo_two}[n])  # fmt: skip
+    table = service.unmet_needs(db.session, history.query(group_by="care_org"))
+    assert [row[0] for row in table.rows] == ["Care Clinic"]
+    table = service.unmet_needs(db.session, history.query(group_by="period", period="quarter"))
+    assert [row[0] for row in table.rows] == ["2026 Q1"]
