@@ -169,3 +169,31 @@ def test_others_cannot_reach_reports(app, people):
     assert coordinator.get("/api/v1/reports/unmet-needs").status_code == 403
     assert coordinator.get("/api/v1/reports/unmet-needs.csv").status_code == 403
     assert coordinator.get("/reports").status_code == 403
+
+
+def test_program_lead_reaches_no_patient_level_route(app, lead):
+    """Every GET route about patients, needs, screenings, consents or referrals refuses a lead."""
+    with app.app_context():
+        from carenet.referrals.models import Need, Patient, Referral
+
+        ids = {
+            "patient_id": db.session.scalar(db.select(Patient.id)),
+            "need_id": db.session.scalar(db.select(Need.id)),
+            "referral_id": db.session.scalar(db.select(Referral.id)),
+        }
+    words = ("patient", "need", "screening", "consent", "referral", "inbox", "dashboard")
+    checked = []
+    for rule in app.url_map.iter_rules():
+        path = rule.rule
+        if "GET" not in rule.methods or path.startswith(("/api/v1/reports", "/reports")):
+            continue
+        if not any(w in path for w in words):
+            continue
+        values = {
+            name: ids.get(name, "00000000-0000-4000-8000-000000000000") for name in rule.arguments
+        }
+        url = rule.build(values, append_unknown=False)[1]
+        status = lead.get(url).status_code
+        assert status in (403, 404), f"{url}: {status}"
+        checked.append(url)
+    assert any("/patients/" in u for u in checked) and any("/referrals/" in u for u in checked)
