@@ -65,12 +65,12 @@ def _load_session_user(user_id: str) -> Any:
 
 
 def _load_token_user(req: Any) -> Any:
-    from carenet.accounts import service
+    from carenet.accounts import tokens
 
     scheme, _, token = req.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
-    user = service.user_for_token(token.strip())
+    user = tokens.user_for_token(token.strip())
     if user is not None:
         g.authenticated_by = "token"
     return user

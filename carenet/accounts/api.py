@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, jsonify
 from flask_login import current_user
 
-from carenet.accounts import service
+from carenet.accounts import tokens
 from carenet.accounts.access import authenticated, permission
 from carenet.accounts.schemas import ApiTokenSchema, MeSchema
 from carenet.extensions import db
@@ -24,6 +24,6 @@ def me() -> Any:
 @blueprint.post("/tokens/<token_id>/revoke")
 @permission("revoke", "api_token")
 def revoke_token(token_id: str) -> Any:
-    row = service.revoke_api_token(current_user, token_id)
+    row = tokens.revoke_api_token(current_user, token_id)
     db.session.commit()
     return jsonify(ApiTokenSchema().dump(row))

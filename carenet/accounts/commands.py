@@ -82,14 +82,14 @@ def tokens_group() -> None:
 @with_appcontext
 def create_token_command(email: str, name: str) -> None:
     """Make an API token and print it once (only its hash is kept)."""
-    from carenet.accounts import service
+    from carenet.accounts import service, tokens
 
     user = service.find_user(email)
     if user is None:
         _fail(f"No user with e-mail {email!r}.")
         return
     try:
-        row, text = service.create_api_token(user, name, actor=user)
+        row, text = tokens.create_api_token(user, name, actor=user)
         db.session.commit()
     except DomainError as refused:
         _fail(refused.detail)
@@ -103,13 +103,13 @@ def create_token_command(email: str, name: str) -> None:
 @with_appcontext
 def list_tokens_command(email: str) -> None:
     """List a user's tokens (never the token text)."""
-    from carenet.accounts import service
+    from carenet.accounts import service, tokens
 
     user = service.find_user(email)
     if user is None:
         _fail(f"No user with e-mail {email!r}.")
         return
-    for token in service.tokens_of(user):
+    for token in tokens.tokens_of(user):
         state = "active" if token.active else f"revoked {token.revoked_at:%Y-%m-%d}"
         used = f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never used"
         click.echo(f"{token.id}\t{token.prefix}…\t{token.name}\t{state}\t{used}")
@@ -120,7 +120,7 @@ def list_tokens_command(email: str) -> None:
 @with_appcontext
 def revoke_token_command(token_id: str) -> None:
     """Revoke a token by its id (see ``tokens list``)."""
-    from carenet.accounts import service
+    from carenet.accounts import tokens
     from carenet.accounts.models import ApiToken
 
     row = db.session.get(ApiToken, token_id)
@@ -128,7 +128,7 @@ def revoke_token_command(token_id: str) -> None:
         _fail(f"No token with id {token_id!r}.")
         return
     try:
-        service.revoke_api_token(row.user, token_id)
+        tokens.revoke_api_token(row.user, token_id)
         db.session.commit()
     except DomainError as refused:
         _fail(refused.detail)

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from carenet.accounts import passwords, service
+from carenet.accounts import passwords, service, tokens
 from carenet.accounts.access import authenticated, permission, public
 from carenet.accounts.forms import ConfirmForm, LoginForm, PasswordForm, TokenForm
 from carenet.errors import DomainError
@@ -63,7 +63,7 @@ def create_token() -> Any:
     form = TokenForm()
     if not form.validate():
         return _account_page(token_form=form), 400
-    row, text = service.create_api_token(current_user, form.name.data or "")
+    row, text = tokens.create_api_token(current_user, form.name.data or "")
     db.session.commit()
     return _account_page(new_token=text, new_token_row=row)
 
@@ -72,7 +72,7 @@ def create_token() -> Any:
 @permission("revoke", "api_token")
 def revoke_token(token_id: str) -> Any:
     ConfirmForm()  # the CSRF check already ran for this POST
-    service.revoke_api_token(current_user, token_id)
+    tokens.revoke_api_token(current_user, token_id)
     db.session.commit()
     flash("The token is revoked.", "info")
     return redirect(url_for("accounts.account"))
@@ -102,7 +102,7 @@ def _account_page(**forms: Any) -> str:
     return render_template(
         "accounts/account.html",
         user=current_user,
-        tokens=service.tokens_of(current_user),
+        tokens=tokens.tokens_of(current_user),
         token_form=forms.pop("token_form", None) or TokenForm(formdata=None),
         password_form=forms.pop("password_form", None) or PasswordForm(formdata=None),
         confirm_form=ConfirmForm(formdata=None),

@@ -227,11 +227,12 @@ def test_changing_the_password_signs_out_other_sessions(app, world, sign_in, csr
 
 def test_admin_deactivates_a_user_who_is_signed_out_everywhere(app, world, sign_in, csrf_token):
     from carenet.accounts import service as accounts
+    from carenet.accounts import tokens
 
     victim, admin = app.test_client(), app.test_client()
     sign_in(victim, world.emails["cbo_staff"])
     with app.app_context():
-        row, token = accounts.create_api_token(accounts.find_user(world.emails["cbo_staff"]), "t")
+        row, token = tokens.create_api_token(accounts.find_user(world.emails["cbo_staff"]), "t")
         user_id = row.user_id
         db.session.commit()
     sign_in(admin, world.emails["admin"])

@@ -7,14 +7,14 @@ import re
 
 from sqlalchemy import select
 
-from carenet.accounts import service
+from carenet.accounts import service, tokens
 from carenet.accounts.models import ApiToken
 from carenet.extensions import db
 
 
 def _make_token(app, email):
     with app.app_context():
-        row, text = service.create_api_token(service.find_user(email), "test")
+        row, text = tokens.create_api_token(service.find_user(email), "test")
         db.session.commit()
         return row.id, text
 
