@@ -13,6 +13,7 @@ from werkzeug.serving import make_server
 
 from carenet.accounts.seed import DEMO_PASSWORD, seed_demo_users
 from carenet.directory.models import Organization, Service
+from carenet.directory.service import ensure_taxonomy
 from carenet.extensions import db
 
 pytestmark = pytest.mark.browser
@@ -36,7 +37,8 @@ def live(app) -> Iterator[dict[str, str]]:
         other = Organization(name="Westside Shelter", kind="community")
         db.session.add_all([own, other])
         db.session.flush()
-        mine = Service(organization_id=own.id, name="Eastside groceries")
+        pantry = ensure_taxonomy()["food-pantry"]
+        mine = Service(organization_id=own.id, name="Eastside groceries", categories=[pantry])
         db.session.add_all([mine, Service(organization_id=own.id, name="Eastside hot meals")])
         theirs = Service(organization_id=other.id, name="Westside beds")
         db.session.add(theirs)
