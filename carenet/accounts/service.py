@@ -155,6 +155,7 @@ def authenticate(email: str, password: str, remote_addr: str) -> User:
         or not passwords.verify_password(user.password_hash, password)
     ):
         throttle.record_failure(account, remote_addr)
+        throttle.prune()  # failures older than a day count for nothing: keep the table small
         audit.record(None, "sign_in_failed", "user", user.id if user else None, {"email": account})
         db.session.commit()
         raise SignInRefused("E-mail or password is incorrect.")

@@ -270,3 +270,19 @@ def test_only_admins_deactivate_and_not_themselves(app, world, sign_in, csrf_tok
         data={"csrf_token": csrf_token(cbo_admin, "/account")},
     )
     assert refused.status_code == 403
+
+
+def test_old_failures_are_pruned(app, client, world, sign_in):
+    with app.app_context():
+        db.session.add(
+            LoginFailure(
+                account="old@example.org",
+                remote_addr="10.9.0.1",
+                created_at=utcnow() - timedelta(days=2),
+            )
+        )
+        db.session.commit()
+    sign_in(client, world.emails["admin"], "wrong password here")
+    with app.app_context():
+        accounts = db.session.scalars(select(LoginFailure.account)).all()
+    assert accounts == [world.emails["admin"]]
