@@ -45,12 +45,18 @@ def bench_group() -> None:
     help="Concurrent HTTP clients for the throughput measurement.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Also print the figures as JSON.")
+@click.option(
+    "--existing-url",
+    default=None,
+    help="Measure a database this command generated earlier: skip generating.",
+)
 def bench_search(services: int, backend: str, queries: int, seed: int, workers: int,
-                 clients: int, as_json: bool) -> None:  # fmt: skip
+                 clients: int, as_json: bool, existing_url: str | None) -> None:  # fmt: skip
     """Generate N services in a throwaway database and time raw SQL, search(), and HTTP."""
     from carenet.bench.search_bench import report, run
 
-    figures = run(services, backend, queries, seed, workers, clients, echo=click.echo)
+    figures = run(services, backend, queries, seed, workers, clients, echo=click.echo,
+                  existing_url=existing_url)  # fmt: skip
     click.echo(report(figures))
     if as_json:
         click.echo(json.dumps(figures))

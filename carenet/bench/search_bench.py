@@ -25,7 +25,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -244,8 +244,9 @@ def time_http(url: str, queries: list, workers: int, clients: int) -> dict[str, 
 
 
 def run(services: int, backend: str, queries: int, seed: int, workers: int, clients: int,
-        echo: Echo = print) -> dict[str, Any]:  # fmt: skip
-    """Generate ``services`` services on ``backend``, then time every layer; returns figures."""
+        echo: Echo = print, existing_url: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """Generate ``services`` services on ``backend``, then time every layer; returns figures.
+    ``existing_url``: a database this command generated before (kept): skip generating."""
     from flask_migrate import upgrade
     from sqlalchemy import select
 
@@ -255,12 +256,14 @@ def run(services: int, backend: str, queries: int, seed: int, workers: int, clie
     from carenet.extensions import db
 
     figures: dict[str, Any] = {"services": services, "backend": backend, "queries": queries}
-    with bench_database(backend, echo) as url:
+    database = nullcontext(existing_url) if existing_url else bench_database(backend, echo)
+    with database as url:
         app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-only"})
         with app.app_context():
             upgrade(revision="heads")
             started = time.perf_counter()
-            generate(services, seed, echo)
+            if not existing_url:
+                generate(services, seed, echo)
             figures["generate_s"] = time.perf_counter() - started
             echo(f"generated {services} services in {figures['generate_s']:.1f} s")
             started = time.perf_counter()

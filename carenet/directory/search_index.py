@@ -45,11 +45,14 @@ def rebuild_all(echo: Callable[[str], None] | None = None, batch_size: int = BAT
     conn = db.session.connection()
     for table in (search_text, search_hours, search_area, search_entry):
         conn.execute(table.delete())
-    from carenet.directory.models import Service
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("ANALYZE"))  # fresh statistics, or bulk-loaded tables get seq scans
+    from carenet.directory.models import Language, Service
 
     ids = list(db.session.scalars(select(Service.id).order_by(Service.id)))
+    codes = list(db.session.scalars(select(Language.code).distinct()))
     for start in range(0, len(ids), batch_size):
-        _refresh_batch(ids[start : start + batch_size], fresh=True)
+        _refresh_batch(ids[start : start + batch_size], fresh=True, language_codes=codes)
         if echo and (start // batch_size) % 50 == 49:
             echo(f"  indexed {start + batch_size} services")
     if conn.dialect.name == "postgresql":
@@ -60,44 +63,64 @@ def rebuild_all(echo: Callable[[str], None] | None = None, batch_size: int = BAT
     return len(ids)
 
 
-def _refresh_batch(ids: Sequence[str], fresh: bool = False) -> None:
+def _refresh_batch(
+    ids: Sequence[str], fresh: bool = False, language_codes: Sequence[str] | None = None
+) -> None:
     conn = db.session.connection()
     if not fresh:
         _delete_rows(conn, ids)
-    batch = load_batch(conn, ids)
+    batch = load_batch(conn, ids, contiguous=fresh, language_codes=language_codes)
     categories = _codes(conn, search_category, "slug", batch.category_slugs())
     zones = _codes(conn, search_timezone, "name", batch.timezones())
     first_entry_id = _reserve_ids(conn, "search_entry", batch.entry_count(categories))
     first_area_id = _reserve_ids(conn, "search_area", batch.area_count(categories))
     rows = build_rows(batch, categories, zones, first_entry_id, first_area_id)
     if conn.dialect.name == "postgresql":
-        entry_sql = (
-            "INSERT INTO search_entry ({cols}, geog) VALUES ({vals}, ST_SetSRID(ST_MakePoint("
-            "CAST(:longitude AS float8), CAST(:latitude AS float8)), 4326)::geography)"
-        )
-        area_sql = (
-            "INSERT INTO search_area (id, service_id, service_area_id, category_code,"
-            " center_latitude, center_longitude, radius_m, geom) SELECT :id, service_id, id,"
-            " :category_code, CAST(:center_latitude AS float8), CAST(:center_longitude AS float8),"
-            " CAST(:radius_m AS float8), geom FROM service_area WHERE id = :service_area_id"
-        )
-    else:
-        entry_sql = "INSERT INTO search_entry ({cols}) VALUES ({vals})"
-        area_sql = (
-            "INSERT INTO search_area (id, service_id, service_area_id, category_code,"
-            " center_latitude, center_longitude, radius_m) VALUES (:id, :service_id,"
-            " :service_area_id, :category_code, :center_latitude, :center_longitude, :radius_m)"
-        )
+        _copy_rows(conn, rows)
+        return
     if rows.entries:
-        cols = list(rows.entries[0])
-        sql = entry_sql.format(cols=", ".join(cols), vals=", ".join(f":{c}" for c in cols))
-        conn.execute(text(sql), rows.entries)
+        conn.execute(search_entry.insert(), rows.entries)
     if rows.areas:
-        conn.execute(text(area_sql), rows.areas)
+        conn.execute(search_area.insert(), rows.areas)
     if rows.hours:
         conn.execute(search_hours.insert(), rows.hours)
     if rows.texts:
         conn.execute(search_text.insert(), rows.texts)
+
+
+def _copy_rows(conn: Any, rows: Any) -> None:
+    """PostgreSQL: COPY the rows in (many times faster than INSERTs), then take the areas'
+    shapes from ``service_area`` in one statement."""
+    cursor = conn.connection.dbapi_connection.cursor()
+
+    def copy(table: str, records: list[dict[str, Any]], extra: dict[str, Any] | None = None):
+        if not records:
+            return
+        cols = list(records[0]) + list(extra or {})
+        with cursor.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as out:
+            for record in records:
+                values = [record[c] for c in records[0]]
+                if extra:
+                    values += [fn(record) for fn in extra.values()]
+                out.write_row(values)
+
+    def point(record: dict[str, Any]) -> str | None:
+        if record["latitude"] is None or record["longitude"] is None:
+            return None
+        return f"SRID=4326;POINT({record['longitude']!r} {record['latitude']!r})"
+
+    copy("search_entry", rows.entries, {"geog": point})
+    copy("search_area", rows.areas)
+    copy("search_hours", rows.hours)
+    copy("search_text", rows.texts)
+    if rows.areas:
+        conn.execute(
+            text(
+                "UPDATE search_area a SET geom = sa.geom FROM service_area sa"
+                " WHERE sa.id = a.service_area_id AND a.id BETWEEN :first AND :last"
+            ),
+            {"first": rows.areas[0]["id"], "last": rows.areas[-1]["id"]},
+        )
 
 
 def _delete_rows(conn: Any, ids: Sequence[str]) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, select, true
 
 from carenet.directory.models import (
     Address,
@@ -75,9 +75,21 @@ class SearchRows:
     texts: list[dict[str, Any]] = field(default_factory=list)
 
 
-def load_batch(conn: Any, ids: Sequence[str]) -> DirectoryBatch:
-    """The directory rows behind the search rows of services ``ids``."""
+def load_batch(
+    conn: Any,
+    ids: Sequence[str],
+    contiguous: bool = False,
+    language_codes: Sequence[str] | None = None,
+) -> DirectoryBatch:
+    """The directory rows behind the search rows of services ``ids``. ``contiguous``: ``ids``
+    are every service id from the first to the last (a full rebuild), so ranges replace long
+    ``IN`` lists, which the database answers much faster. ``language_codes``: every code in
+    ``language``, so its (code, service_id) index serves the lookup."""
     batch = DirectoryBatch()
+
+    def of(column: Any) -> Any:
+        return column.between(ids[0], ids[-1]) if contiguous else column.in_(ids)
+
     s, o = Service.__table__, Organization.__table__
     batch.services = list(
         conn.execute(
@@ -94,7 +106,7 @@ def load_batch(conn: Any, ids: Sequence[str]) -> DirectoryBatch:
                 o.c.name.label("organization_name"),
             )
             .join(o, o.c.id == s.c.organization_id)
-            .where(s.c.id.in_(ids), s.c.status == "active")
+            .where(of(s.c.id), s.c.status == "active")
         )
     )
     if not batch.services:
@@ -103,13 +115,16 @@ def load_batch(conn: Any, ids: Sequence[str]) -> DirectoryBatch:
     for sid, code, name in conn.execute(
         select(service_category.c.service_id, t.c.code, t.c.name)
         .join(t, t.c.id == service_category.c.taxonomy_term_id)
-        .where(service_category.c.service_id.in_(ids))
+        .where(of(service_category.c.service_id))
         .order_by(service_category.c.service_id, t.c.code)
     ):
         batch.categories.setdefault(sid, []).append((code, name))
     lang = Service.languages.property.mapper.local_table
     for sid, code in conn.execute(
-        select(lang.c.service_id, lang.c.code).where(lang.c.service_id.in_(ids))
+        select(lang.c.service_id, lang.c.code).where(
+            of(lang.c.service_id),
+            lang.c.code.in_(language_codes) if language_codes else true(),
+        )
     ):
         batch.languages.setdefault(sid, []).append(code.lower())
     sal, loc = ServiceAtLocation.__table__, Location.__table__
@@ -124,25 +139,27 @@ def load_batch(conn: Any, ids: Sequence[str]) -> DirectoryBatch:
             loc.c.timezone,
         )
         .join(loc, loc.c.id == sal.c.location_id)
-        .where(sal.c.service_id.in_(ids))
+        .where(of(sal.c.service_id))
         .order_by(sal.c.service_id, sal.c.id)
     ):
         batch.sites.setdefault(row.service_id, []).append(row)
-    location_ids = sorted({site.location_id for sites in batch.sites.values() for site in sites})
+    location_ids: list[str] | None = (
+        sorted({site.location_id for sites in batch.sites.values() for site in sites}) or None
+    )
     organization_ids = sorted({svc.organization_id for svc in batch.services})
-    _load_details(conn, batch, ids, location_ids, organization_ids)
+    _load_details(conn, batch, of, location_ids, organization_ids)
     return batch
 
 
 def _load_details(
     conn: Any,
     batch: DirectoryBatch,
-    ids: Sequence[str],
-    location_ids: list[str],
+    of: Any,
+    location_ids: Any,
     organization_ids: list[str],
 ) -> None:
     a = Address.__table__
-    if location_ids:
+    if location_ids is not None:
         for row in conn.execute(
             select(a).where(a.c.location_id.in_(location_ids)).order_by(a.c.location_id, a.c.id)
         ):
@@ -151,23 +168,40 @@ def _load_details(
             if current is None or (replaces and row.address_type == "physical"):
                 batch.addresses[row.location_id] = row
     p = Phone.__table__
-    owners = [p.c.service_id.in_(ids), p.c.organization_id.in_(organization_ids)]
-    if location_ids:
-        owners.append(p.c.location_id.in_(location_ids))
-    for row in conn.execute(select(p).where(or_(*owners)).order_by(p.c.id)):
-        if row.service_id:
-            key = ("service", row.service_id)
-        elif row.location_id:
-            key = ("location", row.location_id)
-        else:
-            key = ("organization", row.organization_id)
-        batch.phones.setdefault(key, []).append(row)
+    # One query per owner kind: an OR across columns would defeat the indexes.
+    phone_queries = [select(p).where(of(p.c.service_id))]
+    if location_ids is not None:
+        phone_queries.append(
+            select(p).where(p.c.location_id.in_(location_ids), p.c.service_id.is_(None))
+        )
+    for query in phone_queries:
+        for row in conn.execute(query.order_by(p.c.id)):
+            key = ("service", row.service_id) if row.service_id else ("location", row.location_id)
+            batch.phones.setdefault(key, []).append(row)
+    # The organization's phones only for services with none of their own or their sites'.
+    bare = sorted({
+        svc.organization_id for svc in batch.services
+        if ("service", svc.id) not in batch.phones
+        and not any(("location", site.location_id) in batch.phones
+                    for site in batch.sites.get(svc.id, ()))
+    })  # fmt: skip
+    if bare:
+        for row in conn.execute(
+            select(p)
+            .where(p.c.organization_id.in_(bare), p.c.service_id.is_(None),
+                   p.c.location_id.is_(None))
+            .order_by(p.c.id)
+        ):  # fmt: skip
+            batch.phones.setdefault(("organization", row.organization_id), []).append(row)
     sc = Schedule.__table__
-    owners = [sc.c.service_id.in_(ids)]
-    if location_ids:
-        owners.append(and_(sc.c.location_id.in_(location_ids), sc.c.service_id.is_(None)))
-    for row in conn.execute(select(sc).where(or_(*owners)).order_by(sc.c.id)):
-        batch.schedules.setdefault((row.service_id, row.location_id), []).append(row)
+    schedule_queries = [select(sc).where(of(sc.c.service_id))]
+    if location_ids is not None:
+        schedule_queries.append(
+            select(sc).where(and_(sc.c.location_id.in_(location_ids), sc.c.service_id.is_(None)))
+        )
+    for query in schedule_queries:
+        for row in conn.execute(query.order_by(sc.c.id)):
+            batch.schedules.setdefault((row.service_id, row.location_id), []).append(row)
     sa = ServiceArea.__table__
     for row in conn.execute(
         select(
@@ -179,7 +213,7 @@ def _load_details(
             sa.c.center_longitude,
             sa.c.radius_mi,
         )
-        .where(sa.c.service_id.in_(ids))
+        .where(of(sa.c.service_id))
         .order_by(sa.c.id)
     ):
         batch.areas.setdefault(row.service_id, []).append(row)
