@@ -111,7 +111,9 @@ def test_matrix_every_route_for_every_role(app, world, sign_in):
             allowed = verdicts[rule.endpoint] is Verdict.ALLOW
             expected = EXPECTED.get(rule.endpoint)
             if expected is not None and (who in expected) != allowed:
-                problems.append(f"{who} {rule.endpoint}: policy says {allowed}, table says not")
+                problems.append(
+                    f"{who} {rule.endpoint}: admitted={allowed}, table expects={who in expected}"
+                )
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
                 response = client.open(_url(rule), method=method)
                 if allowed == _refused(response, who):
