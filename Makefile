@@ -34,7 +34,7 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-* && touch $@
 
 migrate: bootstrap
-	$(BIN)/carenet db upgrade heads
+	$(BIN)/carenet db upgrade
 
 seed: migrate
 	$(BIN)/carenet seed

@@ -43,7 +43,7 @@ def _test_config(url: str) -> dict[str, object]:
 def _migrate(url: str) -> None:
     app = create_app(_test_config(url))
     with app.app_context():
-        upgrade(revision="heads")
+        upgrade()
         db.engine.dispose()
 
 
