@@ -20,4 +20,5 @@ if [[ -z "${CARENET_TEST_POSTGRES_URL:-}" ]]; then
 fi
 
 export CARENET_REQUIRE_BACKENDS="spatialite,postgis"
-"$BIN/pytest" "$@"
+# Two workers: the CI machine has 2 cores; each worker gets its own databases.
+"$BIN/pytest" -n "${CARENET_TEST_WORKERS:-2}" "$@"
