@@ -39,17 +39,26 @@ def _first(dialect: str, statuses: str) -> str:
     return sql.seconds_between(dialect, "r.created_at", moment)
 
 
+PERIOD_COLUMNS = "week_start, month_start, quarter_start"
+
+
+def _periods(dialect: str, column: str) -> str:
+    return ", ".join(sql.period_start(dialect, p, column) for p in sql.PERIODS)
+
+
 def _referral_upsert(dialect: str) -> str:
     return f"""
         INSERT INTO report_referral (referral_id, need_id, created_at, domain, care_org_id,
-          cbo_id, zip5, county, status, closed, reason, response_s, acceptance_s, completion_s)
+          cbo_id, zip5, county, status, closed, reason, response_s, acceptance_s, completion_s,
+          {PERIOD_COLUMNS})
         SELECT r.id, r.need_id, r.created_at, r.category, r.sender_organization_id,
           r.recipient_organization_id, {ZIP}, {COUNTY}, r.status,
           CASE WHEN r.status IN {FINAL} THEN 1 ELSE 0 END,
           CASE WHEN r.status IN {REASONED} THEN COALESCE(r.status_reason, 'unknown') END,
           {_first(dialect, "'accepted', 'rejected'")},
           {_first(dialect, "'accepted'")},
-          {_first(dialect, "'completed'")}
+          {_first(dialect, "'completed'")},
+          {_periods(dialect, "r.created_at")}
         FROM referral r JOIN patient p ON p.id = r.patient_id
         WHERE r.updated_at >= :since
         ON CONFLICT (referral_id) DO UPDATE SET
@@ -66,13 +75,14 @@ CHANGED_NEEDS = (
 )
 
 
-def _need_upsert(incremental: bool) -> str:
+def _need_upsert(dialect: str, incremental: bool) -> str:
     only = f"need_id IN ({CHANGED_NEEDS})" if incremental else "need_id IS NOT NULL"
     return f"""
         INSERT INTO report_need (need_id, created_at, domain, care_org_id, zip5, county,
-          referrals, completed, still_open)
+          referrals, completed, still_open, {PERIOD_COLUMNS})
         SELECT n.id, n.created_at, n.category, p.organization_id, {ZIP}, {COUNTY},
-          COALESCE(rs.total, 0), COALESCE(rs.completed, 0), COALESCE(rs.still_open, 0)
+          COALESCE(rs.total, 0), COALESCE(rs.completed, 0), COALESCE(rs.still_open, 0),
+          {_periods(dialect, "n.created_at")}
         FROM need n JOIN patient p ON p.id = n.patient_id
         LEFT JOIN (
           SELECT need_id, COUNT(*) AS total,
@@ -105,9 +115,11 @@ def refresh(session: Session) -> datetime:
         return mark
     session.execute(text(_referral_upsert(dialect)).bindparams(stamp), {"since": since})
     if mark is None:
-        session.execute(text(_need_upsert(incremental=False)))
+        session.execute(text(_need_upsert(dialect, incremental=False)))
     else:
-        session.execute(text(_need_upsert(incremental=True)).bindparams(stamp), {"since": since})
+        session.execute(
+            text(_need_upsert(dialect, incremental=True)).bindparams(stamp), {"since": since}
+        )
     when = bindparam("at", type_=DateTime(timezone=True))
     session.execute(
         text(

@@ -12,9 +12,20 @@ test clean-ups (which truncate every model table) must not empty.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Column, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Table
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from carenet.db.types import utcnow
@@ -66,6 +77,9 @@ class ReportNeed(db.Model):
     referrals: Mapped[int] = mapped_column(Integer)
     completed: Mapped[int] = mapped_column(Integer)
     still_open: Mapped[int] = mapped_column(Integer)
+    week_start: Mapped[date] = mapped_column(Date)  # periods of created_at, precomputed
+    month_start: Mapped[date] = mapped_column(Date)
+    quarter_start: Mapped[date] = mapped_column(Date)
 
 
 class ReportReferral(db.Model):
@@ -90,6 +104,9 @@ class ReportReferral(db.Model):
     response_s: Mapped[float | None] = mapped_column(Float)
     acceptance_s: Mapped[float | None] = mapped_column(Float)
     completion_s: Mapped[float | None] = mapped_column(Float)
+    week_start: Mapped[date] = mapped_column(Date)
+    month_start: Mapped[date] = mapped_column(Date)
+    quarter_start: Mapped[date] = mapped_column(Date)
 
 
 class ReportRefresh(db.Model):

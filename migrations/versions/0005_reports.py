@@ -58,6 +58,7 @@ def upgrade():
         sa.Column("referrals", sa.Integer(), nullable=False),
         sa.Column("completed", sa.Integer(), nullable=False),
         sa.Column("still_open", sa.Integer(), nullable=False),
+        *_period_columns(),
         sa.ForeignKeyConstraint(["need_id"], ["need.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("need_id"),
     )
@@ -78,6 +79,7 @@ def upgrade():
         sa.Column("response_s", sa.Float(), nullable=True),
         sa.Column("acceptance_s", sa.Float(), nullable=True),
         sa.Column("completion_s", sa.Float(), nullable=True),
+        *_period_columns(),
         sa.ForeignKeyConstraint(["referral_id"], ["referral.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("referral_id"),
     )
@@ -88,6 +90,12 @@ def upgrade():
         sa.Column("refreshed_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("name"),
     )
+
+
+def _period_columns():
+    return [
+        sa.Column(f"{p}_start", sa.Date(), nullable=False) for p in ("week", "month", "quarter")
+    ]
 
 
 def _postcode_areas():
