@@ -9,7 +9,7 @@ needs, referrals or events into Python to count them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, bindparam, text
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from carenet.reports import facts, sql
 from carenet.reports.query import (
     NEEDS,
+    PAIRS,
     REFERRALS,
     UNMET_AFTER_NO_REFERRAL,
     UNMET_AFTER_STILL_OPEN,
@@ -80,18 +81,26 @@ def need_counts(session: Session, q: ReportQuery) -> list[NeedCounts]:
     """
     facts.refresh(session)
     dialect = session.get_bind().dialect.name
-    key, label, group_join = group_sql(dialect, q, NEEDS)
+    if q.group_by in PAIRS:  # group on both columns; join them on the few result rows
+        first = group_sql(dialect, replace(q, group_by=PAIRS[q.group_by][0]), NEEDS)
+        second = group_sql(dialect, replace(q, group_by=PAIRS[q.group_by][1]), NEEDS)
+        keys, group_join = [first[0], second[0]], _joins(first[2], second[2])
+    else:
+        key, _, group_join = group_sql(dialect, q, NEEDS)
+        keys = [key]
     where, values, filter_join = filter_sql(dialect, q, NEEDS)
     as_of = _utc(q.as_of or datetime.now(UTC))
     values.update(
         as_of=as_of, d14=as_of - UNMET_AFTER_NO_REFERRAL, d30=as_of - UNMET_AFTER_STILL_OPEN
     )
+    names = [f"k{i}" for i in range(len(keys))]
+    joined = " || '|' || ".join(names)
     statement = f"""
-        SELECT key, label, SUM(CASE WHEN state = 1 THEN 1 ELSE 0 END),
+        SELECT {joined}, {joined}, SUM(CASE WHEN state = 1 THEN 1 ELSE 0 END),
                SUM(CASE WHEN state = 2 THEN 1 ELSE 0 END),
                SUM(CASE WHEN state = 0 THEN 1 ELSE 0 END)
         FROM (
-          SELECT {key} AS key, {label} AS label,
+          SELECT {", ".join(f"{k} AS {n}" for k, n in zip(keys, names, strict=True))},
             CASE WHEN f.completed > 0 THEN 1
                  WHEN f.referrals > 0 AND f.still_open = 0 THEN 2
                  WHEN f.referrals = 0 AND f.created_at < :d14 THEN 2
@@ -100,7 +109,7 @@ def need_counts(session: Session, q: ReportQuery) -> list[NeedCounts]:
           FROM report_need f {_joins(group_join, filter_join)}
           WHERE {" AND ".join(where)} AND f.created_at <= :as_of
         ) needs
-        GROUP BY key, label ORDER BY key
+        GROUP BY {", ".join(names)} ORDER BY {", ".join(names)}
     """
     rows = _run(session, statement, values)
     return [NeedCounts(str(r[0]), str(r[1]), int(r[2]), int(r[3]), int(r[4])) for r in rows]
