@@ -113,6 +113,8 @@ def refresh(session: Session) -> datetime:
     if mark is not None and not _changed(session, stamp, since):
         session.rollback()  # end the read; nothing to write
         return mark
+    if dialect == "postgresql":  # one refresh at a time: concurrent upserts could deadlock
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext('carenet.report_refresh'))"))
     session.execute(text(_referral_upsert(dialect)).bindparams(stamp), {"since": since})
     if mark is None:
         session.execute(text(_need_upsert(dialect, incremental=False)))
