@@ -51,12 +51,13 @@ def bench_group() -> None:
     help="Measure a database this command generated earlier: skip generating.",
 )
 def bench_search(services: int, backend: str, queries: int, seed: int, workers: int,
-                 clients: int, as_json: bool, existing_url: str | None) -> None:  # fmt: skip
+                 clients: int, as_json: bool, existing_url: str | None,
+                 no_rebuild: bool) -> None:  # fmt: skip
     """Generate N services in a throwaway database and time raw SQL, search(), and HTTP."""
     from carenet.bench.search_bench import report, run
 
     figures = run(services, backend, queries, seed, workers, clients, echo=click.echo,
-                  existing_url=existing_url)  # fmt: skip
+                  existing_url=existing_url, rebuild=not no_rebuild)  # fmt: skip
     click.echo(report(figures))
     if as_json:
         click.echo(json.dumps(figures))

@@ -244,7 +244,8 @@ def time_http(url: str, queries: list, workers: int, clients: int) -> dict[str, 
 
 
 def run(services: int, backend: str, queries: int, seed: int, workers: int, clients: int,
-        echo: Echo = print, existing_url: str | None = None) -> dict[str, Any]:  # fmt: skip
+        echo: Echo = print, existing_url: str | None = None,
+        rebuild: bool = True) -> dict[str, Any]:  # fmt: skip
     """Generate ``services`` services on ``backend``, then time every layer; returns figures.
     ``existing_url``: a database this command generated before (kept): skip generating."""
     from flask_migrate import upgrade
@@ -267,8 +268,9 @@ def run(services: int, backend: str, queries: int, seed: int, workers: int, clie
             figures["generate_s"] = time.perf_counter() - started
             echo(f"generated {services} services in {figures['generate_s']:.1f} s")
             started = time.perf_counter()
-            rebuild_all(echo)
-            db.session.commit()
+            if rebuild or not existing_url:
+                rebuild_all(echo)
+                db.session.commit()
             figures["index_s"] = time.perf_counter() - started
             _settle(db)
             echo(f"built the search index in {figures['index_s']:.1f} s")
