@@ -180,6 +180,8 @@ def timings(session: Session, q: ReportQuery) -> list[Timing]:
     dialect = session.get_bind().dialect.name
     key, label, source, where, values = _referral_from(dialect, q)
 
+    if dialect == "postgresql" and q.group_by != "period":
+        key = f'({key}) COLLATE "C"'  # byte order: sorting the groups needs no locale rules
     per_referral = f"""
         SELECT {key} AS grp, {label} AS label, f.closed, f.response_s AS response,
           f.acceptance_s AS acceptance, f.completion_s AS completion
