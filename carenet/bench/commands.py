@@ -50,6 +50,7 @@ def bench_group() -> None:
     default=None,
     help="Measure a database this command generated earlier: skip generating.",
 )
+@click.option("--no-rebuild", is_flag=True, help="With --existing-url: keep its search index.")
 def bench_search(services: int, backend: str, queries: int, seed: int, workers: int,
                  clients: int, as_json: bool, existing_url: str | None,
                  no_rebuild: bool) -> None:  # fmt: skip
