@@ -47,41 +47,39 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from carenet.directory.views import blueprint as directory_views
-    from carenet.public import blueprint as public_views
-
-    app.register_blueprint(public_views)
+    """Every domain's HTML and JSON blueprints; each route carries an access marker."""
     from carenet.accounts.admin_views import blueprint as accounts_admin_views
     from carenet.accounts.api import blueprint as accounts_api
     from carenet.accounts.views import blueprint as accounts_views
     from carenet.audit.views import blueprint as audit_views
+    from carenet.directory.api import blueprint as directory_api
     from carenet.directory.curation_views import blueprint as curation_views
+    from carenet.directory.search_views import blueprint as search_views
+    from carenet.directory.views import blueprint as directory_views
+    from carenet.public import blueprint as public_views
+    from carenet.referrals.api import blueprint as referrals_api
+    from carenet.referrals.patient_views import blueprint as patient_views
+    from carenet.referrals.views import blueprint as referral_views
+    from carenet.reports.api import blueprint as reports_api
+    from carenet.reports.views import blueprint as reports_views
 
     for blueprint in (
+        public_views,
         accounts_views,
         accounts_admin_views,
         accounts_api,
         audit_views,
+        directory_views,
+        directory_api,
+        search_views,
         curation_views,
+        referrals_api,
+        patient_views,
+        referral_views,
+        reports_api,
+        reports_views,
     ):
         app.register_blueprint(blueprint)
-    app.register_blueprint(directory_views)
-    from carenet.directory.api import blueprint as directory_api
-    from carenet.directory.search_views import blueprint as search_views
-
-    app.register_blueprint(directory_api)
-    app.register_blueprint(search_views)
-    from carenet.referrals.api import blueprint as referrals_api
-    from carenet.referrals.patient_views import blueprint as patient_views
-    from carenet.referrals.views import blueprint as referral_views
-
-    for blueprint in (referrals_api, patient_views, referral_views):
-        app.register_blueprint(blueprint)
-    from carenet.reports.api import blueprint as reports_api
-    from carenet.reports.views import blueprint as reports_views
-
-    app.register_blueprint(reports_api)
-    app.register_blueprint(reports_views)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -24,17 +24,18 @@ def main() -> None:
 
 def register_commands(app: Flask) -> None:
     """Attach every domain's commands to ``app.cli``."""
-    from carenet.directory.commands import export_hsds_command, import_hsds_command, seed_command
-
-    for command in (seed_command, import_hsds_command, export_hsds_command):
-        app.cli.add_command(command)
     from carenet.accounts.commands import tokens_group, users_group
-
-    for group in (users_group, tokens_group):
-        app.cli.add_command(group)
     from carenet.bench.commands import bench_group
-
-    app.cli.add_command(bench_group)
+    from carenet.directory.commands import export_hsds_command, import_hsds_command, seed_command
     from carenet.referrals.commands import worker_command
 
-    app.cli.add_command(worker_command)
+    for command in (
+        seed_command,
+        import_hsds_command,
+        export_hsds_command,
+        users_group,
+        tokens_group,
+        worker_command,
+        bench_group,
+    ):
+        app.cli.add_command(command)
