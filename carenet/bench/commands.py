@@ -51,14 +51,15 @@ def bench_group() -> None:
     help="Measure a database this command generated earlier: skip generating.",
 )
 @click.option("--no-rebuild", is_flag=True, help="With --existing-url: keep its search index.")
+@click.option("--keep", is_flag=True, help="Keep the generated database; prints its URL.")
 def bench_search(services: int, backend: str, queries: int, seed: int, workers: int,
                  clients: int, as_json: bool, existing_url: str | None,
-                 no_rebuild: bool) -> None:  # fmt: skip
+                 no_rebuild: bool, keep: bool) -> None:  # fmt: skip
     """Generate N services in a throwaway database and time raw SQL, search(), and HTTP."""
     from carenet.bench.search_bench import report, run
 
     figures = run(services, backend, queries, seed, workers, clients, echo=click.echo,
-                  existing_url=existing_url, rebuild=not no_rebuild)  # fmt: skip
+                  existing_url=existing_url, rebuild=not no_rebuild, keep=keep)  # fmt: skip
     click.echo(report(figures))
     if as_json:
         click.echo(json.dumps(figures))

@@ -65,14 +65,17 @@ def _free_port() -> int:
 
 
 @contextmanager
-def bench_database(backend: str, echo: Echo) -> Iterator[str]:
-    """A fresh, empty database URL for the run, removed afterwards."""
+def bench_database(backend: str, echo: Echo, keep: bool = False) -> Iterator[str]:
+    """A fresh, empty database URL for the run, removed afterwards unless ``keep``."""
     if backend == "spatialite":
         directory = Path(tempfile.mkdtemp(prefix="carenet-bench-"))
         try:
             yield f"sqlite:///{directory / 'bench.db'}"
         finally:
-            shutil.rmtree(directory, ignore_errors=True)
+            if keep:
+                echo(f"kept: --existing-url sqlite:///{directory / 'bench.db'}")
+            else:
+                shutil.rmtree(directory, ignore_errors=True)
         return
     from carenet.db.throwaway_pg import create_database, start_cluster
 
@@ -83,10 +86,15 @@ def bench_database(backend: str, echo: Echo) -> Iterator[str]:
         cluster = start_cluster()
         server = cluster.url
     name = f"carenet_bench_{os.getpid()}"
+    if keep and cluster:
+        echo("--keep needs CARENET_DATABASE_URL to name a PostgreSQL server that outlives the run")
+        keep = False
     try:
         yield create_database(server, name)
     finally:
-        if cluster:
+        if keep:
+            echo(f"kept: --existing-url {server.rsplit('/', 1)[0]}/{name}")
+        elif cluster:
             cluster.stop()
         else:
             import psycopg
@@ -245,9 +253,10 @@ def time_http(url: str, queries: list, workers: int, clients: int) -> dict[str, 
 
 def run(services: int, backend: str, queries: int, seed: int, workers: int, clients: int,
         echo: Echo = print, existing_url: str | None = None,
-        rebuild: bool = True) -> dict[str, Any]:  # fmt: skip
+        rebuild: bool = True, keep: bool = False) -> dict[str, Any]:  # fmt: skip
     """Generate ``services`` services on ``backend``, then time every layer; returns figures.
-    ``existing_url``: a database this command generated before (kept): skip generating."""
+    ``existing_url``: a database this command generated before (kept): skip generating.
+    ``keep``: keep the generated database for later ``existing_url`` runs."""
     from flask_migrate import upgrade
     from sqlalchemy import select
 
@@ -257,7 +266,7 @@ def run(services: int, backend: str, queries: int, seed: int, workers: int, clie
     from carenet.extensions import db
 
     figures: dict[str, Any] = {"services": services, "backend": backend, "queries": queries}
-    database = nullcontext(existing_url) if existing_url else bench_database(backend, echo)
+    database = nullcontext(existing_url) if existing_url else bench_database(backend, echo, keep)
     with database as url:
         app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-only"})
         with app.app_context():
