@@ -15,13 +15,18 @@ from carenet.directory.search import can_see_confidential, search_services
 
 blueprint = Blueprint("directory_api", __name__, url_prefix="/api/v1")
 
+# Built once: a schema's construction (declared fields deep-copied, nested schemas made on
+# first use) costs more than the dump of a page. Neither keeps per-request state.
+SEARCH_ARGS = SearchArgsSchema()
+SEARCH_PAGE = SearchPageSchema()
+
 
 @blueprint.get("/services/search")
 @public
 def search() -> Any:
-    params = SearchArgsSchema().load(args_from_query(request.args))
+    params = SEARCH_ARGS.load(args_from_query(request.args))
     page = search_services(params, show_confidential=can_see_confidential(current_user))
-    return jsonify(SearchPageSchema().dump(page))
+    return jsonify(SEARCH_PAGE.dump(page))
 
 
 @blueprint.get("/services/<service_id>")

@@ -200,6 +200,10 @@ def search_services(
     )
     rows, total = search_query.run(db.session.connection(), query)
     if total == 0 and params.page == 1:  # de-identified service-gap log for the reports
+        # End the read first (the log commits anyway): on SQLite a read transaction that
+        # turns into a write after another worker's commit fails at once (SQLITE_BUSY_SNAPSHOT)
+        # instead of waiting for the lock.
+        db.session.commit()
         gaps.record_zero_result_search(params.categories, origin.postcode, params.radius_mi)
     hours: dict[tuple[str, str], tuple[bool | None, str | None]] = {}
     contents = [_result(row, reference, show_confidential, hours) for row in rows]
