@@ -228,6 +228,11 @@ def _postgres_sql(q: SearchQuery, code: str, lt: str, where: str, cols: str) -> 
     return sql, "true"
 
 
+# What the candidate rows carry through counting and sorting: the sort keys and what
+# ``keep`` tests. The wide display columns are read for the page's rows only.
+CANDIDATE_COLUMNS = ("id", "service_id", "service_name", "has_area", "area_primary")
+
+
 def build_sql(dialect: str, q: SearchQuery, count_only: bool = False) -> tuple[str, dict]:
     """The search statement for ``dialect`` and its parameters."""
     params: dict[str, Any] = {"lat": q.latitude, "lon": q.longitude, "zip": q.postcode,
@@ -240,30 +245,32 @@ def build_sql(dialect: str, q: SearchQuery, count_only: bool = False) -> tuple[s
     else:
         # PostgreSQL: an int2 parameter would keep btree_gist's int4 opclass out of the index.
         code = "CAST(:code AS integer)" if dialect == "postgresql" else ":code"
-    cols = ", ".join(f"e.{c}" for c in OUTPUT_COLUMNS)
+    cols = ", ".join(f"e.{c}" for c in CANDIDATE_COLUMNS)
     lt = _local_times_cte(q, params) if q.local_times is not None else ""
     if dialect == "postgresql":
         sql, keep = _postgres_sql(q, code, lt, where, cols)
-        order = "approx_m NULLS LAST, service_name, id"
-        exact = "approx_m"
+        order = "{p}approx_m NULLS LAST, {p}service_name, {p}id"
+        exact = "p.approx_m"
     else:
         params.update(_bbox(q.latitude, q.longitude, q.radius_m))
         params.update(_flat_earth(q.latitude))
         sql, keep = _sqlite_sql(q, code, lt, where, cols)
-        order = "approx_m IS NULL, approx_m, service_name, id"
+        order = "{p}approx_m IS NULL, {p}approx_m, {p}service_name, {p}id"
         exact = (
-            "ST_Distance(MakePoint(page.longitude, page.latitude, 4326),"
-            " MakePoint(:lon, :lat, 4326), 1)"
+            "ST_Distance(MakePoint(e.longitude, e.latitude, 4326), MakePoint(:lon, :lat, 4326), 1)"
         )
     if count_only:
         return sql + f"SELECT count(*) FROM scored WHERE {keep}", params  # noqa: S608
     if q.serving_first:
-        order = "serves DESC, " + order
-    # The exact distance is computed for the page's rows only.
+        order = "{p}serves DESC, " + order
+    # Count and sort narrow rows; the display columns and the exact distance are read for
+    # the page's rows only.
+    wide = ", ".join(f"e.{c}" for c in OUTPUT_COLUMNS)
     return (
-        sql + f"SELECT page.*, {exact} AS dist_m FROM (SELECT scored.*,"  # noqa: S608
-        f" count(*) OVER () AS total FROM scored WHERE {keep} ORDER BY {order}"
-        f" LIMIT :limit OFFSET :offset) AS page ORDER BY {order}",
+        sql + f"SELECT {wide}, p.serves, p.total, {exact} AS dist_m FROM (SELECT scored.*,"  # noqa: S608
+        f" count(*) OVER () AS total FROM scored WHERE {keep} ORDER BY {order.format(p='')}"
+        f" LIMIT :limit OFFSET :offset) AS p JOIN search_entry e ON e.id = p.id"
+        f" ORDER BY {order.format(p='p.')}",
         params,
     )
 
