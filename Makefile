@@ -37,7 +37,7 @@ migrate: bootstrap
 	$(BIN)/carenet db upgrade
 
 seed: migrate
-	$(BIN)/carenet seed
+	$(BIN)/carenet seed --demo-history
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
