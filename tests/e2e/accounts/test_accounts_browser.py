@@ -5,11 +5,10 @@ Serves the app from a thread (werkzeug) on 127.0.0.1 and drives the browser with
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
-from werkzeug.serving import make_server
+from live_server import serve_app
 
 from carenet.accounts.seed import DEMO_PASSWORD, seed_demo_users
 from carenet.directory.models import Organization, Service
@@ -17,17 +16,6 @@ from carenet.directory.service import ensure_taxonomy
 from carenet.extensions import db
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture
@@ -45,28 +33,8 @@ def live(app) -> Iterator[dict[str, str]]:
         db.session.commit()
         seed_demo_users()
         ids = {"mine": mine.id, "theirs": theirs.id}
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield {"base": f"http://127.0.0.1:{server.server_port}", **ids}
-    finally:
-        server.shutdown()
-        thread.join(5)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with serve_app(app) as base:
+        yield {"base": base, **ids}
 
 
 def _sign_in(page, base, email):

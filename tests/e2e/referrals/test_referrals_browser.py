@@ -6,12 +6,11 @@ Serves the app from a thread (werkzeug) on 127.0.0.1 and drives it with Playwrig
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
 from factories import make_service
-from werkzeug.serving import make_server
+from live_server import serve_app
 
 from carenet.accounts.models import Membership, User
 from carenet.accounts.passwords import hash_password
@@ -23,16 +22,6 @@ from carenet.extensions import db
 pytestmark = pytest.mark.browser
 
 PASSWORD = "a long browser passphrase"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture
@@ -56,28 +45,8 @@ def live(app) -> Iterator[str]:
             user.memberships.append(Membership(organization_id=org.id, role=role))
             db.session.add(user)
         db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(5)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with serve_app(app) as base:
+        yield base
 
 
 def _signed_in(browser, base, email):

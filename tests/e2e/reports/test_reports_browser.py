@@ -9,28 +9,16 @@ from __future__ import annotations
 import csv
 import io
 import os
-import threading
 from collections.abc import Iterator
 
 import pytest
-from werkzeug.serving import make_server
+from live_server import serve_app
 
 from carenet.accounts.seed import DEMO_PASSWORD, seed_demo_users
 from carenet.directory.seed import seed_directory
 from carenet.reports.demo_history import seed_demo_history
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture
@@ -39,28 +27,8 @@ def live(app) -> Iterator[str]:
         seed_directory(echo=lambda _: None)
         seed_demo_users()
         assert seed_demo_history(referrals=1500, echo=lambda _: None) is not None
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(5)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with serve_app(app) as base:
+        yield base
 
 
 def test_program_lead_sees_the_dashboard_and_downloads_a_csv(live, browser, tmp_path):
