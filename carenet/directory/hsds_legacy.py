@@ -150,6 +150,23 @@ def parse_hours_text(text: str | None) -> list[tuple[list[str], time, time]]:
     return found
 
 
+# Punctuation that an export of the 211 data turned into "GÇ" + a character: the UTF-8
+# bytes E2 80 xx read through code page 437, with the lead byte flattened to "G".
+_MOJIBAKE = {
+    "GÇÖ": "\u2019", "GÇÿ": "\u2018", "GÇ£": "\u201c", "GÇ¥": "\u201d", "GÇô": "\u2013",
+    "GÇö": "\u2014", "GÇª": "\u2026", "GÇæ": "\u2011", "GÇï": "\u200b",
+}  # fmt: skip
+_MOJIBAKE_RE = re.compile("|".join(map(re.escape, _MOJIBAKE)))
+
+
+def repair_text(value: str) -> str:
+    """Undo the 211 export's mangled punctuation and its literal ``\\n`` line breaks."""
+    value = value.replace("\\n", "\n")
+    if "GÇ" in value:
+        value = _MOJIBAKE_RE.sub(lambda m: _MOJIBAKE[m.group(0)], value).replace("\u200b", "")
+    return value
+
+
 def clean_state(value: str | None) -> str | None:
     """Trim padded state codes ("FL " -> "FL"); blank -> None."""
     value = (value or "").strip().upper()

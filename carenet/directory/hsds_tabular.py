@@ -27,6 +27,7 @@ from carenet.directory.hsds_legacy import (
     parse_clock,
     parse_hours_text,
     parse_weekday,
+    repair_text,
 )
 from carenet.directory.hsds_read import Source, SourceItem
 
@@ -82,7 +83,7 @@ def _at(rows: list[dict[str, str]], location_id: str | None) -> list[dict[str, s
 
 
 def _clean(row: dict[str, str], *keys: str) -> dict[str, Any]:
-    return {k: row[k].replace("\\n", "\n") for k in keys if row.get(k)}
+    return {k: repair_text(row[k]) for k in keys if row.get(k)}
 
 
 class _Tabular3:
@@ -258,7 +259,7 @@ class _Legacy:
         schedules = []
         for (opens, closes, original), days in by_hours.items():
             opens_at, closes_at = parse_clock(opens), parse_clock(closes)
-            description = original.replace("\\n", "\n") or None
+            description = repair_text(original) or None
             if not (opens_at and closes_at) and parse_hours_text(original):
                 # no usable times in the columns: read them from the free text
                 for text_days, text_opens, text_closes in parse_hours_text(original):
