@@ -9,22 +9,16 @@ console error (a CSP violation among them) fails the test.
 from __future__ import annotations
 
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
+from live_server import serve_app
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "integration"))
 from search.builders import MIAMI, make_service, point_at, schedule  # noqa: E402
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 
 
 @pytest.fixture
@@ -35,28 +29,8 @@ def live_url(app) -> Iterator[str]:
         make_service("Grief group", point_at(MIAMI, 2.5), capacity_status="waitlist")
         make_service("Safe house group", point_at(MIAMI, 3), confidential=True)
         make_service("Rides", point_at(MIAMI, 1.5), ("transportation",))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-
-
-@pytest.fixture
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path("/usr/bin/chromium").exists():
-        pytest.skip("Debian's chromium is not installed")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                             args=CHROMIUM_ARGS)  # fmt: skip
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with serve_app(app) as base:
+        yield base
 
 
 @pytest.mark.parametrize(
