@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from carenet.db.types import utcnow
+from carenet.db.types import UTCDateTime, utcnow
 from carenet.extensions import db
 
 
@@ -25,7 +25,7 @@ class AuditEvent(db.Model):
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # No foreign key: the log outlives the users and objects it names.
     actor_id: Mapped[str | None] = mapped_column(String(64))
     actor_email: Mapped[str | None] = mapped_column(String(255))

@@ -6,6 +6,9 @@ import uuid
 from datetime import UTC, datetime
 
 from geoalchemy2 import Geometry
+from sqlalchemy import DateTime
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
 
 SRID = 4326
 
@@ -18,6 +21,28 @@ def point_column_type() -> Geometry:
 def area_column_type() -> Geometry:
     """A WGS84 multipolygon with a spatial index."""
     return Geometry(geometry_type="MULTIPOLYGON", srid=SRID, spatial_index=True)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A moment in UTC that reads back timezone-aware on both backends.
+
+    PostgreSQL keeps the offset (``timestamptz``); SQLite stores text without
+    one, so values are written as UTC wall time and read back tagged as UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None or value.tzinfo is None:
+            return value  # naive values are taken to be UTC already
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
 
 
 def new_id() -> str:

@@ -16,7 +16,6 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -28,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from carenet.db.types import area_column_type, new_id, point_column_type, utcnow
+from carenet.db.types import UTCDateTime, area_column_type, new_id, point_column_type, utcnow
 from carenet.extensions import db
 
 ID = String(64)
@@ -48,10 +47,8 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 
 
 class Timestamped:
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
-    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
 class Organization(Timestamped, db.Model):
@@ -128,7 +125,7 @@ class Service(Timestamped, db.Model):
         String(40), default="capacity", server_default="capacity"
     )
     confidential: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
-    last_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_verified_by: Mapped[str | None] = mapped_column(String(255))
 
     organization: Mapped[Organization] = relationship(back_populates="services")

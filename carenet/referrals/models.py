@@ -15,7 +15,6 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -25,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from carenet.db.types import new_id, point_column_type, utcnow
+from carenet.db.types import UTCDateTime, new_id, point_column_type, utcnow
 from carenet.directory.models import Organization, Service
 from carenet.extensions import db
 
@@ -84,10 +83,8 @@ class Patient(db.Model):
     created_by_id: Mapped[str | None] = mapped_column(
         ID, ForeignKey("user_account.id", ondelete="SET NULL")
     )
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
-    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     organization: Mapped[Organization] = relationship()
     consents: Mapped[list[Consent]] = relationship(
@@ -127,13 +124,13 @@ class Consent(db.Model):
     )
     method: Mapped[str] = mapped_column(String(16))
     scope: Mapped[str] = mapped_column(String(32), default="share-with-cbo")
-    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     recorded_by_id: Mapped[str | None] = mapped_column(
         ID, ForeignKey("user_account.id", ondelete="SET NULL")
     )
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_by_id: Mapped[str | None] = mapped_column(
         ID, ForeignKey("user_account.id", ondelete="SET NULL")
     )
@@ -157,7 +154,7 @@ class Screening(db.Model):
     screened_by_id: Mapped[str | None] = mapped_column(
         ID, ForeignKey("user_account.id", ondelete="SET NULL")
     )
-    screened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    screened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Need(db.Model):
@@ -176,10 +173,8 @@ class Need(db.Model):
     )
     category: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="open")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
-    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     patient: Mapped[Patient] = relationship(back_populates="needs")
 
@@ -230,12 +225,12 @@ class Referral(db.Model):
     note: Mapped[str | None] = mapped_column(Text)
     capacity_at_send: Mapped[str | None] = mapped_column(String(40))
     follow_up_on: Mapped[date | None] = mapped_column(Date)
-    viewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    viewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     outcome: Mapped[str | None] = mapped_column(Text)
     delivered_on: Mapped[date | None] = mapped_column(Date)
-    overdue_notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    overdue_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     patient: Mapped[Patient] = relationship()
     need: Mapped[Need | None] = relationship()
@@ -259,7 +254,7 @@ class ReferralEvent(db.Model):
     version: Mapped[int] = mapped_column(Integer)
     actor_id: Mapped[str | None] = mapped_column(String(64))
     actor_email: Mapped[str | None] = mapped_column(String(255))
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     reason_code: Mapped[str | None] = mapped_column(String(32))
     note: Mapped[str | None] = mapped_column(Text)
 
@@ -278,7 +273,7 @@ class ReferralNote(db.Model):
     author_label: Mapped[str] = mapped_column(String(255))
     organization_id: Mapped[str] = mapped_column(ID)
     body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class OutboxMessage(db.Model):
@@ -298,7 +293,7 @@ class OutboxMessage(db.Model):
     referral_id: Mapped[str | None] = mapped_column(ID)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -17,7 +17,6 @@ from datetime import date, datetime
 from sqlalchemy import (
     Column,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -28,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from carenet.db.types import utcnow
+from carenet.db.types import UTCDateTime, utcnow
 from carenet.extensions import db
 
 reference_metadata = MetaData()
@@ -53,7 +52,7 @@ class SearchGap(db.Model):
     domain: Mapped[str | None] = mapped_column(String(64))  # its SDOH category code
     postcode: Mapped[str | None] = mapped_column(String(5))
     radius_mi: Mapped[float | None] = mapped_column(Float)
-    searched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    searched_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class ReportNeed(db.Model):
@@ -69,7 +68,7 @@ class ReportNeed(db.Model):
     need_id: Mapped[str] = mapped_column(
         String(64), ForeignKey("need.id", ondelete="CASCADE"), primary_key=True
     )
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     domain: Mapped[str] = mapped_column(String(64))
     care_org_id: Mapped[str] = mapped_column(String(64))
     zip5: Mapped[str] = mapped_column(String(5))
@@ -92,7 +91,7 @@ class ReportReferral(db.Model):
         String(64), ForeignKey("referral.id", ondelete="CASCADE"), primary_key=True
     )
     need_id: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     domain: Mapped[str] = mapped_column(String(64))
     care_org_id: Mapped[str] = mapped_column(String(64))
     cbo_id: Mapped[str] = mapped_column(String(64))
@@ -115,4 +114,4 @@ class ReportRefresh(db.Model):
     __tablename__ = "report_refresh"
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
-    refreshed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime())
