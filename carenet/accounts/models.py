@@ -13,16 +13,9 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from carenet.accounts.policy import ROLES
-from carenet.db.types import UTCDateTime, new_id, utcnow
+from carenet.db.types import ID, UTCDateTime, new_id, one_of, utcnow
 from carenet.directory.models import Organization
 from carenet.extensions import db
-
-ID = String(64)
-
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    quoted = ", ".join(f"'{v}'" for v in values)
-    return f"{column} IN ({quoted})"
 
 
 class User(db.Model):
@@ -72,7 +65,7 @@ class User(db.Model):
 class Membership(db.Model):
     __tablename__ = "membership"
     __table_args__ = (
-        CheckConstraint(_in("role", ROLES), name="ck_membership_role"),
+        CheckConstraint(one_of("role", ROLES), name="ck_membership_role"),
         Index("ix_membership_unique", "user_id", "organization_id", "role", unique=True),
     )
 

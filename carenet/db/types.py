@@ -6,11 +6,19 @@ import uuid
 from datetime import UTC, datetime
 
 from geoalchemy2 import Geometry
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 SRID = 4326
+
+ID = String(64)  # HSDS-style identifiers: UUIDs as text, or an importer's own ids
+
+
+def one_of(column: str, values: tuple[str, ...]) -> str:
+    """SQL for a CHECK constraint: ``column`` takes one of ``values``."""
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
 
 
 def point_column_type() -> Geometry:

@@ -27,10 +27,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from carenet.db.types import UTCDateTime, area_column_type, new_id, point_column_type, utcnow
+from carenet.db.types import (
+    ID,
+    UTCDateTime,
+    area_column_type,
+    new_id,
+    one_of,
+    point_column_type,
+    utcnow,
+)
 from carenet.extensions import db
-
-ID = String(64)
 
 ORGANIZATION_KINDS = ("care", "community", "network")
 SERVICE_STATUSES = ("active", "inactive", "defunct", "temporarily closed")
@@ -41,11 +47,6 @@ AREA_KINDS = ("polygon", "county", "postcodes", "radius")
 SCHEDULE_FREQS = ("WEEKLY", "MONTHLY")
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    quoted = ", ".join(f"'{v}'" for v in values)
-    return f"{column} IN ({quoted})"
-
-
 class Timestamped:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
@@ -54,7 +55,7 @@ class Timestamped:
 class Organization(Timestamped, db.Model):
     __tablename__ = "organization"
     __table_args__ = (
-        CheckConstraint(_in("kind", ORGANIZATION_KINDS), name="ck_organization_kind"),
+        CheckConstraint(one_of("kind", ORGANIZATION_KINDS), name="ck_organization_kind"),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
@@ -95,8 +96,8 @@ service_category = Table(
 class Service(Timestamped, db.Model):
     __tablename__ = "service"
     __table_args__ = (
-        CheckConstraint(_in("status", SERVICE_STATUSES), name="ck_service_status"),
-        CheckConstraint(_in("capacity_status", CAPACITY_STATUSES), name="ck_service_capacity"),
+        CheckConstraint(one_of("status", SERVICE_STATUSES), name="ck_service_status"),
+        CheckConstraint(one_of("capacity_status", CAPACITY_STATUSES), name="ck_service_capacity"),
         CheckConstraint(
             "minimum_age IS NULL OR maximum_age IS NULL OR minimum_age <= maximum_age",
             name="ck_service_age_range",
@@ -156,7 +157,7 @@ class Service(Timestamped, db.Model):
 class Location(Timestamped, db.Model):
     __tablename__ = "location"
     __table_args__ = (
-        CheckConstraint(_in("location_type", LOCATION_TYPES), name="ck_location_type"),
+        CheckConstraint(one_of("location_type", LOCATION_TYPES), name="ck_location_type"),
         CheckConstraint(
             "latitude IS NULL OR (latitude BETWEEN -90 AND 90)", name="ck_location_latitude"
         ),
@@ -210,7 +211,9 @@ class Location(Timestamped, db.Model):
 
 class Address(db.Model):
     __tablename__ = "address"
-    __table_args__ = (CheckConstraint(_in("address_type", ADDRESS_TYPES), name="ck_address_type"),)
+    __table_args__ = (
+        CheckConstraint(one_of("address_type", ADDRESS_TYPES), name="ck_address_type"),
+    )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
     location_id: Mapped[str] = mapped_column(
@@ -280,7 +283,7 @@ class Schedule(db.Model):
 
     __tablename__ = "schedule"
     __table_args__ = (
-        CheckConstraint(_in("freq", SCHEDULE_FREQS), name="ck_schedule_freq"),
+        CheckConstraint(one_of("freq", SCHEDULE_FREQS), name="ck_schedule_freq"),
         CheckConstraint(
             "service_id IS NOT NULL OR location_id IS NOT NULL", name="ck_schedule_owner"
         ),
@@ -364,7 +367,7 @@ class ServiceArea(db.Model):
 
     __tablename__ = "service_area"
     __table_args__ = (
-        CheckConstraint(_in("kind", AREA_KINDS), name="ck_service_area_kind"),
+        CheckConstraint(one_of("kind", AREA_KINDS), name="ck_service_area_kind"),
         CheckConstraint(
             "radius_mi IS NULL OR (radius_mi > 0 AND radius_mi <= 500)",
             name="ck_service_area_radius",

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, Float, Index, Integer, String, Table, Text
 
+from carenet.db.types import ID
 from carenet.extensions import db
 
-ID = String(64)
 ANY_CATEGORY = 0  # category_code of the one-per-location row that matches any category
 
 search_category = Table(

@@ -24,11 +24,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from carenet.db.types import UTCDateTime, new_id, point_column_type, utcnow
+from carenet.db.types import ID, UTCDateTime, new_id, one_of, point_column_type, utcnow
 from carenet.directory.models import Organization, Service
 from carenet.extensions import db
-
-ID = String(64)
 
 REFERRAL_STATUSES = (
     "requested",
@@ -44,11 +42,6 @@ NEED_STATUSES = ("open", "addressed", "unmet")
 CONSENT_METHODS = ("verbal", "written", "electronic")
 CONSENT_SCOPES = ("share-with-cbo",)
 OUTBOX_STATUSES = ("pending", "sent")
-
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    quoted = ", ".join(f"'{v}'" for v in values)
-    return f"{column} IN ({quoted})"
 
 
 def _big_id() -> Any:
@@ -113,8 +106,8 @@ class Consent(db.Model):
 
     __tablename__ = "consent"
     __table_args__ = (
-        CheckConstraint(_in("method", CONSENT_METHODS), name="ck_consent_method"),
-        CheckConstraint(_in("scope", CONSENT_SCOPES), name="ck_consent_scope"),
+        CheckConstraint(one_of("method", CONSENT_METHODS), name="ck_consent_method"),
+        CheckConstraint(one_of("scope", CONSENT_SCOPES), name="ck_consent_scope"),
         CheckConstraint("expires_at IS NULL OR expires_at > starts_at", name="ck_consent_period"),
     )
 
@@ -162,7 +155,7 @@ class Need(db.Model):
 
     __tablename__ = "need"
     __table_args__ = (
-        CheckConstraint(_in("status", NEED_STATUSES), name="ck_need_status"),
+        CheckConstraint(one_of("status", NEED_STATUSES), name="ck_need_status"),
         Index("ix_need_patient_status", "patient_id", "status"),
     )
 
@@ -187,7 +180,7 @@ class Referral(db.Model):
 
     __tablename__ = "referral"
     __table_args__ = (
-        CheckConstraint(_in("status", REFERRAL_STATUSES), name="ck_referral_status"),
+        CheckConstraint(one_of("status", REFERRAL_STATUSES), name="ck_referral_status"),
         CheckConstraint(
             "held_from IS NULL OR held_from IN ('accepted', 'in-progress')",
             name="ck_referral_held_from",
@@ -281,7 +274,7 @@ class OutboxMessage(db.Model):
 
     __tablename__ = "outbox_message"
     __table_args__ = (
-        CheckConstraint(_in("status", OUTBOX_STATUSES), name="ck_outbox_status"),
+        CheckConstraint(one_of("status", OUTBOX_STATUSES), name="ck_outbox_status"),
         Index("ix_outbox_due", "status", "next_attempt_at"),
     )
 
