@@ -28,7 +28,8 @@ class PostcodeRecord:
 class PostcodeIndex:
     by_postcode: dict[str, PostcodeRecord]
     by_county: dict[tuple[str, str], list[str]]
-    grid: dict[tuple[int, int], list[PostcodeRecord]]
+    grid: dict[tuple[int, int], list[PostcodeRecord]]  # 1-degree cells
+    fine: dict[tuple[int, int], list[PostcodeRecord]]  # FINE_CELLS_PER_DEGREE cells
 
 
 def _county_key(county: str, state: str) -> tuple[str, str]:
@@ -39,6 +40,14 @@ def _county_key(county: str, state: str) -> tuple[str, str]:
     return name.replace("-", " ").replace(".", ""), state.strip().upper()
 
 
+FINE_CELLS_PER_DEGREE = 10
+
+
+def _fine_cell(latitude: float, longitude: float) -> tuple[int, int]:
+    return (math.floor(latitude * FINE_CELLS_PER_DEGREE),
+            math.floor(longitude * FINE_CELLS_PER_DEGREE))  # fmt: skip
+
+
 @lru_cache(maxsize=1)
 def postcode_index() -> PostcodeIndex:
     """The in-memory index, built on first use (about 0.5 s)."""
@@ -47,6 +56,7 @@ def postcode_index() -> PostcodeIndex:
     by_postcode: dict[str, PostcodeRecord] = {}
     by_county: dict[tuple[str, str], list[str]] = defaultdict(list)
     grid: dict[tuple[int, int], list[PostcodeRecord]] = defaultdict(list)
+    fine: dict[tuple[int, int], list[PostcodeRecord]] = defaultdict(list)
     for row in zipcodes.list_all():
         try:
             latitude, longitude = float(row["lat"]), float(row["long"])
@@ -65,7 +75,8 @@ def postcode_index() -> PostcodeIndex:
         if record.county:
             by_county[_county_key(record.county, record.state)].append(record.postcode)
         grid[(math.floor(latitude), math.floor(longitude))].append(record)
-    return PostcodeIndex(by_postcode, dict(by_county), dict(grid))
+        fine[_fine_cell(latitude, longitude)].append(record)
+    return PostcodeIndex(by_postcode, dict(by_county), dict(grid), dict(fine))
 
 
 def lookup(postcode: str) -> PostcodeRecord | None:
@@ -79,18 +90,29 @@ def in_county(county: str, state: str) -> list[str]:
 
 
 def nearest(latitude: float, longitude: float) -> PostcodeRecord | None:
-    """The ZIP code whose centroid is nearest to a point (within about 1 degree)."""
-    index = postcode_index()
-    cell_lat, cell_lon = math.floor(latitude), math.floor(longitude)
+    """The ZIP code whose centroid is nearest to a point (within about 1 degree).
+
+    Searches square rings of 0.1-degree cells outward from the point's cell and stops
+    as soon as no unsearched cell can hold a nearer centroid: a few dozen centroids
+    in a city instead of the thousands of a 3 x 3-degree block."""
+    fine = postcode_index().fine
+    cell_lat, cell_lon = _fine_cell(latitude, longitude)
+    step = 1.0 / FINE_CELLS_PER_DEGREE
+    cos_lat = max(math.cos(math.radians(latitude)), 1e-6)
     best: tuple[float, PostcodeRecord] | None = None
-    cos_lat = math.cos(math.radians(latitude))
-    for d_lat in (-1, 0, 1):
-        for d_lon in (-1, 0, 1):
-            for record in index.grid.get((cell_lat + d_lat, cell_lon + d_lon), ()):
-                # Equirectangular distance is enough to rank neighbours.
-                dy = record.latitude - latitude
-                dx = (record.longitude - longitude) * cos_lat
-                score = dx * dx + dy * dy
-                if best is None or score < best[0]:
-                    best = (score, record)
+    for ring in range(FINE_CELLS_PER_DEGREE + 1):
+        for d_lat in range(-ring, ring + 1):
+            edge = d_lat in (-ring, ring)
+            for d_lon in range(-ring, ring + 1) if edge else (-ring, ring):
+                for record in fine.get((cell_lat + d_lat, cell_lon + d_lon), ()):
+                    # Equirectangular distance is enough to rank neighbours.
+                    dy = record.latitude - latitude
+                    dx = (record.longitude - longitude) * cos_lat
+                    score = dx * dx + dy * dy
+                    if best is None or score < best[0]:
+                        best = (score, record)
+        # Cells beyond this ring are at least ring * step away (less in longitude).
+        reach = ring * step * cos_lat
+        if best is not None and best[0] <= reach * reach:
+            break
     return best[1] if best else None
