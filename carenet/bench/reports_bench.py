@@ -57,9 +57,16 @@ def _time(function: Callable[[], Any], repeat: int) -> float:
     return statistics.median(samples)
 
 
-def run(referrals: int, backend: str, seed: int = 7, repeat: int = 3,
-        echo: Echo = print) -> dict[str, Any]:  # fmt: skip
-    """Generate ``referrals`` referrals on ``backend`` and time every report; returns figures."""
+def run(referrals: int, backend: str, seed: int = 7, repeat: int = 3, echo: Echo = print,
+        existing_url: str | None = None, keep: bool = False,
+        rebuild: bool = False) -> dict[str, Any]:  # fmt: skip
+    """Generate ``referrals`` referrals on ``backend`` and time every report; returns figures.
+
+    ``existing_url``: a database this command generated before (``keep``): skip
+    generating. ``rebuild``: build the report tables from scratch even then.
+    """
+    from contextlib import nullcontext
+
     from flask_migrate import upgrade
 
     from carenet import create_app
@@ -72,18 +79,25 @@ def run(referrals: int, backend: str, seed: int = 7, repeat: int = 3,
 
     figures: dict[str, Any] = {"referrals": referrals, "backend": backend, "timings": {}}
     end = datetime(2026, 11, 1, tzinfo=UTC)
-    with bench_database(backend, echo) as url:
+    database = nullcontext(existing_url) if existing_url else bench_database(backend, echo, keep)
+    with database as url:
         app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-only"})
         with app.app_context():
             upgrade(revision="heads")
             started = time.perf_counter()
-            conn = db.session.connection()
-            world = _world(conn, seed, end)
-            counts = generate_history(conn, world, referrals, seed, echo)
-            db.session.commit()
+            if existing_url:
+                figures["rows"] = _counts(db.session)
+            else:
+                conn = db.session.connection()
+                world = _world(conn, seed, end)
+                figures["rows"] = vars(generate_history(conn, world, referrals, seed, echo))
+                db.session.commit()
             figures["generate_s"] = time.perf_counter() - started
-            figures["rows"] = vars(counts)
-            echo(f"generated {vars(counts)} in {figures['generate_s']:.0f} s")
+            echo(f"generated {figures['rows']} in {figures['generate_s']:.0f} s")
+            if rebuild:
+                for table in ("report_refresh", "report_referral", "report_need"):
+                    db.session.execute(text(f"DELETE FROM {table}"))  # noqa: S608
+                db.session.commit()
             started = time.perf_counter()
             facts.refresh(db.session)
             figures["facts_s"] = time.perf_counter() - started
@@ -110,6 +124,15 @@ def run(referrals: int, backend: str, seed: int = 7, repeat: int = 3,
             db.session.remove()
             db.engine.dispose()
     return figures
+
+
+def _counts(session: Any) -> dict[str, int]:
+    tables = {"referrals": "referral", "events": "referral_event", "needs": "need",
+              "patients": "patient", "searches": "search_gap"}  # fmt: skip
+    return {
+        k: int(session.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar())  # noqa: S608
+        for k, t in tables.items()
+    }
 
 
 def report(figures: dict[str, Any]) -> str:
@@ -144,9 +167,13 @@ def register(group: Any) -> None:
     @click.option("--seed", type=int, default=7, show_default=True)
     @click.option("--repeat", type=click.IntRange(1), default=3, show_default=True)
     @click.option("--json", "as_json", is_flag=True, help="Also print the figures as JSON.")
-    def bench_reports(referrals: int, backend: str, seed: int, repeat: int, as_json: bool) -> None:
+    @click.option("--keep", is_flag=True, help="Keep the generated database (prints its URL).")
+    @click.option("--existing-url", help="Time a database kept by --keep instead of generating.")
+    @click.option("--rebuild", is_flag=True, help="Rebuild the report tables from scratch.")
+    def bench_reports(referrals: int, backend: str, seed: int, repeat: int, as_json: bool,
+                      keep: bool, existing_url: str | None, rebuild: bool) -> None:  # fmt: skip
         """Generate N referrals with events in a throwaway database and time every report."""
-        figures = run(referrals, backend, seed, repeat, echo=click.echo)
+        figures = run(referrals, backend, seed, repeat, click.echo, existing_url, keep, rebuild)
         click.echo(report(figures))
         if as_json:
             click.echo(json.dumps(figures))
