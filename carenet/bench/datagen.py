@@ -186,12 +186,16 @@ TABLES: dict[str, Table] = {
 }  # fmt: skip
 
 
-def generate(n: int, seed: int = 1, echo: Callable[[str], None] = print) -> None:
-    """Insert ``n`` synthetic services (with organizations, locations, schedules, areas)."""
+def generate(n: int, seed: int = 1, echo: Callable[[str], None] = print,
+             states: tuple[str, ...] = ()) -> None:  # fmt: skip
+    """Insert ``n`` synthetic services (with organizations, locations, schedules, areas);
+    ``states``: only around the ZIP codes of these states (a dense directory for tests)."""
     terms = {slug: term.id for slug, term in ensure_taxonomy().items()}
     db.session.commit()
     rng = random.Random(seed)
     records = sorted(zip_records(), key=lambda r: r.postcode)
+    if states:
+        records = [r for r in records if r.state in states]
     conn = db.session.connection()
     for done, chunk in enumerate(_rows(n, rng, records, terms), start=1):
         for name, rows in chunk.items():

@@ -16,7 +16,6 @@ from __future__ import annotations
 import http.client
 import os
 import random
-import re
 import shutil
 import socket
 import subprocess
@@ -24,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import namedtuple
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -123,38 +123,42 @@ def make_queries(count: int, seed: int) -> list[tuple[float, float, str]]:
     return queries
 
 
-def _driver_sql(sql: str, dialect: str) -> str:
-    if dialect == "postgresql":
-        return re.sub(r"(?<!:):(\w+)", r"%(\1)s", sql)
-    return sql
-
-
 def time_raw(queries: list, codes: dict[str, int], minimal: bool) -> dict[str, float]:
-    """(a0)/(a): SQL through the bare DB-API cursor."""
-    from carenet.directory import search_query
+    """(a0)/(a): SQL through the bare DB-API cursor; (a) runs ``search_plan``'s statements."""
+    from carenet.bench.datagen import DELIVERED
+    from carenet.directory import search_plan, search_query
+    from carenet.directory.search import max_results
+    from carenet.directory.search_sql import bbox_params
     from carenet.extensions import db
     from carenet.geo import nearest_postcode
 
     raw = db.engine.raw_connection()
     dialect = db.engine.dialect.name
     cursor = raw.cursor()
+    shapes: dict[tuple[str, ...], Any] = {}
+
+    def execute(sql: str, params: dict[str, Any]) -> list[Any]:
+        cursor.execute(search_query.driver_sql(sql, dialect), params)
+        names = tuple(d[0] for d in cursor.description)
+        shape = shapes.get(names) or shapes.setdefault(names, namedtuple("Row", names, rename=True))
+        return [shape(*row) for row in cursor.fetchall()]
+
     samples = []
-    for i, (lat, lon, category) in enumerate(queries):
+    for lat, lon, category in queries:
         q = search_query.SearchQuery(
             latitude=lat, longitude=lon, postcode=nearest_postcode(lat, lon),
             radius_m=10 * 1609.344, category_code=codes[category],
+            serving_first=category in DELIVERED,
         )  # fmt: skip
-        sql, params = search_query.build_sql(dialect, q)
         if minimal:
-            sql = MINIMAL_SQL[dialect]
-            params.update(search_query._bbox(lat, lon, q.radius_m))
-        sql = _driver_sql(sql, dialect)
-        started = time.perf_counter()
-        cursor.execute(sql, params)
-        cursor.fetchall()
-        elapsed = time.perf_counter() - started
-        if i >= 0:
-            samples.append(elapsed)
+            params = {"lat": lat, "lon": lon, "code": codes[category], "radius_m": q.radius_m,
+                      **bbox_params(lat, lon, q.radius_m)}  # fmt: skip
+            started = time.perf_counter()
+            execute(MINIMAL_SQL[dialect], params)
+        else:
+            started = time.perf_counter()
+            search_plan.run(execute, dialect, q, max_results())
+        samples.append(time.perf_counter() - started)
     raw.commit()
     raw.close()
     return percentiles(samples)

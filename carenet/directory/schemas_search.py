@@ -154,6 +154,7 @@ class SearchPageSchema(Schema):
     """The HSDS 3.0 paging envelope around search results."""
 
     total_items = fields.Integer()
+    total_items_exact = fields.Boolean()  # carenet's: False when total_items is the cap
     total_pages = fields.Integer()
     page_number = fields.Integer()
     size = fields.Integer()

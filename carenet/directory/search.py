@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
-from carenet.directory import search_query
+from carenet.directory import search_plan, search_query
 from carenet.directory.models import TaxonomyTerm
 from carenet.directory.opening_hours import (
     OpeningRule,
@@ -75,6 +76,7 @@ class SearchPage:
     page_number: int
     per_page: int
     origin: SearchOrigin
+    total_items_exact: bool = True  # False: more match than the search pages through
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -121,6 +123,11 @@ def locate(params: SearchParams) -> SearchOrigin:
     return SearchOrigin(params.latitude, params.longitude, postcode, None, params.radius_mi)
 
 
+def max_results() -> int:
+    """How many matches, nearest first, a search counts and pages through."""
+    return int(current_app.config.get("SEARCH_MAX_RESULTS", 500))
+
+
 def _check_ranges(params: SearchParams) -> None:
     errors: dict[str, list[str]] = {}
     if not MIN_RADIUS_MI <= params.radius_mi <= MAX_RADIUS_MI:
@@ -129,6 +136,9 @@ def _check_ranges(params: SearchParams) -> None:
         errors["per_page"] = [f"Must be between 1 and {MAX_PER_PAGE}."]
     if params.page < 1:
         errors["page"] = ["Must be 1 or more."]
+    elif (params.page - 1) * params.per_page >= max_results():
+        errors["page"] = [f"A search pages through its nearest {max_results()} matches only;"
+                          " narrow it (category, radius, filters) to see others."]  # fmt: skip
     if errors:
         raise InvalidInput("Invalid search.", errors)
 
@@ -198,7 +208,9 @@ def search_services(
         limit=params.per_page,
         offset=(params.page - 1) * params.per_page,
     )
-    rows, total = search_query.run(db.session.connection(), query)
+    conn = db.session.connection()
+    found = search_plan.run(search_plan.executor(conn), conn.dialect.name, query, max_results())
+    rows, total = found.rows, found.total
     if total == 0 and params.page == 1:  # de-identified service-gap log for the reports
         # End the read first (the log commits anyway): on SQLite a read transaction that
         # turns into a write after another worker's commit fails at once (SQLITE_BUSY_SNAPSHOT)
@@ -207,7 +219,7 @@ def search_services(
         gaps.record_zero_result_search(params.categories, origin.postcode, params.radius_mi)
     hours: dict[tuple[str, str], tuple[bool | None, str | None]] = {}
     contents = [_result(row, reference, show_confidential, hours) for row in rows]
-    return SearchPage(contents, total, params.page, params.per_page, origin)
+    return SearchPage(contents, total, params.page, params.per_page, origin, found.exact)
 
 
 def _opening(schedules: str, timezone: str, reference: datetime) -> tuple[bool | None, str | None]:

@@ -1,24 +1,25 @@
-"""The one search query, written for each backend's indexes.
+"""The search statements: the full one, a ring around the patient, and the capped counts.
 
-Candidates come from two index probes, then exact tests:
+``search_plan`` decides which of them a search runs. All of them find the same
+matches in the same order:
 
-- near the patient: PostGIS ``ST_DWithin`` on geography over the GiST
-  ``(category_code, geog)`` index; SQLite an R*Tree box (category as third
-  dimension), then SpatiaLite's ellipsoidal ``ST_Distance(a, b, 1)``;
-- serving the patient's home: areas whose shape contains the point (GiST
-  ``(category_code, geom)`` / R*Tree then ``ST_Intersects``) or whose ZIP list
-  holds the patient's ZIP (``service_area_postcode`` index).
-
-Filters then run on those few rows; ``count(*) OVER ()`` gives the total in
-the same round trip.
+- a *near* row: a ``search_entry`` row of the category within the radius;
+- a *serving* row: the primary row of a service whose area (shape, circle or
+  ZIP list) contains the patient, wherever its office is;
+- the order: serving rows first when the caller asked for a delivered category,
+  then the distance (SQLite: the flat-earth distance, which the page also
+  reports exactly; PostgreSQL: the spheroid distance), the name and the id.
 """
+
+# ruff: noqa: S608  (SQL text is assembled from search_sql's fragments; values are bound)
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from carenet.directory import search_sql as f
 
 OUTPUT_COLUMNS = (
     "id", "service_id", "service_name", "service_description", "categories",
@@ -27,10 +28,9 @@ OUTPUT_COLUMNS = (
     "minimum_age", "maximum_age", "phones", "schedules", "timezone", "area_primary", "has_area",
 )  # fmt: skip
 
-POINT_PG = "ST_SetSRID(ST_MakePoint(CAST(:lon AS float8), CAST(:lat AS float8)), 4326)"
-METERS_PER_DEGREE_LAT = 110_574.0  # the shortest degree of latitude: a safe upper bound
-METERS_PER_DEGREE_LON_EQUATOR = 111_320.0
-EDGE_BAND = 5e-4  # relative: the flat-earth distance is within 2e-4 of the geodesic
+# What the candidate rows carry through counting and sorting: the sort keys and what
+# ``keep`` tests. The wide display columns are read for the page's rows only.
+CANDIDATE_COLUMNS = ("id", "service_id", "service_name", "has_area", "area_primary")
 
 
 @dataclass(frozen=True)
@@ -66,160 +66,88 @@ class SearchQuery:
     offset: int = 0
 
 
-def _bbox(lat: float, lon: float, radius_m: float) -> dict[str, float]:
-    dlat = radius_m / METERS_PER_DEGREE_LAT * 1.001 + 1e-6
-    far_lat = min(89.9, abs(lat) + dlat)
-    dlon = radius_m / (METERS_PER_DEGREE_LON_EQUATOR * math.cos(math.radians(far_lat)))
-    dlon = dlon * 1.005 + 1e-6
-    return {"min_lat": lat - dlat, "max_lat": lat + dlat, "min_lon": lon - dlon,
-            "max_lon": lon + dlon}  # fmt: skip
+@dataclass(frozen=True)
+class Parts:
+    """What every statement of one search shares: parameters and fragments."""
+
+    dialect: str
+    params: dict[str, Any]
+    code: str  # SQL for the category code
+    where: str  # the filters on ``e``
+    lt: str  # the local-time CTE (with its trailing comma), or ""
 
 
-# PostgreSQL's english stop words that people type; FTS5 has no stop-word list of its own.
-STOP_WORDS = frozenset(
-    "a an and are as at be but by for from if in into is it no not of on or such that the their"
-    " then there these they this to was will with".split()
-)
+def parts(dialect: str, q: SearchQuery) -> Parts:
+    """The parameters and shared fragments of ``q``'s statements."""
+    params: dict[str, Any] = {"lat": q.latitude, "lon": q.longitude, "zip": q.postcode,
+                              "code": q.category_code, "radius_m": q.radius_m,
+                              "limit": q.limit, "offset": q.offset}  # fmt: skip
+    where = " AND ".join(f.filters(dialect, q, params)) or "1 = 1"
+    if q.category_slug is not None:
+        params["slug"] = q.category_slug
+        code = "(SELECT id FROM search_category WHERE slug = :slug)"
+    else:
+        # PostgreSQL: an int2 parameter would keep btree_gist's int4 opclass out of the index.
+        code = "CAST(:code AS integer)" if dialect == "postgresql" else ":code"
+    if dialect != "postgresql":
+        params.update(f.bbox_params(q.latitude, q.longitude, q.radius_m))
+        params.update(f.flat_earth_params(q.latitude))
+    lt = f.local_times_cte(q, params) if q.local_times is not None else ""
+    return Parts(dialect, params, code, where, lt)
 
 
-def fts5_query(words: str) -> str | None:
-    """Every word must appear, as ``plainto_tsquery`` does on PostgreSQL: each word quoted so
-    input cannot inject FTS5 operators, stop words dropped."""
-    tokens = [t for t in re.findall(r"\w+", words.lower()) if t not in STOP_WORDS]
-    return " ".join(f'"{t}"' for t in tokens) or None
+def _distance(p: Parts, e: str = "e") -> str:
+    """SQL for the distance the order uses."""
+    if p.dialect == "postgresql":
+        return f"ST_Distance({e}.geog, {f.HERE_PG})"
+    return f.approx_m(f"{e}.latitude", f"{e}.longitude")
 
 
-def _filters(dialect: str, q: SearchQuery, params: dict[str, Any]) -> list[str]:
-    where: list[str] = []
-    if q.text:
-        if dialect == "postgresql":
-            where.append(
-                "e.any_id IN (SELECT any_id FROM search_text"
-                " WHERE tsv @@ plainto_tsquery('english', :q))"
-            )
-            params["q"] = q.text
-        else:
-            where.append("e.any_id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :q)")
-            params["q"] = fts5_query(q.text) or '""'
-    if q.category_slugs:
-        parts = []
-        for i, slug in enumerate(q.category_slugs):
-            parts.append(f"e.categories LIKE :cat{i}")
-            params[f"cat{i}"] = f"%,{slug},%"
-        where.append("(" + " OR ".join(parts) + ")")
-    if q.language:
-        where.append("e.languages LIKE :language")
-        params["language"] = f"%,{q.language},%"
-    if q.free:
-        where.append("e.free = :yes")
-    if q.accepting:
-        where.append("e.capacity_status = 'capacity'")
-    if q.age is not None:
-        where.append("(e.minimum_age IS NULL OR e.minimum_age <= :age)")
-        where.append("(e.maximum_age IS NULL OR e.maximum_age >= :age)")
-        params["age"] = q.age
-    if q.local_times is not None:
-        where.append(
-            "EXISTS (SELECT 1 FROM search_hours h, lt WHERE h.any_id = e.any_id"
-            " AND lt.tz = e.tz_code AND (h.dow = lt.dow OR h.monthday = lt.mday)"
-            " AND h.open_min <= lt.m AND h.close_min > lt.m"
-            " AND (h.valid_from IS NULL OR h.valid_from <= lt.day)"
-            " AND (h.valid_to IS NULL OR h.valid_to >= lt.day))"
-        )
-    params["yes"] = True
-    return where
+def _exact(p: Parts) -> str:
+    """SQL for the distance a result reports (exact on both backends)."""
+    if p.dialect == "postgresql":
+        return "p.approx_m"
+    return f.exact_m_sqlite("e.latitude", "e.longitude")
 
 
-def _local_times_cte(q: SearchQuery, params: dict[str, Any]) -> str:
-    rows = []
-    for i, lt in enumerate(q.local_times or ()):
-        rows.append(f"(:tz{i}, :dow{i}, :m{i}, :mday{i}, :day{i})")
-        params.update({f"tz{i}": lt.tz_code, f"dow{i}": lt.weekday, f"m{i}": lt.minute,
-                       f"mday{i}": lt.monthday, f"day{i}": lt.day})  # fmt: skip
-    if not rows:
-        rows.append("(-1, -1, -1, -1, -1)")
-    return "lt(tz, dow, m, mday, day) AS (VALUES " + ", ".join(rows) + "), "
-
-
-def _flat_earth(lat: float) -> dict[str, float]:
-    """Coefficients of the FCC flat-earth formula (47 CFR 73.208) at the patient's latitude:
-    km per degree of latitude, and of longitude as ``k2a * cos(mean latitude) + k2b``. Within
-    100 miles it is within 0.02 % of the geodesic; exact distances decide near the edge."""
-    p = math.radians(lat)
-    return {
-        "k1": 111.13209 - 0.56605 * math.cos(2 * p) + 0.00120 * math.cos(4 * p),
-        "k2a": 111.41513,
-        "k2b": -0.09455 * math.cos(3 * p) + 0.00012 * math.cos(5 * p),
-    }
-
-
-def _approx_m(lat: str, lon: str) -> str:
-    """SQL for the flat-earth distance in meters from the patient to (lat, lon) columns."""
-    dy = f"(({lat}) - :lat) * :k1"
-    dx = f"(({lon}) - :lon) * (:k2a * cos(radians((({lat}) + :lat) * 0.5)) + :k2b)"
-    return f"(1000.0 * sqrt(({dy}) * ({dy}) + ({dx}) * ({dx})))"
-
-
-def _within_sqlite(lat: str, lon: str, radius: str) -> str:
-    """SQL: (lat, lon) within ``radius`` meters; exact ellipsoidal distance only near the edge."""
-    approx = _approx_m(lat, lon)
-    exact = f"ST_Distance(MakePoint({lon}, {lat}, 4326), MakePoint(:lon, :lat, 4326), 1)"
-    # CASE, not OR: SQLite evaluates both sides of OR outside a WHERE clause.
+def _near(p: Parts, radius: str, box: str = "") -> tuple[str, str]:
+    """(FROM, WHERE) of the category's rows within ``radius`` meters, from the spatial index;
+    ``box`` names the ``bbox_params`` prefix of that radius (SQLite)."""
+    if p.dialect == "postgresql":
+        within = f"ST_DWithin(e.geog, {f.HERE_PG}, CAST({radius} AS float8))"
+        return "search_entry e", f"e.category_code = {p.code} AND {within}"
+    within = f.within_sqlite("e.latitude", "e.longitude", radius)
     return (
-        f"(CASE WHEN {approx} <= {radius} * {1 - EDGE_BAND} - 1.0 THEN 1"
-        f" WHEN {approx} > {radius} * {1 + EDGE_BAND} + 1.0 THEN 0"
-        f" WHEN {exact} <= {radius} THEN 1 ELSE 0 END)"
+        "search_entry_rtree r JOIN search_entry e ON e.id = r.id",
+        f"{f.box_sqlite('r', p.code, box)} AND {within} = 1",
     )
 
 
-def _sqlite_sql(q: SearchQuery, code: str, lt: str, where: str, cols: str) -> tuple[str, str]:
-    zip_areas = (
-        "SELECT sa.service_id FROM service_area_postcode pc"
-        " JOIN service_area sa ON sa.id = pc.service_area_id WHERE pc.postcode = :zip"
-    )
-    in_circle = _within_sqlite("a.center_latitude", "a.center_longitude", "a.radius_m")
+def _sqlite_sql(p: Parts, cols: str) -> tuple[str, str]:
+    within = f.within_sqlite("e.latitude", "e.longitude", ":radius_m")
     sql = (
-        f"WITH {lt}area(service_id) AS (SELECT a.service_id FROM search_area_rtree r"  # noqa: S608
-        " JOIN search_area a ON a.id = r.id"
-        " WHERE r.min_x <= :lon AND r.max_x >= :lon AND r.min_y <= :lat AND r.max_y >= :lat"
-        f" AND r.min_c <= {code} AND r.max_c >= {code} AND CASE WHEN a.radius_m IS NOT NULL"
-        f" THEN {in_circle} ELSE (SELECT ST_Intersects(sa.geom, MakePoint(:lon, :lat, 4326))"
-        " FROM service_area sa WHERE sa.id = a.service_area_id) = 1 END"
-        f" UNION {zip_areas}), "
-        "cand(id) AS (SELECT id FROM search_entry_rtree WHERE min_x <= :max_lon"
-        " AND max_x >= :min_lon AND min_y <= :max_lat AND max_y >= :min_lat"
-        f" AND min_c <= {code} AND max_c >= {code}"
+        f"WITH {p.lt}{f.area_cte('sqlite', p.code)}, "
+        f"cand(id) AS (SELECT id FROM search_entry_rtree r WHERE {f.box_sqlite('r', p.code)}"
         " UNION SELECT e.id FROM area JOIN search_entry e ON e.service_id = area.service_id"
-        f" AND e.category_code = {code} WHERE e.area_primary = 1), "
-        f"scored AS (SELECT {cols}, {_approx_m('e.latitude', 'e.longitude')} AS approx_m,"
-        f" {_within_sqlite('e.latitude', 'e.longitude', ':radius_m')} AS near,"
+        f" AND e.category_code = {p.code} WHERE e.area_primary = 1), "
+        f"scored AS (SELECT {cols}, {_distance(p)} AS approx_m, {within} AS near,"
         " (e.has_area = 1 AND e.service_id IN (SELECT service_id FROM area)) AS serves"
-        f" FROM cand JOIN search_entry e ON e.id = cand.id WHERE {where}) "
+        f" FROM cand JOIN search_entry e ON e.id = cand.id WHERE {p.where}) "
     )
     return sql, "near = 1 OR (serves = 1 AND area_primary = 1)"
 
 
-def _postgres_sql(q: SearchQuery, code: str, lt: str, where: str, cols: str) -> tuple[str, str]:
-    zip_areas = (
-        "SELECT sa.service_id FROM service_area_postcode pc"
-        " JOIN service_area sa ON sa.id = pc.service_area_id WHERE pc.postcode = :zip"
-    )
-    center = "ST_SetSRID(ST_MakePoint(a.center_longitude, a.center_latitude), 4326)::geography"
-    here = f"{POINT_PG}::geography"
-    within = f"ST_DWithin(e.geog, {here}, CAST(:radius_m AS float8))"
+def _postgres_sql(p: Parts, cols: str) -> tuple[str, str]:
+    within = f"ST_DWithin(e.geog, {f.HERE_PG}, CAST(:radius_m AS float8))"
     # Rows near the patient and rows reached only through an area are disjoint, so
     # UNION ALL needs no de-duplication and each row is read once, from its index.
     sql = (
-        f"WITH {lt}area AS (SELECT a.service_id FROM search_area a"  # noqa: S608
-        f" WHERE a.category_code = {code} AND a.geom && {POINT_PG} AND CASE WHEN a.radius_m"
-        f" IS NOT NULL THEN ST_DWithin({center}, {here}, a.radius_m)"
-        f" ELSE ST_Intersects(a.geom, {POINT_PG}) END"
-        f" UNION {zip_areas}), "
-        f"near AS (SELECT {cols}, ST_Distance(e.geog, {here}) AS approx_m FROM search_entry e"
-        f" WHERE e.category_code = {code} AND {within} AND {where}), "
-        f"far AS (SELECT {cols}, ST_Distance(e.geog, {here}) AS approx_m FROM area"
+        f"WITH {p.lt}{f.area_cte('postgresql', p.code)}, "
+        f"near AS (SELECT {cols}, {_distance(p)} AS approx_m FROM search_entry e"
+        f" WHERE e.category_code = {p.code} AND {within} AND {p.where}), "
+        f"far AS (SELECT {cols}, {_distance(p)} AS approx_m FROM area"
         " JOIN search_entry e ON e.service_id = area.service_id"
-        f" WHERE e.category_code = {code} AND e.area_primary AND {where}"
+        f" WHERE e.category_code = {p.code} AND e.area_primary AND {p.where}"
         f" AND (e.geog IS NULL OR NOT {within})), "
         "scored AS (SELECT near.*, (near.has_area AND near.service_id IN"
         " (SELECT service_id FROM area)) AS serves FROM near"
@@ -228,50 +156,86 @@ def _postgres_sql(q: SearchQuery, code: str, lt: str, where: str, cols: str) -> 
     return sql, "true"
 
 
-# What the candidate rows carry through counting and sorting: the sort keys and what
-# ``keep`` tests. The wide display columns are read for the page's rows only.
-CANDIDATE_COLUMNS = ("id", "service_id", "service_name", "has_area", "area_primary")
+def _order(p: Parts, serving_first: bool) -> str:
+    if p.dialect == "postgresql":
+        order = "{p}approx_m NULLS LAST, {p}service_name, {p}id"
+    else:
+        order = "{p}approx_m IS NULL, {p}approx_m, {p}service_name, {p}id"
+    return "{p}serves DESC, " + order if serving_first else order
 
 
 def build_sql(dialect: str, q: SearchQuery, count_only: bool = False) -> tuple[str, dict]:
-    """The search statement for ``dialect`` and its parameters."""
-    params: dict[str, Any] = {"lat": q.latitude, "lon": q.longitude, "zip": q.postcode,
-                              "code": q.category_code, "radius_m": q.radius_m,
-                              "limit": q.limit, "offset": q.offset}  # fmt: skip
-    where = " AND ".join(_filters(dialect, q, params)) or "1 = 1"
-    if q.category_slug is not None:
-        params["slug"] = q.category_slug
-        code = "(SELECT id FROM search_category WHERE slug = :slug)"
-    else:
-        # PostgreSQL: an int2 parameter would keep btree_gist's int4 opclass out of the index.
-        code = "CAST(:code AS integer)" if dialect == "postgresql" else ":code"
+    """The full statement: every match counted and sorted, one page of them returned with
+    ``total`` (the exact number of matches). Its cost grows with the number of matches."""
+    p = parts(dialect, q)
     cols = ", ".join(f"e.{c}" for c in CANDIDATE_COLUMNS)
-    lt = _local_times_cte(q, params) if q.local_times is not None else ""
-    if dialect == "postgresql":
-        sql, keep = _postgres_sql(q, code, lt, where, cols)
-        order = "{p}approx_m NULLS LAST, {p}service_name, {p}id"
-        exact = "p.approx_m"
-    else:
-        params.update(_bbox(q.latitude, q.longitude, q.radius_m))
-        params.update(_flat_earth(q.latitude))
-        sql, keep = _sqlite_sql(q, code, lt, where, cols)
-        order = "{p}approx_m IS NULL, {p}approx_m, {p}service_name, {p}id"
-        exact = (
-            "ST_Distance(MakePoint(e.longitude, e.latitude, 4326), MakePoint(:lon, :lat, 4326), 1)"
-        )
+    sql, keep = (_postgres_sql if dialect == "postgresql" else _sqlite_sql)(p, cols)
     if count_only:
-        return sql + f"SELECT count(*) FROM scored WHERE {keep}", params  # noqa: S608
-    if q.serving_first:
-        order = "{p}serves DESC, " + order
+        return sql + f"SELECT count(*) FROM scored WHERE {keep}", p.params
+    order = _order(p, q.serving_first)
     # Count and sort narrow rows; the display columns and the exact distance are read for
     # the page's rows only.
     wide = ", ".join(f"e.{c}" for c in OUTPUT_COLUMNS)
     return (
-        sql + f"SELECT {wide}, p.serves, p.total, {exact} AS dist_m FROM (SELECT scored.*,"  # noqa: S608
+        sql + f"SELECT {wide}, p.serves, p.total, {_exact(p)} AS dist_m FROM (SELECT scored.*,"
         f" count(*) OVER () AS total FROM scored WHERE {keep} ORDER BY {order.format(p='')}"
         f" LIMIT :limit OFFSET :offset) AS p JOIN search_entry e ON e.id = p.id"
         f" ORDER BY {order.format(p='p.')}",
-        params,
+        p.params,
+    )
+
+
+def ring_sql(dialect: str, q: SearchQuery, ring_m: float, first: int) -> tuple[str, dict]:
+    """The ``first`` nearest rows within ``ring_m`` meters (of the radius or less) that are
+    matches — serving ones only when serving rows come first — in the full statement's
+    order, with ``sort_m``, the distance that order uses. Reads only the ring's rows."""
+    p = parts(dialect, q)
+    p.params.update(ring_m=ring_m, first=first)
+    if dialect != "postgresql":
+        p.params.update(f.bbox_params(q.latitude, q.longitude, ring_m, prefix="ring_"))
+    serves = f.serves(dialect, p.code)
+    tables, near = _near(p, ":ring_m", box="ring_")
+    only_serving = f" AND {serves}" if q.serving_first else ""
+    wide = ", ".join(f"e.{c}" for c in OUTPUT_COLUMNS)
+    order = "{p}approx_m, {p}service_name, {p}id"
+    return (
+        f"WITH {p.lt}ring AS (SELECT e.id, e.service_name, {_distance(p)} AS approx_m"
+        f" FROM {tables} WHERE {near} AND {p.where}{only_serving}) "
+        f"SELECT {wide}, {serves} AS serves, NULL AS total, {_exact(p)} AS dist_m,"
+        f" p.approx_m AS sort_m FROM (SELECT * FROM ring ORDER BY {order.format(p='')}"
+        f" LIMIT :first) AS p JOIN search_entry e ON e.id = p.id ORDER BY {order.format(p='p.')}",
+        p.params,
+    )
+
+
+def count_near_sql(dialect: str, q: SearchQuery, at_most: int) -> tuple[str, dict]:
+    """How many rows within the radius match, counting no further than ``at_most``."""
+    p = parts(dialect, q)
+    p.params["at_most"] = at_most
+    tables, near = _near(p, ":radius_m")
+    return (
+        f"{'WITH ' + p.lt[:-2] + ' ' if p.lt else ''}SELECT count(*) FROM (SELECT 1 FROM"
+        f" {tables} WHERE {near} AND {p.where} LIMIT :at_most) AS c",
+        p.params,
+    )
+
+
+def count_far_sql(dialect: str, q: SearchQuery, at_most: int) -> tuple[str, dict]:
+    """How many services serve the patient's area from an office outside the radius (or
+    none), counting no further than ``at_most``."""
+    p = parts(dialect, q)
+    p.params["at_most"] = at_most
+    if dialect == "postgresql":
+        primary = "e.area_primary"
+        outside = f"(e.geog IS NULL OR NOT ST_DWithin(e.geog, {f.HERE_PG}, :radius_m))"
+    else:
+        primary = "e.area_primary = 1"
+        outside = f"{f.within_sqlite('e.latitude', 'e.longitude', ':radius_m')} = 0"
+    return (
+        f"WITH {p.lt}{f.area_cte(dialect, p.code)} SELECT count(*) FROM (SELECT 1 FROM area"
+        f" JOIN search_entry e ON e.service_id = area.service_id AND e.category_code = {p.code}"
+        f" WHERE {primary} AND {p.where} AND {outside} LIMIT :at_most) AS c",
+        p.params,
     )
 
 
@@ -280,16 +244,3 @@ def driver_sql(sql: str, dialect: str) -> str:
     if dialect == "postgresql":
         return re.sub(r"(?<!:):(\w+)", r"%(\1)s", sql)
     return sql
-
-
-def run(conn: Any, q: SearchQuery) -> tuple[list[Any], int]:
-    """The page of rows and the total number of matches (one round trip when rows exist)."""
-    dialect = conn.dialect.name
-    sql, params = build_sql(dialect, q)
-    rows = list(conn.exec_driver_sql(driver_sql(sql, dialect), params))
-    if rows:
-        return rows, int(rows[0].total)
-    if q.offset == 0:
-        return [], 0
-    sql, params = build_sql(dialect, q, count_only=True)
-    return [], int(conn.exec_driver_sql(driver_sql(sql, dialect), params).scalar() or 0)

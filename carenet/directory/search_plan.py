@@ -1,0 +1,97 @@
+"""Which statements answer a search, so that its cost follows the page, not the matches.
+
+One statement that counts and sorts every match is exact and simple, but in a
+dense city at a million services one category has ~2,000 places within 10
+miles and ~2,000 services whose areas cover the patient: every search would
+read them all to show 20. Instead:
+
+1. count the places within the radius, stopping after ``max_results`` + 1;
+2. when at least the rows the page needs are among them, read the nearest from a
+   ring around the patient, widening it until it holds them (only rows serving
+   the patient when those come first). Every match outside a ring is farther
+   than every row inside it, so these are exactly the rows the full statement
+   would return;
+3. otherwise (few places nearby) run the full statement, which is cheap exactly
+   there, and take its exact total;
+4. the total: the places counted in 1 plus the services serving the patient's
+   area from farther away, counted up to ``max_results`` + 1 together.
+
+A search therefore pages through at most the nearest ``max_results`` matches;
+``Found.exact`` says whether ``total`` is every match or the cap (docs/search.md).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from carenet.directory import search_query
+from carenet.directory.search_query import SearchQuery
+from carenet.directory.search_sql import EDGE_BAND
+
+Execute = Callable[[str, dict[str, Any]], list[Any]]
+RING_FILL = 2.0  # the first ring is sized to hold about this many times the rows needed
+
+
+@dataclass(frozen=True)
+class Found:
+    rows: list[Any]  # the page: search_query.OUTPUT_COLUMNS, serves, total, dist_m
+    total: int  # matches, counted up to max_results
+    exact: bool  # False: more than max_results match
+
+
+def executor(conn: Any) -> Execute:
+    """Run the plan's statements on a SQLAlchemy connection (driver SQL, named params)."""
+    dialect = conn.dialect.name
+
+    def execute(sql: str, params: dict[str, Any]) -> list[Any]:
+        return list(conn.exec_driver_sql(search_query.driver_sql(sql, dialect), params))
+
+    return execute
+
+
+def run(execute: Execute, dialect: str, q: SearchQuery, max_results: int) -> Found:
+    """The page of ``q`` and how many match (up to ``max_results``)."""
+    q = replace(q, limit=max(0, min(q.limit, max_results - q.offset)))
+    first = q.offset + q.limit
+    near = _count(execute, search_query.count_near_sql(dialect, q, max_results + 1))
+    rows = _from_rings(execute, dialect, q, near) if q.limit and near >= first else None
+    if rows is None:
+        rows, total = _full(execute, dialect, q)
+    else:
+        total = near
+        if total <= max_results:
+            far = search_query.count_far_sql(dialect, q, max_results + 1 - total)
+            total += _count(execute, far)
+    return Found(rows, min(total, max_results), total <= max_results)
+
+
+def _count(execute: Execute, statement: tuple[str, dict[str, Any]]) -> int:
+    return int(execute(*statement)[0][0] or 0)
+
+
+def _from_rings(execute: Execute, dialect: str, q: SearchQuery, near: int) -> list[Any] | None:
+    """The page from widening rings, or None when even the radius does not settle it."""
+    first = q.offset + q.limit
+    ring = q.radius_m * min(1.0, math.sqrt(RING_FILL * first / near))
+    while True:
+        ring = min(ring, q.radius_m)
+        rows = execute(*search_query.ring_sql(dialect, q, ring, first))
+        # A match outside the ring is more than ring * (1 - EDGE_BAND) - 1 m away by the
+        # distance the order uses: the page is settled when its last row is nearer.
+        if len(rows) == first and rows[-1].sort_m < ring * (1 - 2 * EDGE_BAND) - 2.0:
+            return rows[q.offset :]
+        if ring >= q.radius_m:
+            return None
+        ring *= 2
+
+
+def _full(execute: Execute, dialect: str, q: SearchQuery) -> tuple[list[Any], int]:
+    rows = execute(*search_query.build_sql(dialect, q)) if q.limit else []
+    if rows:
+        return rows, int(rows[0].total)
+    if q.offset == 0 and q.limit:
+        return [], 0
+    return [], _count(execute, search_query.build_sql(dialect, q, count_only=True))

@@ -1,0 +1,215 @@
+"""SQL fragments the search statements share, written for each backend's indexes.
+
+- Near the patient: PostGIS ``ST_DWithin`` on geography over the GiST
+  ``(category_code, geog)`` index; SQLite an R*Tree box (category as third
+  dimension), then the FCC flat-earth distance, with SpatiaLite's ellipsoidal
+  ``ST_Distance(a, b, 1)`` deciding only rows near the edge.
+- Serving the patient's home: areas whose shape contains the point (GiST
+  ``(category_code, geom)`` / R*Tree then ``ST_Intersects`` or the true circle)
+  or whose ZIP list holds the patient's ZIP (``service_area_postcode`` index).
+- Filters on a ``search_entry`` row aliased ``e``.
+
+Every fragment binds its values (``:lat``, ``:lon``, ``:zip``, ...); the text is
+assembled from this module's own pieces only.
+"""
+
+# ruff: noqa: S608  (SQL text is assembled from this module's fragments; values are bound)
+
+from __future__ import annotations
+
+import math
+import re
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from carenet.directory.search_query import SearchQuery
+
+POINT_PG = "ST_SetSRID(ST_MakePoint(CAST(:lon AS float8), CAST(:lat AS float8)), 4326)"
+HERE_PG = f"{POINT_PG}::geography"
+METERS_PER_DEGREE_LAT = 110_574.0  # the shortest degree of latitude: a safe upper bound
+METERS_PER_DEGREE_LON_EQUATOR = 111_320.0
+EDGE_BAND = 5e-4  # relative: the flat-earth distance is within 2e-4 of the geodesic
+
+
+def bbox_params(lat: float, lon: float, radius_m: float, prefix: str = "") -> dict[str, float]:
+    """A latitude/longitude box holding every point within ``radius_m`` of (lat, lon)."""
+    dlat = radius_m / METERS_PER_DEGREE_LAT * 1.001 + 1e-6
+    far_lat = min(89.9, abs(lat) + dlat)
+    dlon = radius_m / (METERS_PER_DEGREE_LON_EQUATOR * math.cos(math.radians(far_lat)))
+    dlon = dlon * 1.005 + 1e-6
+    return {f"{prefix}min_lat": lat - dlat, f"{prefix}max_lat": lat + dlat,
+            f"{prefix}min_lon": lon - dlon, f"{prefix}max_lon": lon + dlon}  # fmt: skip
+
+
+def flat_earth_params(lat: float) -> dict[str, float]:
+    """Coefficients of the FCC flat-earth formula (47 CFR 73.208) at the patient's latitude:
+    km per degree of latitude, and of longitude as ``k2a * cos(mean latitude) + k2b``. Within
+    100 miles it is within 0.02 % of the geodesic; exact distances decide near the edge."""
+    p = math.radians(lat)
+    return {
+        "k1": 111.13209 - 0.56605 * math.cos(2 * p) + 0.00120 * math.cos(4 * p),
+        "k2a": 111.41513,
+        "k2b": -0.09455 * math.cos(3 * p) + 0.00012 * math.cos(5 * p),
+    }
+
+
+def approx_m(lat: str, lon: str) -> str:
+    """SQL for the flat-earth distance in meters from the patient to (lat, lon) columns."""
+    dy = f"(({lat}) - :lat) * :k1"
+    dx = f"(({lon}) - :lon) * (:k2a * cos(radians((({lat}) + :lat) * 0.5)) + :k2b)"
+    return f"(1000.0 * sqrt(({dy}) * ({dy}) + ({dx}) * ({dx})))"
+
+
+def exact_m_sqlite(lat: str, lon: str) -> str:
+    """SQL for SpatiaLite's ellipsoidal distance in meters from the patient to (lat, lon)."""
+    return f"ST_Distance(MakePoint({lon}, {lat}, 4326), MakePoint(:lon, :lat, 4326), 1)"
+
+
+def within_sqlite(lat: str, lon: str, radius: str) -> str:
+    """SQL: (lat, lon) within ``radius`` meters; exact ellipsoidal distance only near the edge."""
+    approx = approx_m(lat, lon)
+    # CASE, not OR: SQLite evaluates both sides of OR outside a WHERE clause.
+    return (
+        f"(CASE WHEN {approx} <= {radius} * {1 - EDGE_BAND} - 1.0 THEN 1"
+        f" WHEN {approx} > {radius} * {1 + EDGE_BAND} + 1.0 THEN 0"
+        f" WHEN {exact_m_sqlite(lat, lon)} <= {radius} THEN 1 ELSE 0 END)"
+    )
+
+
+def box_sqlite(rtree: str, code: str, prefix: str = "") -> str:
+    """SQL: the R*Tree ``rtree``'s boxes that overlap the box ``bbox_params(prefix=...)``."""
+    return (
+        f"{rtree}.min_x <= :{prefix}max_lon AND {rtree}.max_x >= :{prefix}min_lon"
+        f" AND {rtree}.min_y <= :{prefix}max_lat AND {rtree}.max_y >= :{prefix}min_lat"
+        f" AND {rtree}.min_c <= {code} AND {rtree}.max_c >= {code}"
+    )
+
+
+# PostgreSQL's english stop words that people type; FTS5 has no stop-word list of its own.
+STOP_WORDS = frozenset(
+    "a an and are as at be but by for from if in into is it no not of on or such that the their"
+    " then there these they this to was will with".split()
+)
+
+
+def fts5_query(words: str) -> str | None:
+    """Every word must appear, as ``plainto_tsquery`` does on PostgreSQL: each word quoted so
+    input cannot inject FTS5 operators, stop words dropped."""
+    tokens = [t for t in re.findall(r"\w+", words.lower()) if t not in STOP_WORDS]
+    return " ".join(f'"{t}"' for t in tokens) or None
+
+
+def filters(dialect: str, q: SearchQuery, params: dict[str, Any]) -> list[str]:
+    """Conditions on the ``search_entry`` row ``e`` for the query's filters."""
+    where: list[str] = []
+    if q.text:
+        if dialect == "postgresql":
+            where.append(
+                "e.any_id IN (SELECT any_id FROM search_text"
+                " WHERE tsv @@ plainto_tsquery('english', :q))"
+            )
+            params["q"] = q.text
+        else:
+            where.append("e.any_id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :q)")
+            params["q"] = fts5_query(q.text) or '""'
+    if q.category_slugs:
+        parts = []
+        for i, slug in enumerate(q.category_slugs):
+            parts.append(f"e.categories LIKE :cat{i}")
+            params[f"cat{i}"] = f"%,{slug},%"
+        where.append("(" + " OR ".join(parts) + ")")
+    if q.language:
+        where.append("e.languages LIKE :language")
+        params["language"] = f"%,{q.language},%"
+    if q.free:
+        where.append("e.free = :yes")
+    if q.accepting:
+        where.append("e.capacity_status = 'capacity'")
+    if q.age is not None:
+        where.append("(e.minimum_age IS NULL OR e.minimum_age <= :age)")
+        where.append("(e.maximum_age IS NULL OR e.maximum_age >= :age)")
+        params["age"] = q.age
+    if q.local_times is not None:
+        where.append(
+            "EXISTS (SELECT 1 FROM search_hours h, lt WHERE h.any_id = e.any_id"
+            " AND lt.tz = e.tz_code AND (h.dow = lt.dow OR h.monthday = lt.mday)"
+            " AND h.open_min <= lt.m AND h.close_min > lt.m"
+            " AND (h.valid_from IS NULL OR h.valid_from <= lt.day)"
+            " AND (h.valid_to IS NULL OR h.valid_to >= lt.day))"
+        )
+    params["yes"] = True
+    return where
+
+
+def local_times_cte(q: SearchQuery, params: dict[str, Any]) -> str:
+    """``lt(tz, dow, m, mday, day)``: the local time in every zone, for the hours filter."""
+    rows = []
+    for i, lt in enumerate(q.local_times or ()):
+        rows.append(f"(:tz{i}, :dow{i}, :m{i}, :mday{i}, :day{i})")
+        params.update({f"tz{i}": lt.tz_code, f"dow{i}": lt.weekday, f"m{i}": lt.minute,
+                       f"mday{i}": lt.monthday, f"day{i}": lt.day})  # fmt: skip
+    if not rows:
+        rows.append("(-1, -1, -1, -1, -1)")
+    return "lt(tz, dow, m, mday, day) AS (VALUES " + ", ".join(rows) + "), "
+
+
+ZIP_AREAS = (
+    "SELECT sa.service_id FROM service_area_postcode pc"
+    " JOIN service_area sa ON sa.id = pc.service_area_id WHERE pc.postcode = :zip"
+)
+
+
+def _contains_sqlite(a: str) -> str:
+    """SQL: the ``search_area`` row ``a`` contains the patient (true circle or shape)."""
+    in_circle = within_sqlite(f"{a}.center_latitude", f"{a}.center_longitude", f"{a}.radius_m")
+    return (
+        f"CASE WHEN {a}.radius_m IS NOT NULL THEN {in_circle}"
+        " ELSE (SELECT ST_Intersects(sa.geom, MakePoint(:lon, :lat, 4326))"
+        f" FROM service_area sa WHERE sa.id = {a}.service_area_id) = 1 END"
+    )
+
+
+def _contains_pg(a: str) -> str:
+    center = f"ST_SetSRID(ST_MakePoint({a}.center_longitude, {a}.center_latitude), 4326)"
+    return (
+        f"CASE WHEN {a}.radius_m IS NOT NULL THEN ST_DWithin({center}::geography, {HERE_PG},"
+        f" {a}.radius_m) ELSE ST_Intersects({a}.geom, {POINT_PG}) END"
+    )
+
+
+def area_cte(dialect: str, code: str) -> str:
+    """``area(service_id)``: services of category ``code`` with an area containing the
+    patient, found from the areas' spatial index and the ZIP-list index."""
+    if dialect == "postgresql":
+        return (
+            f"area AS (SELECT a.service_id FROM search_area a WHERE a.category_code = {code}"
+            f" AND a.geom && {POINT_PG} AND {_contains_pg('a')} UNION {ZIP_AREAS})"
+        )
+    return (
+        "area(service_id) AS (SELECT a.service_id FROM search_area_rtree r"
+        " JOIN search_area a ON a.id = r.id"
+        " WHERE r.min_x <= :lon AND r.max_x >= :lon AND r.min_y <= :lat AND r.max_y >= :lat"
+        f" AND r.min_c <= {code} AND r.max_c >= {code} AND {_contains_sqlite('a')}"
+        f" UNION {ZIP_AREAS})"
+    )
+
+
+def serves(dialect: str, code: str) -> str:
+    """SQL: the service of the ``search_entry`` row ``e`` has an area (of category ``code``)
+    containing the patient — probed from the row, through the areas' service index."""
+    if dialect == "postgresql":
+        has_area, tables = "e.has_area", "search_area a"
+        contains = f"a.geom && {POINT_PG} AND {_contains_pg('a')}"
+    else:  # the same box test as ``area_cte``: the R*Tree row of the area, by its id
+        has_area, tables = "e.has_area = 1", "search_area a JOIN search_area_rtree r ON r.id = a.id"
+        contains = (
+            "r.min_x <= :lon AND r.max_x >= :lon AND r.min_y <= :lat AND r.max_y >= :lat"
+            f" AND ({_contains_sqlite('a')})"
+        )
+    return (
+        f"({has_area} AND (EXISTS (SELECT 1 FROM {tables}"
+        f" WHERE a.service_id = e.service_id AND a.category_code = {code} AND {contains})"
+        " OR EXISTS (SELECT 1 FROM service_area sa JOIN service_area_postcode pc"
+        " ON pc.service_area_id = sa.id WHERE sa.service_id = e.service_id"
+        " AND pc.postcode = :zip)))"
+    )

@@ -1,0 +1,94 @@
+"""The search plan (capped counts, widening rings) returns exactly what the full statement does.
+
+A dense directory — 1,600 synthetic services around Rhode Island's ZIP codes,
+delivered ones with circle, county and ZIP-list areas — so that searches have
+hundreds of matches, as a city has at scale. For random searches (every
+category and none, several radii, filters, pages, two caps) the plan's page must
+be the full statement's page row for row, and its total the exact total or the
+cap. The rings must actually be used (counted), or this test would prove nothing.
+"""
+
+from __future__ import annotations
+
+import random
+
+from carenet.bench.datagen import CATEGORIES, DELIVERED, generate
+from carenet.directory import search_plan, search_query
+from carenet.directory.search_index import rebuild_all
+from carenet.directory.search_models import search_category
+from carenet.directory.search_query import LocalTime, SearchQuery
+from carenet.extensions import db
+from carenet.geo import nearest_postcode, postcodes
+
+METERS_PER_MILE = 1609.344
+
+
+def _queries(rng: random.Random, codes: dict[str, int], zones: list[int], n: int):
+    records = [r for r in postcodes.postcode_index().by_postcode.values() if r.state == "RI"]
+    for _ in range(n):
+        rec = rng.choice(records)
+        lat, lon = rec.latitude + rng.gauss(0, 0.02), rec.longitude + rng.gauss(0, 0.02)
+        category = rng.choice((*CATEGORIES, None))
+        per_page = rng.choice((5, 20, 20, 50))
+        filters = rng.choice(
+            [{}, {}, {}, {"free": True}, {"accepting": True}, {"language": "es"}, {"age": 70},
+             {"text": "senior"}, {"local_times": tuple(LocalTime(z, 1, 10 * 60, 4, 739000)
+                                                       for z in zones)}]
+        )  # fmt: skip
+        yield SearchQuery(
+            latitude=lat, longitude=lon, postcode=nearest_postcode(lat, lon),
+            radius_m=rng.choice((2, 5, 10, 10, 25)) * METERS_PER_MILE,
+            category_code=codes[category] if category else 0,
+            serving_first=category in DELIVERED, limit=per_page,
+            offset=per_page * rng.choice((0, 0, 0, 1, 3)), **filters,
+        )  # fmt: skip
+
+
+def _full(execute, dialect: str, q: SearchQuery, cap: int):
+    """The full statement's page within the first ``cap`` matches, and the exact total."""
+    window = SearchQuery(**{**q.__dict__, "limit": max(0, min(q.limit, cap - q.offset))})
+    rows = execute(*search_query.build_sql(dialect, window)) if window.limit else []
+    total = execute(*search_query.build_sql(dialect, q, count_only=True))[0][0]
+    return rows, total
+
+
+def _key(row) -> tuple:
+    return (row.id, round(float(row.dist_m), 3) if row.dist_m is not None else None,
+            bool(row.serves))  # fmt: skip
+
+
+def test_plan_pages_and_counts_as_the_full_statement(app_ctx):
+    generate(1600, seed=5, echo=lambda _: None, states=("RI",))
+    rebuild_all()
+    db.session.commit()
+    conn = db.session.connection()
+    dialect = conn.dialect.name
+    codes = dict(db.session.execute(db.select(search_category.c.slug, search_category.c.id)).all())
+    zones = [z for (z,) in db.session.execute(db.text("SELECT id FROM search_timezone"))]
+    statements: list[str] = []
+    plain = search_plan.executor(conn)
+
+    def execute(sql, params):
+        statements.append(sql)
+        return plain(sql, params)
+
+    rng = random.Random(11)
+    checked = capped = 0
+    for q in _queries(rng, codes, zones, 160):
+        for cap in (500, 60):
+            if q.offset >= cap:
+                continue
+            before = len(statements)
+            found = search_plan.run(execute, dialect, q, cap)
+            rings = sum("ring AS" in s for s in statements[before:])
+            rows, total = _full(plain, dialect, q, cap)
+            assert [_key(r) for r in found.rows] == [_key(r) for r in rows], (q, cap, rings)
+            assert found.total == min(total, cap), (q, cap)
+            assert found.exact == (total <= cap), (q, cap)
+            checked += 1
+            capped += not found.exact
+    ring_pages = sum("ring AS" in s for s in statements)
+    full_pages = sum("count(*) OVER ()" in s for s in statements)
+    assert checked > 250
+    assert ring_pages > 60 and full_pages > 30, (ring_pages, full_pages)
+    assert capped > 10
