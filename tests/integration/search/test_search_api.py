@@ -56,6 +56,30 @@ def test_paging_envelope(client, app_ctx):
     assert len(set(names)) == 15
     beyond = client.get(URL, query_string={"near": "33130", "per_page": 10, "page": 9}).get_json()
     assert (beyond["total_items"], beyond["empty"], beyond["contents"]) == (25, True, [])
+    assert first["total_items_exact"] is True
+
+
+def test_a_search_counts_and_pages_through_its_nearest_matches_only(client, app, app_ctx):
+    """Past SEARCH_MAX_RESULTS the total is the cap, flagged inexact; the last page of the
+    window is served, a page beyond it is a 400 naming ``page``; the HTML page says so."""
+    app.config["SEARCH_MAX_RESULTS"] = 12
+    for i in range(25):
+        make_service(f"Group {i:02d}", point_at(MIAMI, 0.1 + i * 0.1))
+    first = client.get(URL, query_string={"near": "33130", "per_page": 5}).get_json()
+    assert (first["total_items"], first["total_items_exact"], first["total_pages"]) == (
+        12,
+        False,
+        3,
+    )
+    third = client.get(URL, query_string={"near": "33130", "per_page": 5, "page": 3}).get_json()
+    assert (third["size"], third["last_page"]) == (2, True)
+    names = [r["service"]["name"] for r in third["contents"]]
+    assert names == ["Group 10", "Group 11"]
+    beyond = client.get(URL, query_string={"near": "33130", "per_page": 5, "page": 4})
+    assert beyond.status_code == 400
+    assert "page" in beyond.get_json()["errors"]
+    html = client.get("/search", query_string={"near": "33130"}).get_data(as_text=True)
+    assert "12+ services" in html
 
 
 def test_repeatable_category_parameter(client, app_ctx):
