@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime, bindparam, text
 from sqlalchemy.orm import Session
 
-from carenet.reports import facts, sql
+from carenet.referrals.models import REFERRAL_STATUSES
+from carenet.reports import facts, indexes, percentiles, sql
 from carenet.reports.query import (
     NEEDS,
     PAIRS,
@@ -31,6 +32,7 @@ FINAL = ("completed", "rejected", "failed", "cancelled")
 OPEN = ("requested", "accepted", "in-progress", "on-hold")
 NOT_DELIVERED = ("rejected", "failed", "cancelled")
 REASONED = ("rejected", "failed", "cancelled")
+STATUSES = REFERRAL_STATUSES  # what the referral's CHECK constraint allows
 TIMESTAMPS = ("start", "end", "as_of", "d14", "d30")
 
 
@@ -95,6 +97,8 @@ def need_counts(session: Session, q: ReportQuery) -> list[NeedCounts]:
     )
     names = [f"k{i}" for i in range(len(keys))]
     joined = " || '|' || ".join(names)
+    if q.group_by == "none":
+        joined = f"MAX({joined})"  # one row without GROUP BY
     statement = f"""
         SELECT {joined}, {joined}, SUM(CASE WHEN state = 1 THEN 1 ELSE 0 END),
                SUM(CASE WHEN state = 2 THEN 1 ELSE 0 END),
@@ -109,10 +113,17 @@ def need_counts(session: Session, q: ReportQuery) -> list[NeedCounts]:
           FROM report_need f {_joins(group_join, filter_join)}
           WHERE {" AND ".join(where)} AND f.created_at <= :as_of
         ) needs
-        GROUP BY {", ".join(names)} ORDER BY {", ".join(names)}
+        {_group_by(q, names)}
     """
-    rows = _run(session, statement, values)
+    rows = [r for r in _run(session, statement, values) if r[2] is not None]  # none: no rows
     return [NeedCounts(str(r[0]), str(r[1]), int(r[2]), int(r[3]), int(r[4])) for r in rows]
+
+
+def _group_by(q: ReportQuery, columns: list[str]) -> str:
+    """GROUP BY the group key, nothing for ``none``: SQLite would sort every row on a constant."""
+    if q.group_by == "none":
+        return ""
+    return f"GROUP BY {', '.join(columns)} ORDER BY {', '.join(columns)}"
 
 
 def _referral_from(dialect: str, q: ReportQuery) -> tuple[str, str, str, str, dict]:
@@ -133,11 +144,21 @@ def status_counts(session: Session, q: ReportQuery) -> list[tuple[str, str, str,
     facts.refresh(session)
     dialect = session.get_bind().dialect.name
     key, label, source, where, values = _referral_from(dialect, q)
+    # one row per group with a count per status: SQLite reads (key, …, status) indexes in
+    # key order instead of sorting every referral by (key, status)
+    per_status = ", ".join(
+        f"SUM(CASE WHEN f.status = '{s}' THEN 1 ELSE 0 END)" for s in STATUSES
+    )  # fmt: skip
     statement = (
-        f"SELECT {key}, {label}, f.status, COUNT(*) FROM {source} WHERE {where}"
-        " GROUP BY 1, 2, 3 ORDER BY 1"
+        f"SELECT MAX({key}), MAX({label}), {per_status} FROM {source} WHERE {where}"
+        f" {_group_by(q, [key])}"
     )
-    return [(str(a), str(b), str(c), int(d)) for a, b, c, d in _run(session, statement, values)]
+    return [
+        (str(row[0]), str(row[1]), status, int(n))
+        for row in _run(session, statement, values)
+        for status, n in zip(STATUSES, row[2:], strict=True)
+        if n
+    ]
 
 
 def reason_counts(session: Session, q: ReportQuery) -> list[tuple[str, str, str, int]]:
@@ -146,9 +167,9 @@ def reason_counts(session: Session, q: ReportQuery) -> list[tuple[str, str, str,
     dialect = session.get_bind().dialect.name
     key, label, source, where, values = _referral_from(dialect, q)
     statement = (
-        f"SELECT {key}, {label}, f.reason, COUNT(*) FROM {source}"
+        f"SELECT MAX({key}), MAX({label}), f.reason, COUNT(*) FROM {source}"
         f" WHERE {where} AND f.reason IS NOT NULL"
-        " GROUP BY 1, 2, 3 ORDER BY 1"
+        f" {'GROUP BY f.reason' if q.group_by == 'none' else f'GROUP BY {key}, f.reason'}"
     )
     return [(str(a), str(b), str(c), int(d)) for a, b, c, d in _run(session, statement, values)]
 
@@ -178,6 +199,10 @@ def timings(session: Session, q: ReportQuery) -> list[Timing]:
     """
     facts.refresh(session)
     dialect = session.get_bind().dialect.name
+    keys = indexes.key_columns(q.group_by, q.period)
+    if dialect == "sqlite" and keys is not None and not _filtered(q):
+        found = percentiles.index_timings(session, q.start, q.end, keys, _run)
+        return [_timing(*row[:4], row[4]) for row in found]
     key, label, source, where, values = _referral_from(dialect, q)
 
     if dialect == "postgresql" and q.group_by != "period":
@@ -224,6 +249,10 @@ def timings(session: Session, q: ReportQuery) -> list[Timing]:
         else:
             entry[3][(part - 1) * 2], entry[3][(part - 1) * 2 + 1] = row[3], row[4]
     return [_timing(g, e[0], e[1], e[2], e[3]) for g, e in sorted(by_group.items())]
+
+
+def _filtered(q: ReportQuery) -> bool:
+    return any((q.domain, q.county, q.zip, q.cbo, q.care_org))
 
 
 def _timing(key, label, referrals, closed, p) -> Timing:  # type: ignore[no-untyped-def]

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from carenet.db.types import UTCDateTime, utcnow
 from carenet.extensions import db
+from carenet.reports.indexes import need_indexes, referral_indexes
 
 reference_metadata = MetaData()
 
@@ -63,7 +64,7 @@ class ReportNeed(db.Model):
     """
 
     __tablename__ = "report_need"
-    __table_args__ = (Index("ix_report_need_created", "created_at", "domain"),)
+    __table_args__ = (Index("ix_report_need_created", "created_at", "domain"), *need_indexes())
 
     need_id: Mapped[str] = mapped_column(
         String(64), ForeignKey("need.id", ondelete="CASCADE"), primary_key=True
@@ -85,7 +86,10 @@ class ReportReferral(db.Model):
     """One row per referral for the reports: where it went, where it stands, how long it took."""
 
     __tablename__ = "report_referral"
-    __table_args__ = (Index("ix_report_referral_created", "created_at", "domain"),)
+    __table_args__ = (
+        Index("ix_report_referral_created", "created_at", "domain"),
+        *referral_indexes(),
+    )
 
     referral_id: Mapped[str] = mapped_column(
         String(64), ForeignKey("referral.id", ondelete="CASCADE"), primary_key=True

@@ -1,0 +1,176 @@
+"""Closed-loop counts and duration percentiles on a generated history, every grouping.
+
+Each figure is recomputed here independently from the raw ``referral`` and
+``referral_event`` rows (durations from the events, percentiles by linear
+interpolation as ``percentile_cont``). On SQLite, the index walk
+(``reports.percentiles``, used without filters) must also give exactly what
+ranking the rows with ``ROW_NUMBER()`` gives (the filtered path).
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from carenet.extensions import db
+from carenet.reports import measures
+from carenet.reports.history_gen import (
+    DOMAIN_WEIGHTS,
+    Recipient,
+    World,
+    generate_history,
+    write_rows,
+)
+from carenet.reports.query import ReportQuery
+
+END = datetime(2026, 6, 1, tzinfo=UTC)
+START = END - timedelta(days=120)
+FINAL = {"completed", "rejected", "failed", "cancelled"}
+POSTCODES = ["33101", "33012", "33301", "32801", "33125"]
+GROUPINGS = [("none", "month"), ("domain", "month"), ("period", "week"), ("period", "month"),
+             ("period", "quarter"), ("zip", "month"), ("county", "month"), ("cbo", "month"),
+             ("care_org", "month")]  # fmt: skip
+
+
+@pytest.fixture
+def generated(app_ctx):
+    rng = random.Random(11)
+    now = END
+    care = [f"pct-care-{i}" for i in range(3)]
+    cbos = [f"pct-cbo-{i}" for i in range(6)]
+    conn = db.session.connection()
+    write_rows(conn, "organization", ("id", "name", "kind", "created_at", "updated_at"),
+               [(i, i, "care", now, now) for i in care]
+               + [(i, i, "community", now, now) for i in cbos])  # fmt: skip
+    domains = list(DOMAIN_WEIGHTS)
+    recipients = [
+        Recipient(i, None, f"Service {i}", frozenset(rng.sample(domains, 3))) for i in cbos
+    ]
+    world = World(care, recipients, POSTCODES, START - timedelta(days=20), END, "Pct Patient")
+    generate_history(conn, world, 600, seed=5, echo=lambda _: None)
+    db.session.commit()
+    # exact ties: 40 referrals answered at the moment they were sent (0 s, several per group)
+    db.session.execute(
+        text(
+            "UPDATE referral SET created_at = (SELECT MIN(e.occurred_at) FROM referral_event e"
+            " WHERE e.referral_id = referral.id AND e.to_status = 'accepted')"
+            " WHERE id IN (SELECT referral_id FROM referral_event WHERE to_status = 'accepted'"
+            " ORDER BY referral_id LIMIT 40)"
+        )
+    )
+    db.session.commit()
+    return world
+
+
+def _percentile(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
+    values = sorted(values)
+    position = p * (len(values) - 1)
+    lo = int(position)
+    hi = lo + (position > lo)
+    return values[lo] + (values[hi] - values[lo]) * (position - lo)
+
+
+def _expected(group_by: str, period: str) -> dict[str, tuple]:
+    """(referrals, closed, 6 percentiles) per group, from the raw tables."""
+    referrals = db.session.execute(
+        text(
+            "SELECT r.id, r.created_at, r.category, r.sender_organization_id,"
+            " r.recipient_organization_id, r.status, substr(p.postal_code, 1, 5),"
+            " COALESCE((SELECT pa.county || ', ' || pa.state FROM postcode_area pa"
+            " WHERE pa.postcode = substr(p.postal_code, 1, 5)), 'Unknown')"
+            " FROM referral r JOIN patient p ON p.id = r.patient_id"
+        )
+    ).all()
+    firsts: dict[tuple[str, str], datetime] = {}
+    for rid, to, at in db.session.execute(
+        text("SELECT referral_id, to_status, occurred_at FROM referral_event")
+    ):
+        at = _moment(at)
+        if (rid, to) not in firsts or at < firsts[(rid, to)]:
+            firsts[(rid, to)] = at
+    groups: dict[str, list] = defaultdict(lambda: [0, 0, [], [], []])
+    for rid, created, domain, care, cbo, status, zip5, county in referrals:
+        created = _moment(created)
+        if not START <= created < END:
+            continue
+        key = _key(group_by, period, created, domain, care, cbo, zip5, county)
+        entry = groups[key]
+        entry[0] += 1
+        entry[1] += status in FINAL
+        answered = [firsts[(rid, s)] for s in ("accepted", "rejected") if (rid, s) in firsts]
+        moments = [
+            min(answered) if answered else None,
+            firsts.get((rid, "accepted")),
+            firsts.get((rid, "completed")),
+        ]
+        for i, moment in enumerate(moments):
+            if moment is not None:
+                entry[2 + i].append((moment - created).total_seconds())
+    return {
+        k: (e[0], e[1], *[_percentile(e[2 + m], p) for m in range(3) for p in (0.5, 0.9)])
+        for k, e in groups.items()
+    }
+
+
+def _moment(value) -> datetime:  # type: ignore[no-untyped-def]
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _key(group_by, period, created, domain, care, cbo, zip5, county) -> str:  # type: ignore[no-untyped-def]
+    if group_by == "period":
+        day = created.date()
+        if period == "week":
+            day = day - timedelta(days=day.weekday())
+        elif period == "month":
+            day = day.replace(day=1)
+        else:
+            day = day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
+        return day.isoformat()
+    return {"none": "all", "domain": domain, "care_org": care, "cbo": cbo, "zip": zip5,
+            "county": county}[group_by]  # fmt: skip
+
+
+def _found(group_by: str, period: str) -> dict[str, tuple]:
+    q = ReportQuery(start=START, end=END, as_of=END, group_by=group_by, period=period)
+    return {
+        t.key: (t.referrals, t.closed, *t.response, *t.acceptance, *t.completion)
+        for t in measures.timings(db.session, q)
+    }
+
+
+@pytest.mark.parametrize(("group_by", "period"), GROUPINGS)
+def test_timings_match_a_recomputation_from_the_raw_tables(generated, group_by, period):
+    found, expected = _found(group_by, period), _expected(group_by, period)
+    assert set(found) == set(expected)
+    assert len(found) > (1 if group_by != "none" else 0)
+    for key, row in expected.items():
+        assert found[key][:2] == row[:2], key
+        assert found[key][2:] == pytest.approx(row[2:], abs=1e-3), key  # julianday vs Python
+
+
+@pytest.mark.parametrize(("group_by", "period"), GROUPINGS)
+def test_index_walk_equals_ranking_the_rows(generated, group_by, period, monkeypatch):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the index walk is SQLite's; PostgreSQL uses percentile_cont")
+    walked = _found(group_by, period)
+    monkeypatch.setattr(measures, "_filtered", lambda q: True)  # take the ROW_NUMBER() path
+    assert _found(group_by, period) == walked  # exactly, not approximately
+
+
+def test_an_empty_range_gives_no_rows_for_any_grouping(generated):
+    empty = {"start": END + timedelta(days=30), "end": END + timedelta(days=60), "as_of": END}
+    for group_by in ("none", "domain", "cbo"):
+        q = ReportQuery(group_by=group_by, **empty)
+        assert measures.timings(db.session, q) == []
+        assert measures.status_counts(db.session, q) == []
+        assert measures.reason_counts(db.session, q) == []
+        if group_by != "cbo":
+            assert measures.need_counts(db.session, q) == []
