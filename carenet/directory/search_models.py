@@ -68,6 +68,8 @@ search_entry = Table(
     Index("ix_search_entry_any", "any_id"),
 )
 
+# One row per (service area, category code). Shapes and circles are in the spatial index;
+# ZIP-list and county areas (no shape) are reached from ``service_area_postcode``.
 search_area = Table(
     "search_area",
     db.Model.metadata,
@@ -79,7 +81,14 @@ search_area = Table(
     Column("center_latitude", Float),
     Column("center_longitude", Float),
     Column("radius_m", Float),
+    # The search_entry row an area match shows (area_primary) and its office's point, so
+    # counting matches needs no look-up into search_entry.
+    Column("entry_id", Integer),
+    Column("office_latitude", Float),
+    Column("office_longitude", Float),
+    Column("shared", Boolean, nullable=False, default=False),  # the service has other areas
     Index("ix_search_area_service", "service_id"),
+    Index("ix_search_area_service_area", "service_area_id", "category_code"),
 )
 
 search_hours = Table(

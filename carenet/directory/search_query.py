@@ -225,16 +225,10 @@ def count_far_sql(dialect: str, q: SearchQuery, at_most: int) -> tuple[str, dict
     none), counting no further than ``at_most``."""
     p = parts(dialect, q)
     p.params["at_most"] = at_most
-    if dialect == "postgresql":
-        primary = "e.area_primary"
-        outside = f"(e.geog IS NULL OR NOT ST_DWithin(e.geog, {f.HERE_PG}, :radius_m))"
-    else:
-        primary = "e.area_primary = 1"
-        outside = f"{f.within_sqlite('e.latitude', 'e.longitude', ':radius_m')} = 0"
+    with_lt = f"WITH {p.lt[:-2]} " if p.lt else ""
     return (
-        f"WITH {p.lt}{f.area_cte(dialect, p.code)} SELECT count(*) FROM (SELECT 1 FROM area"
-        f" JOIN search_entry e ON e.service_id = area.service_id AND e.category_code = {p.code}"
-        f" WHERE {primary} AND {p.where} AND {outside} LIMIT :at_most) AS c",
+        f"{with_lt}SELECT count(*) FROM ({f.far_areas(dialect, p.code, p.where)}"
+        " LIMIT :at_most) AS c",
         p.params,
     )
 

@@ -61,8 +61,7 @@ class DirectoryBatch:
 
     def area_count(self, codes: dict[str, int]) -> int:
         return sum(
-            sum(1 for a in self.areas.get(s.id, ()) if a.has_geom)
-            * (1 + len(self.categories.get(s.id, ())))
+            len(self.areas.get(s.id, ())) * (1 + len(self.categories.get(s.id, ())))
             for s in self.services
         )
 
@@ -283,6 +282,7 @@ def build_rows(
             "has_area": bool(areas),
         }
         sites = batch.sites.get(service.id) or [None]
+        primary: dict[int, int] = {}  # category code -> id of the area_primary entry
         for index, site in enumerate(sites):
             location_id = site.location_id if site else None
             zone_name = (site.timezone if site else None) or DEFAULT_TIMEZONE
@@ -305,6 +305,8 @@ def build_rows(
             )
             for code in codes:
                 rows.entries.append(dict(entry, id=next_id, category_code=code))
+                if index == 0:
+                    primary[code] = next_id
                 next_id += 1
             for rule in rules:
                 for dow, monthday, start, end, shift_from, shift_to in day_segments(rule):
@@ -330,9 +332,8 @@ def build_rows(
                 site.name if site and site.name else "",
             ] + [name for _, name in terms]
             rows.texts.append({"any_id": any_id, "body": " ".join(w for w in words if w)})
+        office = sites[0]
         for area in areas:
-            if not area.has_geom:
-                continue
             circle = (
                 area.kind == "radius"
                 and area.radius_mi is not None
@@ -349,6 +350,10 @@ def build_rows(
                         "center_latitude": area.center_latitude if circle else None,
                         "center_longitude": area.center_longitude if circle else None,
                         "radius_m": area.radius_mi * METERS_PER_MILE if circle else None,
+                        "entry_id": primary[code],
+                        "office_latitude": office.latitude if office else None,
+                        "office_longitude": office.longitude if office else None,
+                        "shared": len(areas) > 1,
                     }
                 )
                 next_area += 1

@@ -213,3 +213,69 @@ def serves(dialect: str, code: str) -> str:
         " ON pc.service_area_id = sa.id WHERE sa.service_id = e.service_id"
         " AND pc.postcode = :zip)))"
     )
+
+
+def _shape_contains(dialect: str, b: str) -> str:
+    """SQL: the ``search_area`` row ``b`` has a shape or circle containing the patient."""
+    if dialect == "postgresql":
+        # geom IS NOT NULL first: NULL && point is NULL, and NOT NULL would drop ZIP-list rows
+        return f"({b}.geom IS NOT NULL AND {b}.geom && {POINT_PG} AND {_contains_pg(b)})"
+    return (
+        f"(EXISTS (SELECT 1 FROM search_area_rtree rb WHERE rb.id = {b}.id AND rb.min_x <= :lon"
+        " AND rb.max_x >= :lon AND rb.min_y <= :lat AND rb.max_y >= :lat)"
+        f" AND ({_contains_sqlite(b)}))"
+    )
+
+
+def _zip_contains(b: str) -> str:
+    return (
+        "EXISTS (SELECT 1 FROM service_area_postcode pb"
+        f" WHERE pb.service_area_id = {b}.service_area_id AND pb.postcode = :zip)"
+    )
+
+
+def _first_area(dialect: str, a: str) -> str:
+    """SQL: no area of the same service with a smaller id contains the patient — so that a
+    service with several areas containing the patient is counted once."""
+    contains = f"({_shape_contains(dialect, 'b')} OR {_zip_contains('b')})"
+    shared = f"{a}.shared" if dialect == "postgresql" else f"{a}.shared = 1"
+    return (
+        f"(NOT {shared} OR NOT EXISTS (SELECT 1 FROM search_area b"
+        f" WHERE b.service_id = {a}.service_id AND b.category_code = {a}.category_code"
+        f" AND b.id < {a}.id AND {contains}))"
+    )
+
+
+def _office_outside(dialect: str, a: str) -> str:
+    """SQL: the office of the area row ``a``'s match is not within the radius (or has none)."""
+    lat, lon = f"{a}.office_latitude", f"{a}.office_longitude"
+    if dialect == "postgresql":
+        office = f"ST_SetSRID(ST_MakePoint({lon}, {lat}), 4326)::geography"
+        return f"({lat} IS NULL OR NOT ST_DWithin({office}, {HERE_PG}, CAST(:radius_m AS float8)))"
+    return f"{within_sqlite(lat, lon, ':radius_m')} = 0"
+
+
+def far_areas(dialect: str, code: str, where: str) -> str:
+    """SQL selecting one row per service of category ``code`` whose area contains the patient
+    and whose match's office is outside the radius (or absent): shapes and circles from the
+    spatial index, then ZIP lists from ``service_area_postcode``. No look-up into
+    ``search_entry`` unless there are filters (``where`` on ``e``)."""
+    join = " JOIN search_entry e ON e.id = a.entry_id" if where != "1 = 1" else ""
+    keep = f"{_office_outside(dialect, 'a')} AND {where} AND {_first_area(dialect, 'a')}"
+    if dialect == "postgresql":
+        shapes = (
+            f"SELECT a.id FROM search_area a{join} WHERE a.category_code = {code}"
+            f" AND a.geom && {POINT_PG} AND {_contains_pg('a')} AND {keep}"
+        )
+    else:
+        shapes = (
+            f"SELECT a.id FROM search_area_rtree r JOIN search_area a ON a.id = r.id{join}"
+            " WHERE r.min_x <= :lon AND r.max_x >= :lon AND r.min_y <= :lat AND r.max_y >= :lat"
+            f" AND r.min_c <= {code} AND r.max_c >= {code} AND ({_contains_sqlite('a')}) AND {keep}"
+        )
+    zips = (
+        "SELECT a.id FROM service_area_postcode pc JOIN search_area a"
+        f" ON a.service_area_id = pc.service_area_id AND a.category_code = {code}{join}"
+        f" WHERE pc.postcode = :zip AND NOT {_shape_contains(dialect, 'a')} AND {keep}"
+    )
+    return f"{shapes} UNION ALL {zips}"

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import random
 
-from carenet.bench.datagen import CATEGORIES, DELIVERED, generate
+from carenet.bench.datagen import CATEGORIES, DELIVERED, circle_wkt, generate
 from carenet.directory import search_plan, search_query
+from carenet.directory.models import ServiceArea, ServiceAreaPostcode
 from carenet.directory.search_index import rebuild_all
 from carenet.directory.search_models import search_category
 from carenet.directory.search_query import LocalTime, SearchQuery
@@ -57,10 +58,35 @@ def _key(row) -> tuple:
             bool(row.serves))  # fmt: skip
 
 
+def _second_areas(rng: random.Random) -> None:
+    """Every 7th delivered service also delivers to a few ZIP codes, every 11th in a second
+    circle: services with several areas containing the patient must be counted once."""
+    ri = sorted(r.postcode for r in postcodes.postcode_index().by_postcode.values()
+                if r.state == "RI")  # fmt: skip
+    for i in range(0, 1600):
+        if CATEGORIES[i % 4] not in DELIVERED or (i % 7 and i % 11):
+            continue
+        if i % 7 == 0:
+            area = ServiceArea(service_id=f"bs{i}", kind="postcodes")
+            db.session.add(area)
+            db.session.flush()
+            for code in rng.sample(ri, 8):
+                db.session.add(ServiceAreaPostcode(service_area_id=area.id, postcode=code))
+        else:
+            lat, lon = 41.82 + rng.uniform(-0.1, 0.1), -71.41 + rng.uniform(-0.1, 0.1)
+            db.session.add(ServiceArea(service_id=f"bs{i}", kind="radius", center_latitude=lat,
+                                       center_longitude=lon, radius_mi=6,
+                                       geom=circle_wkt(lat, lon, 6)))  # fmt: skip
+    db.session.flush()
+
+
 def test_plan_pages_and_counts_as_the_full_statement(app_ctx):
     generate(1600, seed=5, echo=lambda _: None, states=("RI",))
+    _second_areas(random.Random(3))
     rebuild_all()
     db.session.commit()
+    shared = db.session.execute(db.text("SELECT count(*) FROM search_area WHERE shared")).scalar()
+    assert shared > 100
     conn = db.session.connection()
     dialect = conn.dialect.name
     codes = dict(db.session.execute(db.select(search_category.c.slug, search_category.c.id)).all())
