@@ -13,6 +13,8 @@ index. Existing rows are filled in SQL; a later ``refresh_services`` or
 ``rebuild_all`` writes the same values.
 """
 
+# ruff: noqa: S608  (SQL text from this file's own constants)
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -44,8 +46,9 @@ def upgrade():
         "INSERT INTO search_area (id, service_id, service_area_id, category_code, shared)"
         " SELECT (SELECT COALESCE(MAX(id), 0) FROM search_area)"
         " + ROW_NUMBER() OVER (ORDER BY sa.id, e.category_code), sa.service_id, sa.id,"
-        " e.category_code, " + ("false" if true == "true" else "0") +
-        " FROM service_area sa JOIN search_entry e ON e.service_id = sa.service_id"
+        " e.category_code, "
+        + ("false" if true == "true" else "0")
+        + " FROM service_area sa JOIN search_entry e ON e.service_id = sa.service_id"
         f" AND e.area_primary = {true} WHERE sa.geom IS NULL"
     )
     op.execute(
