@@ -200,7 +200,7 @@ def timings(session: Session, q: ReportQuery) -> list[Timing]:
     facts.refresh(session)
     dialect = session.get_bind().dialect.name
     keys = indexes.key_columns(q.group_by, q.period)
-    if dialect == "sqlite" and keys is not None and not _filtered(q):
+    if keys is not None and not _filtered(q):  # ordered indexes; see percentiles.py
         found = percentiles.index_timings(session, q.start, q.end, keys, _run)
         return [_timing(*row[:4], row[4]) for row in found]
     key, label, source, where, values = _referral_from(dialect, q)
