@@ -174,3 +174,17 @@ def test_an_empty_range_gives_no_rows_for_any_grouping(generated):
         assert measures.reason_counts(db.session, q) == []
         if group_by != "cbo":
             assert measures.need_counts(db.session, q) == []
+
+
+def test_the_first_build_puts_every_covering_index_back(generated):
+    from sqlalchemy import inspect
+
+    from carenet.reports.indexes import need_indexes, referral_indexes
+
+    q = ReportQuery(start=START, end=END, as_of=END, group_by="domain")
+    assert measures.timings(db.session, q)  # the first refresh dropped and rebuilt them
+    inspector = inspect(db.engine)
+    found = {
+        i["name"] for t in ("report_referral", "report_need") for i in inspector.get_indexes(t)
+    }
+    assert {i.name for i in referral_indexes() + need_indexes()} <= found
