@@ -1,8 +1,9 @@
-"""The measures, each one SQL statement that aggregates in the database.
+"""The measures: SQL statements that aggregate in the database.
 
 Every function takes a connection-bearing session and a ``ReportQuery`` and
 returns small lists of aggregate rows (one per group): nothing here loads
-needs, referrals or events into Python to count them.
+needs, referrals or events into Python to count or rank them. Count reports are
+one statement; duration percentiles read ordered indexes (``percentiles``).
 """
 
 # ruff: noqa: S608  (SQL text is assembled from this package's own fragments; values are bound)
