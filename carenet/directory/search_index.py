@@ -15,12 +15,14 @@ from typing import Any
 from sqlalchemy import select, text
 
 from carenet.directory.search_models import (
+    ANY_CATEGORY,
     search_area,
     search_category,
     search_entry,
     search_hours,
     search_text,
     search_timezone,
+    search_zip,
 )
 from carenet.directory.search_rows import (
     DirectoryBatch,
@@ -43,8 +45,13 @@ def refresh_services(service_ids: Iterable[str]) -> None:
 def rebuild_all(echo: Callable[[str], None] | None = None, batch_size: int = BATCH_SIZE) -> int:
     """Rebuild every search row from the directory; returns the number of services indexed."""
     conn = db.session.connection()
-    for table in (search_text, search_hours, search_area, search_entry):
-        conn.execute(table.delete())
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            text("TRUNCATE search_text, search_hours, search_zip, search_area, search_entry")
+        )
+    else:
+        for table in (search_text, search_hours, search_zip, search_area, search_entry):
+            conn.execute(table.delete())
     if conn.dialect.name == "postgresql":
         conn.execute(text("ANALYZE"))  # fresh statistics, or bulk-loaded tables get seq scans
     from carenet.directory.models import Language, Service
@@ -56,7 +63,7 @@ def rebuild_all(echo: Callable[[str], None] | None = None, batch_size: int = BAT
         if echo and (start // batch_size) % 50 == 49:
             echo(f"  indexed {start + batch_size} services")
     if conn.dialect.name == "postgresql":
-        for table in ("search_entry", "search_area", "search_hours", "search_text"):
+        for table in ("search_entry", "search_area", "search_zip", "search_hours", "search_text"):
             conn.execute(text(f"ANALYZE {table}"))
     else:
         conn.execute(text("ANALYZE"))
@@ -77,15 +84,30 @@ def _refresh_batch(
     rows = build_rows(batch, categories, zones, first_entry_id, first_area_id)
     if conn.dialect.name == "postgresql":
         _copy_rows(conn, rows)
-        return
-    if rows.entries:
-        conn.execute(search_entry.insert(), rows.entries)
+    else:
+        if rows.entries:
+            conn.execute(search_entry.insert(), rows.entries)
+        if rows.areas:
+            conn.execute(search_area.insert(), rows.areas)
+        if rows.hours:
+            conn.execute(search_hours.insert(), rows.hours)
+        if rows.texts:
+            conn.execute(search_text.insert(), rows.texts)
     if rows.areas:
-        conn.execute(search_area.insert(), rows.areas)
-    if rows.hours:
-        conn.execute(search_hours.insert(), rows.hours)
-    if rows.texts:
-        conn.execute(search_text.insert(), rows.texts)
+        _fill_zips(conn, rows.areas[0]["id"], rows.areas[-1]["id"])
+
+
+def _fill_zips(conn: Any, first: int, last: int) -> None:
+    """``search_zip`` rows of the new areas ``first``..``last``, from their ZIP lists."""
+    conn.execute(
+        text(
+            "INSERT INTO search_zip (postcode, category_code, service_id, area_id)"
+            " SELECT pc.postcode, a.category_code, a.service_id, a.id FROM search_area a"
+            " JOIN service_area_postcode pc ON pc.service_area_id = a.service_area_id"
+            " WHERE a.id BETWEEN :first AND :last AND a.category_code <> :any"
+        ),
+        {"first": first, "last": last, "any": ANY_CATEGORY},
+    )
 
 
 def _copy_rows(conn: Any, rows: Any) -> None:
@@ -127,6 +149,7 @@ def _delete_rows(conn: Any, ids: Sequence[str]) -> None:
     any_ids = select(search_entry.c.any_id).where(search_entry.c.service_id.in_(ids))
     conn.execute(search_hours.delete().where(search_hours.c.any_id.in_(any_ids)))
     conn.execute(search_text.delete().where(search_text.c.any_id.in_(any_ids)))
+    conn.execute(search_zip.delete().where(search_zip.c.service_id.in_(ids)))
     conn.execute(search_area.delete().where(search_area.c.service_id.in_(ids)))
     conn.execute(search_entry.delete().where(search_entry.c.service_id.in_(ids)))
 

@@ -87,8 +87,21 @@ search_area = Table(
     Column("office_latitude", Float),
     Column("office_longitude", Float),
     Column("shared", Boolean, nullable=False, default=False),  # the service has other areas
-    Index("ix_search_area_service", "service_id"),
+    Index("ix_search_area_service", "service_id", "category_code"),
     Index("ix_search_area_service_area", "service_area_id", "category_code"),
+)
+
+# The ZIP codes of ZIP-list and county areas, by category (not for the "any category" code):
+# one index range finds the areas of one category serving a patient's ZIP.
+search_zip = Table(
+    "search_zip",
+    db.Model.metadata,
+    Column("postcode", String(10), primary_key=True),
+    Column("category_code", Integer, primary_key=True, autoincrement=False),
+    Column("service_id", ID, primary_key=True),
+    Column("area_id", Integer, primary_key=True, autoincrement=False),  # search_area.id
+    Index("ix_search_zip_service", "service_id"),
+    sqlite_with_rowid=False,
 )
 
 search_hours = Table(
@@ -111,7 +124,7 @@ search_text = Table(
     Column("body", Text, nullable=False),
 )
 
-SEARCH_TABLES = (search_entry, search_area, search_hours, search_text)
+SEARCH_TABLES = (search_entry, search_area, search_zip, search_hours, search_text)
 
 __all__ = [
     "ANY_CATEGORY",
@@ -122,4 +135,5 @@ __all__ = [
     "search_hours",
     "search_text",
     "search_timezone",
+    "search_zip",
 ]

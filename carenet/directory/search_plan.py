@@ -57,7 +57,8 @@ def run(execute: Execute, dialect: str, q: SearchQuery, max_results: int) -> Fou
     q = replace(q, limit=max(0, min(q.limit, max_results - q.offset)))
     first = q.offset + q.limit
     near = _count(execute, search_query.count_near_sql(dialect, q, max_results + 1))
-    rows = _from_rings(execute, dialect, q, near) if q.limit and near >= first else None
+    capped = near > max_results
+    rows = _from_rings(execute, dialect, q, near, capped) if q.limit and near >= first else None
     if rows is None:
         rows, total = _full(execute, dialect, q)
     else:
@@ -72,10 +73,16 @@ def _count(execute: Execute, statement: tuple[str, dict[str, Any]]) -> int:
     return int(execute(*statement)[0][0] or 0)
 
 
-def _from_rings(execute: Execute, dialect: str, q: SearchQuery, near: int) -> list[Any] | None:
+def _from_rings(
+    execute: Execute, dialect: str, q: SearchQuery, near: int, capped: bool
+) -> list[Any] | None:
     """The page from widening rings, or None when even the radius does not settle it."""
     first = q.offset + q.limit
+    # Sized as if the places were spread evenly over the radius; a capped count only says
+    # "at least", and places crowd towards a city's centre: start smaller then.
     ring = q.radius_m * min(1.0, math.sqrt(RING_FILL * first / near))
+    if capped:
+        ring /= 4
     while True:
         ring = min(ring, q.radius_m)
         rows = execute(*search_query.ring_sql(dialect, q, ring, first))
@@ -85,7 +92,8 @@ def _from_rings(execute: Execute, dialect: str, q: SearchQuery, near: int) -> li
             return rows[q.offset :]
         if ring >= q.radius_m:
             return None
-        ring *= 2
+        # Grow by what the ring held: rows scale with the ring's area.
+        ring *= min(4.0, max(1.5, math.sqrt(RING_FILL * first / max(len(rows), 1))))
 
 
 def _full(execute: Execute, dialect: str, q: SearchQuery) -> tuple[list[Any], int]:

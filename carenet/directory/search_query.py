@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from carenet.directory import search_sql as f
+from carenet.directory.search_models import ANY_CATEGORY
 
 OUTPUT_COLUMNS = (
     "id", "service_id", "service_name", "service_description", "categories",
@@ -75,6 +76,7 @@ class Parts:
     code: str  # SQL for the category code
     where: str  # the filters on ``e``
     lt: str  # the local-time CTE (with its trailing comma), or ""
+    any_category: bool  # no one category: the "any category" rows (code 0)
 
 
 def parts(dialect: str, q: SearchQuery) -> Parts:
@@ -93,7 +95,8 @@ def parts(dialect: str, q: SearchQuery) -> Parts:
         params.update(f.bbox_params(q.latitude, q.longitude, q.radius_m))
         params.update(f.flat_earth_params(q.latitude))
     lt = f.local_times_cte(q, params) if q.local_times is not None else ""
-    return Parts(dialect, params, code, where, lt)
+    any_category = q.category_slug is None and q.category_code == ANY_CATEGORY
+    return Parts(dialect, params, code, where, lt, any_category)
 
 
 def _distance(p: Parts, e: str = "e") -> str:
@@ -193,15 +196,16 @@ def ring_sql(dialect: str, q: SearchQuery, ring_m: float, first: int) -> tuple[s
     p.params.update(ring_m=ring_m, first=first)
     if dialect != "postgresql":
         p.params.update(f.bbox_params(q.latitude, q.longitude, ring_m, prefix="ring_"))
-    serves = f.serves(dialect, p.code)
+    serves = f.serves(dialect, p.code, p.any_category)
     tables, near = _near(p, ":ring_m", box="ring_")
     only_serving = f" AND {serves}" if q.serving_first else ""
+    served = ("true" if dialect == "postgresql" else "1") if q.serving_first else serves
     wide = ", ".join(f"e.{c}" for c in OUTPUT_COLUMNS)
     order = "{p}approx_m, {p}service_name, {p}id"
     return (
         f"WITH {p.lt}ring AS (SELECT e.id, e.service_name, {_distance(p)} AS approx_m"
         f" FROM {tables} WHERE {near} AND {p.where}{only_serving}) "
-        f"SELECT {wide}, {serves} AS serves, NULL AS total, {_exact(p)} AS dist_m,"
+        f"SELECT {wide}, {served} AS serves, NULL AS total, {_exact(p)} AS dist_m,"
         f" p.approx_m AS sort_m FROM (SELECT * FROM ring ORDER BY {order.format(p='')}"
         f" LIMIT :first) AS p JOIN search_entry e ON e.id = p.id ORDER BY {order.format(p='p.')}",
         p.params,
@@ -213,6 +217,9 @@ def count_near_sql(dialect: str, q: SearchQuery, at_most: int) -> tuple[str, dic
     p = parts(dialect, q)
     p.params["at_most"] = at_most
     tables, near = _near(p, ":radius_m")
+    if dialect != "postgresql" and p.where == "1 = 1":  # no filters: the R*Tree alone
+        tables = "search_entry_rtree r"
+        near = f"{f.box_sqlite('r', p.code)} AND {f.within_rtree_sqlite('r', ':radius_m')} = 1"
     return (
         f"{'WITH ' + p.lt[:-2] + ' ' if p.lt else ''}SELECT count(*) FROM (SELECT 1 FROM"
         f" {tables} WHERE {near} AND {p.where} LIMIT :at_most) AS c",
@@ -227,7 +234,7 @@ def count_far_sql(dialect: str, q: SearchQuery, at_most: int) -> tuple[str, dict
     p.params["at_most"] = at_most
     with_lt = f"WITH {p.lt[:-2]} " if p.lt else ""
     return (
-        f"{with_lt}SELECT count(*) FROM ({f.far_areas(dialect, p.code, p.where)}"
+        f"{with_lt}SELECT count(*) FROM ({f.far_areas(dialect, p.code, p.where, p.any_category)}"
         " LIMIT :at_most) AS c",
         p.params,
     )

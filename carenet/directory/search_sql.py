@@ -76,6 +76,23 @@ def within_sqlite(lat: str, lon: str, radius: str) -> str:
     )
 
 
+RTREE_ROUNDING_M = 5.0  # an R*Tree keeps float32 boxes: a point is off by ~1.5 m at most
+
+
+def within_rtree_sqlite(r: str, radius: str) -> str:
+    """SQL: the point of ``search_entry_rtree`` row ``r`` within ``radius`` meters, from the
+    R*Tree's own (float32) box; only rows near the edge read the exact point from
+    ``search_entry`` — the answer is ``within_sqlite``'s for every row."""
+    lat, lon = f"(({r}.min_y + {r}.max_y) * 0.5)", f"(({r}.min_x + {r}.max_x) * 0.5)"
+    approx = approx_m(lat, lon)
+    exact = within_sqlite("e.latitude", "e.longitude", radius)
+    return (
+        f"(CASE WHEN {approx} <= {radius} * {1 - EDGE_BAND} - {RTREE_ROUNDING_M + 1.0} THEN 1"
+        f" WHEN {approx} > {radius} * {1 + EDGE_BAND} + {RTREE_ROUNDING_M + 1.0} THEN 0"
+        f" ELSE (SELECT {exact} FROM search_entry e WHERE e.id = {r}.id) END)"
+    )
+
+
 def box_sqlite(rtree: str, code: str, prefix: str = "") -> str:
     """SQL: the R*Tree ``rtree``'s boxes that overlap the box ``bbox_params(prefix=...)``."""
     return (
@@ -194,24 +211,58 @@ def area_cte(dialect: str, code: str) -> str:
     )
 
 
-def serves(dialect: str, code: str) -> str:
-    """SQL: the service of the ``search_entry`` row ``e`` has an area (of category ``code``)
-    containing the patient — probed from the row, through the areas' service index."""
-    if dialect == "postgresql":
-        has_area, tables = "e.has_area", "search_area a"
-        contains = f"a.geom && {POINT_PG} AND {_contains_pg('a')}"
-    else:  # the same box test as ``area_cte``: the R*Tree row of the area, by its id
-        has_area, tables = "e.has_area = 1", "search_area a JOIN search_area_rtree r ON r.id = a.id"
-        contains = (
-            "r.min_x <= :lon AND r.max_x >= :lon AND r.min_y <= :lat AND r.max_y >= :lat"
-            f" AND ({_contains_sqlite('a')})"
+def _zip_serves(code: str, any_category: bool, fence: str) -> str:
+    """SQL: a ZIP-list area of the row ``e``'s service holds the patient's ZIP."""
+    if any_category:  # search_zip has no "any category" rows
+        return (
+            "EXISTS (SELECT 1 FROM service_area sa JOIN service_area_postcode pc"
+            " ON pc.service_area_id = sa.id WHERE sa.service_id = e.service_id"
+            f" AND pc.postcode = :zip{fence})"
         )
     return (
+        f"EXISTS (SELECT 1 FROM search_zip z WHERE z.postcode = :zip AND z.category_code = {code}"
+        f" AND z.service_id = e.service_id{fence})"
+    )
+
+
+def serves(dialect: str, code: str, any_category: bool = False) -> str:
+    """SQL: the service of the ``search_entry`` row ``e`` has an area (of category ``code``)
+    containing the patient — probed from the row, through the areas' service index and
+    ``search_zip``."""
+    if dialect == "postgresql":
+        # "IS TRUE" makes the box and category tests non-indexable: the planner, which
+        # expects one area per point, would otherwise probe the GiST index for every row
+        # instead of the areas of the row's own service.
+        has_area, tables = "e.has_area", "search_area a"
+        contains = (
+            f"(a.category_code = {code}) IS TRUE AND (a.geom && {POINT_PG}) IS TRUE"
+            f" AND {_contains_pg('a')}"
+        )
+    else:
+        # The same tests as ``area_cte``, cheapest first: a circle's distance, then the box of
+        # the area's R*Tree row (by its id; ZIP-list rows have none), then a shape's geometry.
+        has_area, tables = "e.has_area = 1", "search_area a"
+        in_circle = within_sqlite("a.center_latitude", "a.center_longitude", "a.radius_m")
+        box = (
+            "EXISTS (SELECT 1 FROM search_area_rtree r WHERE r.id = a.id AND r.min_x <= :lon"
+            " AND r.max_x >= :lon AND r.min_y <= :lat AND r.max_y >= :lat)"
+        )
+        shape = (
+            "(SELECT ST_Intersects(sa.geom, MakePoint(:lon, :lat, 4326))"
+            " FROM service_area sa WHERE sa.id = a.service_area_id) = 1"
+        )
+        contains = (
+            f"a.category_code = {code} AND CASE WHEN a.radius_m IS NOT NULL"
+            f" THEN {in_circle} = 1 AND {box} ELSE {box} AND {shape} END"
+        )
+    # OFFSET 0 keeps PostgreSQL probing per row: without it the planner may turn the EXISTS
+    # into a hashed subplan that first reads every area containing the patient (~1,500 in a
+    # dense city at 1M services) — the very work the rings avoid.
+    fence = " OFFSET 0" if dialect == "postgresql" else ""
+    return (
         f"({has_area} AND (EXISTS (SELECT 1 FROM {tables}"
-        f" WHERE a.service_id = e.service_id AND a.category_code = {code} AND {contains})"
-        " OR EXISTS (SELECT 1 FROM service_area sa JOIN service_area_postcode pc"
-        " ON pc.service_area_id = sa.id WHERE sa.service_id = e.service_id"
-        " AND pc.postcode = :zip)))"
+        f" WHERE a.service_id = e.service_id AND {contains}{fence})"
+        f" OR {_zip_serves(code, any_category, fence)}))"
     )
 
 
@@ -255,7 +306,7 @@ def _office_outside(dialect: str, a: str) -> str:
     return f"{within_sqlite(lat, lon, ':radius_m')} = 0"
 
 
-def far_areas(dialect: str, code: str, where: str) -> str:
+def far_areas(dialect: str, code: str, where: str, any_category: bool = False) -> str:
     """SQL selecting one row per service of category ``code`` whose area contains the patient
     and whose match's office is outside the radius (or absent): shapes and circles from the
     spatial index, then ZIP lists from ``service_area_postcode``. No look-up into
@@ -273,9 +324,17 @@ def far_areas(dialect: str, code: str, where: str) -> str:
             " WHERE r.min_x <= :lon AND r.max_x >= :lon AND r.min_y <= :lat AND r.max_y >= :lat"
             f" AND r.min_c <= {code} AND r.max_c >= {code} AND ({_contains_sqlite('a')}) AND {keep}"
         )
+    if any_category:  # search_zip has no "any category" rows
+        zip_areas = (
+            "service_area_postcode pc JOIN search_area a"
+            f" ON a.service_area_id = pc.service_area_id AND a.category_code = {code}"
+        )
+        zip_where = "pc.postcode = :zip"
+    else:
+        zip_areas = "search_zip z JOIN search_area a ON a.id = z.area_id"
+        zip_where = f"z.postcode = :zip AND z.category_code = {code}"
     zips = (
-        "SELECT a.id FROM service_area_postcode pc JOIN search_area a"
-        f" ON a.service_area_id = pc.service_area_id AND a.category_code = {code}{join}"
-        f" WHERE pc.postcode = :zip AND NOT {_shape_contains(dialect, 'a')} AND {keep}"
+        f"SELECT a.id FROM {zip_areas}{join}"
+        f" WHERE {zip_where} AND NOT {_shape_contains(dialect, 'a')} AND {keep}"
     )
     return f"{shapes} UNION ALL {zips}"

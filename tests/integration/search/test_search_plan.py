@@ -118,3 +118,35 @@ def test_plan_pages_and_counts_as_the_full_statement(app_ctx):
     assert checked > 250
     assert ring_pages > 60 and full_pages > 30, (ring_pages, full_pages)
     assert capped > 10
+
+
+def test_search_zip_follows_the_areas_zip_codes(app_ctx):
+    """``search_zip`` (the plan's ZIP-list index) is rewritten with the service: added,
+    changed and removed ZIP codes, per category, never for the "any category" code."""
+    from carenet.directory.search_index import refresh_services
+    from search.builders import MIAMI, make_service, point_at
+
+    area = {"kind": "postcodes", "postcodes": ["33130", "33131"]}
+    service = make_service(
+        "Meals", point_at(MIAMI, 1), ("meal-delivery", "transportation"), areas=(area,)
+    )
+
+    def rows():
+        query = "SELECT postcode, category_code FROM search_zip WHERE service_id = :s"
+        return sorted(tuple(r) for r in db.session.execute(db.text(query), {"s": service.id}))
+
+    codes = dict(db.session.execute(db.select(search_category.c.slug, search_category.c.id)).all())
+    meals, rides = codes["meal-delivery"], codes["transportation"]
+    assert rows() == sorted([("33130", meals), ("33131", meals), ("33130", rides),
+                             ("33131", rides)])  # fmt: skip
+    area = service.service_areas[0]
+    area.postcodes = [ServiceAreaPostcode(postcode="33132")]
+    db.session.flush()
+    refresh_services([service.id])
+    db.session.commit()
+    assert rows() == sorted([("33132", meals), ("33132", rides)])
+    service.service_areas.clear()
+    db.session.flush()
+    refresh_services([service.id])
+    db.session.commit()
+    assert rows() == []
