@@ -39,7 +39,7 @@ class Config:
     DEFAULT_TIMEZONE = _env("DEFAULT_TIMEZONE", "America/New_York")
     SPATIALITE_LIBRARY = _env("SPATIALITE_LIBRARY", "mod_spatialite")
     # A search counts and pages through at most this many matches, nearest first (search.md)
-    SEARCH_MAX_RESULTS = int(_env("SEARCH_MAX_RESULTS", "500") or 500)
+    SEARCH_MAX_RESULTS = int(_env("SEARCH_MAX_RESULTS", "200") or 200)
     IMPORT_BATCH_SIZE = int(_env("IMPORT_BATCH_SIZE", "500") or 500)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -125,7 +125,7 @@ def locate(params: SearchParams) -> SearchOrigin:
 
 def max_results() -> int:
     """How many matches, nearest first, a search counts and pages through."""
-    return int(current_app.config.get("SEARCH_MAX_RESULTS", 500))
+    return int(current_app.config.get("SEARCH_MAX_RESULTS", 200))
 
 
 def _check_ranges(params: SearchParams) -> None:
