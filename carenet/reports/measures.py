@@ -201,7 +201,8 @@ def timings(session: Session, q: ReportQuery) -> list[Timing]:
     facts.refresh(session)
     dialect = session.get_bind().dialect.name
     keys = indexes.key_columns(q.group_by, q.period)
-    if keys is not None and not _filtered(q):  # ordered indexes; see percentiles.py
+    if keys is not None and not _filtered(q) and _walkable(session, dialect):
+        # ordered indexes; see percentiles.py
         found = percentiles.index_timings(session, q.start, q.end, keys, _run)
         return [_timing(*row[:4], row[4]) for row in found]
     key, label, source, where, values = _referral_from(dialect, q)
@@ -250,6 +251,25 @@ def timings(session: Session, q: ReportQuery) -> list[Timing]:
         else:
             entry[3][(part - 1) * 2], entry[3][(part - 1) * 2 + 1] = row[3], row[4]
     return [_timing(g, e[0], e[1], e[2], e[3]) for g, e in sorted(by_group.items())]
+
+
+def _walkable(session: Session, dialect: str) -> bool:
+    """Whether walking the indexes is the cheaper way to the percentiles.
+
+    Always on SQLite. On PostgreSQL only once VACUUM (autovacuum, soon after the
+    first build) has marked most pages all-visible: before that every index
+    entry stepped over costs a visit to the table, and ``percentile_cont`` is
+    faster (measured: 1.1-1.9 s against 0.6-1.0 s at a million referrals).
+    """
+    if dialect != "postgresql":
+        return True
+    visible = session.execute(
+        text(
+            "SELECT relpages > 0 AND relallvisible >= 0.9 * relpages FROM pg_class"
+            " WHERE oid = 'report_referral'::regclass"
+        )
+    ).scalar()
+    return bool(visible)
 
 
 def _filtered(q: ReportQuery) -> bool:
