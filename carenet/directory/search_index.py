@@ -63,6 +63,10 @@ def rebuild_all(echo: Callable[[str], None] | None = None, batch_size: int = BAT
         if echo and (start // batch_size) % 50 == 49:
             echo(f"  indexed {start + batch_size} services")
     if conn.dialect.name == "postgresql":
+        # Rows in spatial order: a search then reads a city's rows from a few pages instead
+        # of one page per row (the tables are locked by the TRUNCATE above anyway).
+        conn.execute(text("CLUSTER search_entry USING idx_search_entry_category_geog"))
+        conn.execute(text("CLUSTER search_area USING idx_search_area_category_geom"))
         for table in ("search_entry", "search_area", "search_zip", "search_hours", "search_text"):
             conn.execute(text(f"ANALYZE {table}"))
     else:
