@@ -188,3 +188,19 @@ def test_unknown_service_is_a_404_problem(client, app_ctx):
     response = client.get("/api/v1/services/no-such-id")
     assert response.status_code == 404
     assert response.mimetype == "application/problem+json"
+
+
+def test_results_are_in_the_result_schemas_shape(client, app_ctx, shelter):
+    """The page's items skip a second marshmallow pass: they must already be exactly what
+    SearchResultSchema would dump (keys, types, nesting), redacted or not."""
+    from carenet.directory.schemas_search import SearchResultSchema
+
+    make_service("Caregiver circle", point_at(MIAMI, 1), schedules=(schedule(),),
+                 areas=({"kind": "postcodes", "postcodes": ["33130"]},))  # fmt: skip
+    make_service("Virtual group", None, areas=({"kind": "postcodes", "postcodes": ["33130"]},))
+    body = client.get(URL, query_string={"near": "33130"}).get_json()
+    assert len(body["contents"]) == 3
+    schema = SearchResultSchema()
+    for item in body["contents"]:
+        assert schema.dump(item) == item
+        assert set(item) == set(schema.fields)
