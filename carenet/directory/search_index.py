@@ -62,6 +62,7 @@ def rebuild_all(echo: Callable[[str], None] | None = None, batch_size: int = BAT
         _refresh_batch(ids[start : start + batch_size], fresh=True, language_codes=codes)
         if echo and (start // batch_size) % 50 == 49:
             echo(f"  indexed {start + batch_size} services")
+    _bulk_fill_zips(conn)
     if conn.dialect.name == "postgresql":
         # Rows in spatial order: a search then reads a city's rows from a few pages instead
         # of one page per row (the tables are locked by the TRUNCATE above anyway).
@@ -97,21 +98,35 @@ def _refresh_batch(
             conn.execute(search_hours.insert(), rows.hours)
         if rows.texts:
             conn.execute(search_text.insert(), rows.texts)
-    if rows.areas:
+    if rows.areas and not fresh:  # a full rebuild fills search_zip once, at the end
         _fill_zips(conn, rows.areas[0]["id"], rows.areas[-1]["id"])
 
 
-def _fill_zips(conn: Any, first: int, last: int) -> None:
-    """``search_zip`` rows of the new areas ``first``..``last``, from their ZIP lists."""
+def _fill_zips(conn: Any, first: int, last: int, in_key_order: bool = False) -> None:
+    """``search_zip`` rows of the areas ``first``..``last``, from their ZIP lists;
+    ``in_key_order`` appends them in primary-key order (a bulk load, not random inserts)."""
+    order = " ORDER BY pc.postcode, a.category_code, a.service_id, a.id" if in_key_order else ""
     conn.execute(
         text(
-            "INSERT INTO search_zip (postcode, category_code, service_id, area_id)"
+            "INSERT INTO search_zip (postcode, category_code, service_id, area_id)"  # noqa: S608
             " SELECT pc.postcode, a.category_code, a.service_id, a.id FROM search_area a"
             " JOIN service_area_postcode pc ON pc.service_area_id = a.service_area_id"
-            " WHERE a.id BETWEEN :first AND :last AND a.category_code <> :any"
+            f" WHERE a.id BETWEEN :first AND :last AND a.category_code <> :any{order}"
         ),
         {"first": first, "last": last, "any": ANY_CATEGORY},
     )
+
+
+def _bulk_fill_zips(conn: Any) -> None:
+    """``search_zip`` for every area after a full rebuild: its secondary index dropped, the
+    rows appended in key order, the index built once (~9M rows at 1M services)."""
+    last = conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM search_area")).scalar()
+    indexes = list(search_zip.indexes)
+    for index in indexes:
+        index.drop(conn)
+    _fill_zips(conn, 1, int(last or 0), in_key_order=True)
+    for index in indexes:
+        index.create(conn)
 
 
 def _copy_rows(conn: Any, rows: Any) -> None:
