@@ -111,7 +111,8 @@ def filter_sql(dialect: str, q: ReportQuery, source: Source) -> tuple[list[str],
         values["cbo"] = q.cbo
     elif q.cbo:
         # a need has no CBO of its own: it counts when one of its referrals went to that CBO
-        where.append("EXISTS (SELECT 1 FROM referral rc WHERE rc.need_id = f.need_id"
-                     " AND rc.recipient_organization_id = :cbo)")  # fmt: skip
+        # (the CBO's few referrals, from report_referral, looked up once — not a probe per need)
+        where.append("f.need_id IN (SELECT rc.need_id FROM report_referral rc"
+                     " WHERE rc.cbo_id = :cbo AND rc.need_id IS NOT NULL)")  # fmt: skip
         values["cbo"] = q.cbo
     return where, values, joins

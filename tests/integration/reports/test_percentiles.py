@@ -77,7 +77,7 @@ def _percentile(values: list[float], p: float) -> float | None:
     return values[lo] + (values[hi] - values[lo]) * (position - lo)
 
 
-def _expected(group_by: str, period: str) -> dict[str, tuple]:
+def _expected(group_by: str, period: str, domain: str | None = None) -> dict[str, tuple]:
     """(referrals, closed, 6 percentiles) per group, from the raw tables."""
     referrals = db.session.execute(
         text(
@@ -96,11 +96,11 @@ def _expected(group_by: str, period: str) -> dict[str, tuple]:
         if (rid, to) not in firsts or at < firsts[(rid, to)]:
             firsts[(rid, to)] = at
     groups: dict[str, list] = defaultdict(lambda: [0, 0, [], [], []])
-    for rid, created, domain, care, cbo, status, zip5, county in referrals:
+    for rid, created, category, care, cbo, status, zip5, county in referrals:
         created = _moment(created)
-        if not START <= created < END:
+        if not START <= created < END or domain not in (None, category):
             continue
-        key = _key(group_by, period, created, domain, care, cbo, zip5, county)
+        key = _key(group_by, period, created, category, care, cbo, zip5, county)
         entry = groups[key]
         entry[0] += 1
         entry[1] += status in FINAL
@@ -139,8 +139,8 @@ def _key(group_by, period, created, domain, care, cbo, zip5, county) -> str:  # 
             "county": county}[group_by]  # fmt: skip
 
 
-def _found(group_by: str, period: str) -> dict[str, tuple]:
-    q = ReportQuery(start=START, end=END, as_of=END, group_by=group_by, period=period)
+def _found(group_by: str, period: str, **filters) -> dict[str, tuple]:  # type: ignore[no-untyped-def]
+    q = ReportQuery(start=START, end=END, as_of=END, group_by=group_by, period=period, **filters)
     return {
         t.key: (t.referrals, t.closed, *t.response, *t.acceptance, *t.completion)
         for t in measures.timings(db.session, q)
@@ -155,6 +155,16 @@ def test_timings_match_a_recomputation_from_the_raw_tables(generated, group_by, 
     for key, row in expected.items():
         assert found[key][:2] == row[:2], key
         assert found[key][2:] == pytest.approx(row[2:], abs=1e-3), key  # julianday vs Python
+
+
+@pytest.mark.parametrize("group_by", ["zip", "cbo"])
+def test_filtered_timings_match_a_recomputation(generated, group_by):
+    food = "food-insecurity"
+    found, expected = _found(group_by, "month", domain=food), _expected(group_by, "month", food)
+    assert set(found) == set(expected) and expected
+    for key, row in expected.items():
+        assert found[key][:2] == row[:2], key
+        assert found[key][2:] == pytest.approx(row[2:], abs=1e-3), key
 
 
 @pytest.mark.parametrize(("group_by", "period"), GROUPINGS)
