@@ -126,9 +126,30 @@ def run(referrals: int, backend: str, seed: int = 7, repeat: int = 3, echo: Echo
             figures["timings"]["unmet-needs by domain, last 30 days"] = _time(
                 lambda: REPORTS["unmet-needs"](db.session, month), repeat
             )
+            for label, fields in _filters(db.session):  # a program lead narrowing down
+                for name, report in REPORTS.items():
+                    q = ReportQuery(start=year.start, end=year.end, as_of=end, **fields)
+                    seconds = _time(lambda q=q, report=report: report(db.session, q), repeat)
+                    figures["timings"][f"{name} {label}"] = seconds
+                    db.session.rollback()
+                    echo(f"  {name} {label}: {seconds * 1000:.0f} ms")
             db.session.remove()
             db.engine.dispose()
     return figures
+
+
+def _filters(session: Any) -> list[tuple[str, dict[str, str]]]:
+    """Three filtered views: a domain by ZIP, the largest county by care org, a CBO by domain."""
+    county = session.execute(
+        text("SELECT county FROM report_referral GROUP BY county ORDER BY COUNT(*) DESC LIMIT 1")
+    ).scalar()
+    cbo = session.execute(text("SELECT MIN(cbo_id) FROM report_referral")).scalar()
+    session.rollback()
+    return [
+        ("by zip, domain food-insecurity", {"group_by": "zip", "domain": "food-insecurity"}),
+        (f"by care_org, county {county}", {"group_by": "care_org", "county": county}),
+        (f"by domain, cbo {cbo}", {"group_by": "domain", "cbo": cbo}),
+    ]
 
 
 def _counts(session: Any) -> dict[str, int]:
