@@ -79,8 +79,9 @@ def index_timings(session: Session, start, end, keys: tuple[str, ...], run: Run)
     found: dict[tuple[str, int, int], float] = {}
     if dialect == "postgresql":
         found.update(_pg_values(session, column, ranks, raw, values, run))
-    for i in range(0, len(ranks) if dialect != "postgresql" else 0, CHUNK):
-        found.update(_values(session, column, ranks[i : i + CHUNK], values, run))
+    else:
+        for i in range(0, len(ranks), CHUNK):
+            found.update(_values(session, column, ranks[i : i + CHUNK], values, run))
     rows = []
     for group in sorted(counts):
         referrals, closed, _, _ = counts[group]
