@@ -222,10 +222,13 @@ def _path(lat: float, lon: float, category: str) -> str:
 
 
 def time_http(url: str, queries: list, workers: int, clients: int) -> dict[str, Any]:
-    """(c): latency one request at a time, then throughput with ``clients`` threads."""
+    """(c): latency one request at a time, then throughput with ``clients`` threads.
+
+    Warm-up first: every query once, from ``clients`` threads so that every worker gets its
+    share — as (b) runs the queries (a) ran. A fresh worker process otherwise maps the pages
+    of a multi-GB SQLite file (or fills its caches) on its first requests."""
     with gunicorn(url, workers) as port:
-        for lat, lon, category in queries[:50]:
-            _get(port, _path(lat, lon, category))
+        _drive(port, queries, clients)
         samples = []
         for lat, lon, category in queries:
             started = time.perf_counter()
@@ -234,25 +237,30 @@ def time_http(url: str, queries: list, workers: int, clients: int) -> dict[str, 
             if status != 200:
                 raise RuntimeError(f"HTTP {status} for {_path(lat, lon, category)}")
         result: dict[str, Any] = percentiles(samples)
-        pending = list(queries)
-        lock = threading.Lock()
-
-        def client() -> None:
-            while True:
-                with lock:
-                    if not pending:
-                        return
-                    lat, lon, category = pending.pop()
-                _get(port, _path(lat, lon, category))
-
-        started = time.perf_counter()
-        threads = [threading.Thread(target=client) for _ in range(clients)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        result["throughput"] = len(queries) / (time.perf_counter() - started)
+        result["throughput"] = len(queries) / _drive(port, queries, clients)
     return result
+
+
+def _drive(port: int, queries: list, clients: int) -> float:
+    """Send every query once from ``clients`` threads; the seconds it took."""
+    pending = list(queries)
+    lock = threading.Lock()
+
+    def client() -> None:
+        while True:
+            with lock:
+                if not pending:
+                    return
+                lat, lon, category = pending.pop()
+            _get(port, _path(lat, lon, category))
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - started
 
 
 def run(services: int, backend: str, queries: int, seed: int, workers: int, clients: int,
