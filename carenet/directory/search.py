@@ -208,7 +208,7 @@ def search_services(
         limit=params.per_page,
         offset=(params.page - 1) * params.per_page,
     )
-    conn = db.session.connection()
+    conn = _read_connection()
     found = search_plan.run(search_plan.executor(conn), conn.dialect.name, query, max_results())
     rows, total = found.rows, found.total
     if total == 0 and params.page == 1:  # de-identified service-gap log for the reports
@@ -220,6 +220,16 @@ def search_services(
     hours: dict[tuple[str, str], tuple[bool | None, str | None]] = {}
     contents = [_result(row, reference, show_confidential, hours) for row in rows]
     return SearchPage(contents, total, params.page, params.per_page, origin, found.exact)
+
+
+def _read_connection() -> Any:
+    """The connection a search reads with. On PostgreSQL, when the request has not opened a
+    transaction yet, in autocommit: at READ COMMITTED every statement takes its own snapshot
+    inside a transaction too, so BEGIN and ROLLBACK would be two round trips that change
+    nothing. On SQLite the plan's statements share one read transaction (one snapshot)."""
+    if db.engine.dialect.name == "postgresql" and not db.session().in_transaction():
+        return db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return db.session.connection()
 
 
 def _opening(schedules: str, timezone: str, reference: datetime) -> tuple[bool | None, str | None]:
