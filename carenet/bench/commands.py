@@ -33,9 +33,9 @@ def bench_group() -> None:
 @click.option(
     "--workers",
     type=click.IntRange(1),
-    default=(os.cpu_count() or 2) * 2,
-    show_default=True,
-    help="gunicorn workers for the HTTP measurement.",
+    default=None,
+    help="gunicorn workers for the HTTP measurement [default: one per core on SpatiaLite,"
+    " two per core on PostGIS, as docs/operations.md recommends].",
 )
 @click.option(
     "--clients",
@@ -52,11 +52,14 @@ def bench_group() -> None:
 )
 @click.option("--no-rebuild", is_flag=True, help="With --existing-url: keep its search index.")
 @click.option("--keep", is_flag=True, help="Keep the generated database; prints its URL.")
-def bench_search(services: int, backend: str, queries: int, seed: int, workers: int,
+def bench_search(services: int, backend: str, queries: int, seed: int, workers: int | None,
                  clients: int, as_json: bool, existing_url: str | None,
                  no_rebuild: bool, keep: bool) -> None:  # fmt: skip
     """Generate N services in a throwaway database and time raw SQL, search(), and HTTP."""
     from carenet.bench.search_bench import report, run
+
+    if workers is None:
+        workers = (os.cpu_count() or 2) * (1 if backend == "spatialite" else 2)
 
     figures = run(services, backend, queries, seed, workers, clients, echo=click.echo,
                   existing_url=existing_url, rebuild=not no_rebuild, keep=keep)  # fmt: skip

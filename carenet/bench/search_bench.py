@@ -309,6 +309,7 @@ def run(services: int, backend: str, queries: int, seed: int, workers: int, clie
             db.session.remove()
             db.engine.dispose()
         figures["c_http"] = time_http(url, sample, workers, clients)
+        figures["c_http"].update(workers=workers, clients=clients)
     return figures
 
 
@@ -342,7 +343,9 @@ def report(figures: dict[str, Any]) -> str:
     for key, name in names.items():
         f = figures[key]
         lines.append(f"{name:34} {f['p50']:8.2f} {f['p95']:8.2f} {f['p99']:8.2f}")
-    lines.append(f"(c) throughput: {figures['c_http']['throughput']:.0f} searches/s")
+    c = figures["c_http"]
+    lines.append(f"(c) throughput: {c['throughput']:.0f} searches/s"
+                 f" ({c['workers']} gunicorn workers, {c['clients']} clients)")  # fmt: skip
     lines.append(
         f"(b) p95 / (a) p95 = {figures['b_function']['p95'] / figures['a_search_sql']['p95']:.2f}"
     )
