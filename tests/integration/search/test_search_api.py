@@ -204,3 +204,16 @@ def test_results_are_in_the_result_schemas_shape(client, app_ctx, shelter):
     for item in body["contents"]:
         assert schema.dump(item) == item
         assert set(item) == set(schema.fields)
+
+
+def test_a_search_that_finds_nothing_is_logged_as_a_service_gap(client, app_ctx):
+    """End to end, anonymous (on PostgreSQL the search reads in autocommit, then the
+    de-identified gap row is written in its own transaction)."""
+    make_service("Caregiver circle", point_at(MIAMI, 1))
+    query = {"near": "33130", "category": "transportation", "radius_mi": 2}
+    assert client.get(URL, query_string=query).get_json()["total_items"] == 0
+    rows = db.session.execute(db.text("SELECT category, postcode, radius_mi FROM search_gap")).all()
+    assert [tuple(r) for r in rows] == [("transportation", "33130", 2.0)]
+    found = client.get(URL, query_string={"near": "33130"}).get_json()
+    assert found["total_items"] == 1
+    assert db.session.execute(db.text("SELECT count(*) FROM search_gap")).scalar() == 1
