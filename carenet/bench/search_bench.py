@@ -77,7 +77,7 @@ def bench_database(backend: str, echo: Echo, keep: bool = False) -> Iterator[str
             else:
                 shutil.rmtree(directory, ignore_errors=True)
         return
-    from carenet.db.throwaway_pg import create_database, start_cluster
+    from carenet.db.throwaway_pg import create_database, drop_database, start_cluster
 
     server = os.environ.get("CARENET_DATABASE_URL", "")
     cluster = None
@@ -97,19 +97,7 @@ def bench_database(backend: str, echo: Echo, keep: bool = False) -> Iterator[str
         elif cluster:
             cluster.stop()
         else:
-            import psycopg
-            from sqlalchemy.engine import make_url
-
-            u = make_url(server)
-            with psycopg.connect(
-                host=u.host,
-                port=u.port,
-                user=u.username,
-                password=u.password,
-                dbname=u.database or "postgres",
-                autocommit=True,
-            ) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            drop_database(server, name)
 
 
 def make_queries(count: int, seed: int) -> list[tuple[float, float, str]]:

@@ -21,6 +21,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 class ClusterError(RuntimeError):
@@ -170,35 +171,41 @@ def _wait_ready(cluster: Cluster) -> None:
             time.sleep(0.2)
 
 
-def create_database(server_url: str, name: str) -> str:
-    """(Re)create database ``name`` with PostGIS on the server of ``server_url``; return its URL."""
+def connect(server_url: str, database: str | None = None) -> Any:
+    """An autocommit psycopg connection to ``database`` (default: the URL's own, else
+    ``postgres``) on the server of the SQLAlchemy URL ``server_url``."""
     import psycopg
     from sqlalchemy.engine import make_url
 
     url = make_url(server_url)
-    with psycopg.connect(
+    return psycopg.connect(
         host=url.host,
         port=url.port,
         user=url.username,
         password=url.password,
-        dbname=url.database or "postgres",
+        dbname=database or url.database or "postgres",
         autocommit=True,
-    ) as conn:
+    )
+
+
+def drop_database(server_url: str, name: str) -> None:
+    """Drop database ``name`` (if it exists) on the server of ``server_url``."""
+    with connect(server_url) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def create_database(server_url: str, name: str) -> str:
+    """(Re)create database ``name`` with PostGIS on the server of ``server_url``; return its URL."""
+    from sqlalchemy.engine import make_url
+
+    drop_database(server_url, name)
+    with connect(server_url) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    with psycopg.connect(
-        host=url.host,
-        port=url.port,
-        user=url.username,
-        password=url.password,
-        dbname=name,
-        autocommit=True,
-    ) as conn:
+    with connect(server_url, name) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
         conn.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
-    return url.set(drivername="postgresql+psycopg", database=name).render_as_string(
-        hide_password=False
-    )
+    url = make_url(server_url).set(drivername="postgresql+psycopg", database=name)
+    return url.render_as_string(hide_password=False)
 
 
 def main(argv: list[str]) -> int:

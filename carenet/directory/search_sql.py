@@ -102,6 +102,22 @@ def box_sqlite(rtree: str, code: str, prefix: str = "") -> str:
     )
 
 
+def point_in_box_sqlite(rtree: str) -> str:
+    """SQL: the R*Tree row ``rtree``'s box holds the patient's point."""
+    return (
+        f"{rtree}.min_x <= :lon AND {rtree}.max_x >= :lon"
+        f" AND {rtree}.min_y <= :lat AND {rtree}.max_y >= :lat"
+    )
+
+
+def _area_box_sqlite(a: str) -> str:
+    """SQL: the ``search_area`` row ``a`` has an R*Tree box (a shape) holding the point."""
+    return (
+        f"EXISTS (SELECT 1 FROM search_area_rtree rb WHERE rb.id = {a}.id"
+        f" AND {point_in_box_sqlite('rb')})"
+    )
+
+
 # PostgreSQL's english stop words that people type; FTS5 has no stop-word list of its own.
 STOP_WORDS = frozenset(
     "a an and are as at be but by for from if in into is it no not of on or such that the their"
@@ -204,8 +220,7 @@ def area_cte(dialect: str, code: str) -> str:
         )
     return (
         "area(service_id) AS (SELECT a.service_id FROM search_area_rtree r"
-        " JOIN search_area a ON a.id = r.id"
-        " WHERE r.min_x <= :lon AND r.max_x >= :lon AND r.min_y <= :lat AND r.max_y >= :lat"
+        f" JOIN search_area a ON a.id = r.id WHERE {point_in_box_sqlite('r')}"
         f" AND r.min_c <= {code} AND r.max_c >= {code} AND {_contains_sqlite('a')}"
         f" UNION {ZIP_AREAS})"
     )
@@ -243,10 +258,7 @@ def serves(dialect: str, code: str, any_category: bool = False) -> str:
         # the area's R*Tree row (by its id; ZIP-list rows have none), then a shape's geometry.
         has_area, tables = "e.has_area = 1", "search_area a"
         in_circle = within_sqlite("a.center_latitude", "a.center_longitude", "a.radius_m")
-        box = (
-            "EXISTS (SELECT 1 FROM search_area_rtree r WHERE r.id = a.id AND r.min_x <= :lon"
-            " AND r.max_x >= :lon AND r.min_y <= :lat AND r.max_y >= :lat)"
-        )
+        box = _area_box_sqlite("a")
         shape = (
             "(SELECT ST_Intersects(sa.geom, MakePoint(:lon, :lat, 4326))"
             " FROM service_area sa WHERE sa.id = a.service_area_id) = 1"
@@ -271,11 +283,7 @@ def _shape_contains(dialect: str, b: str) -> str:
     if dialect == "postgresql":
         # geom IS NOT NULL first: NULL && point is NULL, and NOT NULL would drop ZIP-list rows
         return f"({b}.geom IS NOT NULL AND {b}.geom && {POINT_PG} AND {_contains_pg(b)})"
-    return (
-        f"(EXISTS (SELECT 1 FROM search_area_rtree rb WHERE rb.id = {b}.id AND rb.min_x <= :lon"
-        " AND rb.max_x >= :lon AND rb.min_y <= :lat AND rb.max_y >= :lat)"
-        f" AND ({_contains_sqlite(b)}))"
-    )
+    return f"({_area_box_sqlite(b)} AND ({_contains_sqlite(b)}))"
 
 
 def _zip_contains(b: str) -> str:
@@ -321,8 +329,8 @@ def far_areas(dialect: str, code: str, where: str, any_category: bool = False) -
     else:
         shapes = (
             f"SELECT a.id FROM search_area_rtree r JOIN search_area a ON a.id = r.id{join}"
-            " WHERE r.min_x <= :lon AND r.max_x >= :lon AND r.min_y <= :lat AND r.max_y >= :lat"
-            f" AND r.min_c <= {code} AND r.max_c >= {code} AND ({_contains_sqlite('a')}) AND {keep}"
+            f" WHERE {point_in_box_sqlite('r')} AND r.min_c <= {code} AND r.max_c >= {code}"
+            f" AND ({_contains_sqlite('a')}) AND {keep}"
         )
     if any_category:  # search_zip has no "any category" rows
         zip_areas = (
