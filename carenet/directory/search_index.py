@@ -30,6 +30,7 @@ from carenet.directory.search_rows import (
     load_batch,
 )
 from carenet.extensions import db
+from carenet.geo.hilbert import hilbert_key
 
 BATCH_SIZE = 2000
 
@@ -56,10 +57,19 @@ def rebuild_all(echo: Callable[[str], None] | None = None, batch_size: int = BAT
         conn.execute(text("ANALYZE"))  # fresh statistics, or bulk-loaded tables get seq scans
     from carenet.directory.models import Language, Service
 
-    ids = list(db.session.scalars(select(Service.id).order_by(Service.id)))
+    # SQLite keeps rows in id order: write them in map order so that a city's rows share a
+    # few pages (PostgreSQL: CLUSTER below; id ranges then load its batches fastest).
+    postgres = conn.dialect.name == "postgresql"
+    ids = (
+        list(db.session.scalars(select(Service.id).order_by(Service.id)))
+        if postgres
+        else _ids_in_map_order(conn)
+    )
     codes = list(db.session.scalars(select(Language.code).distinct()))
     for start in range(0, len(ids), batch_size):
-        _refresh_batch(ids[start : start + batch_size], fresh=True, language_codes=codes)
+        _refresh_batch(
+            ids[start : start + batch_size], fresh=True, language_codes=codes, contiguous=postgres
+        )
         if echo and (start // batch_size) % 50 == 49:
             echo(f"  indexed {start + batch_size} services")
     _bulk_fill_zips(conn)
@@ -75,13 +85,33 @@ def rebuild_all(echo: Callable[[str], None] | None = None, batch_size: int = BAT
     return len(ids)
 
 
+def _ids_in_map_order(conn: Any) -> list[str]:
+    """Every service id, ordered along a Hilbert curve by the service's first location
+    (services without one last)."""
+    from carenet.directory.models import Location, Service, ServiceAtLocation
+
+    point: dict[str, tuple[Any, Any]] = {}
+    rows = conn.execute(
+        select(Service.id, Location.latitude, Location.longitude)
+        .outerjoin(ServiceAtLocation, ServiceAtLocation.service_id == Service.id)
+        .outerjoin(Location, Location.id == ServiceAtLocation.location_id)
+        .order_by(Service.id, ServiceAtLocation.id)
+    )
+    for service_id, latitude, longitude in rows:
+        point.setdefault(service_id, (latitude, longitude))
+    return sorted(point, key=lambda sid: (hilbert_key(*point[sid]), sid))
+
+
 def _refresh_batch(
-    ids: Sequence[str], fresh: bool = False, language_codes: Sequence[str] | None = None
+    ids: Sequence[str],
+    fresh: bool = False,
+    language_codes: Sequence[str] | None = None,
+    contiguous: bool = False,
 ) -> None:
     conn = db.session.connection()
     if not fresh:
         _delete_rows(conn, ids)
-    batch = load_batch(conn, ids, contiguous=fresh, language_codes=language_codes)
+    batch = load_batch(conn, ids, contiguous=contiguous, language_codes=language_codes)
     categories = _codes(conn, search_category, "slug", batch.category_slugs())
     zones = _codes(conn, search_timezone, "name", batch.timezones())
     first_entry_id = _reserve_ids(conn, "search_entry", batch.entry_count(categories))

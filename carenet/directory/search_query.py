@@ -129,7 +129,7 @@ def _near(p: Parts, radius: str, box: str = "") -> tuple[str, str]:
 def _sqlite_sql(p: Parts, cols: str) -> tuple[str, str]:
     within = f.within_sqlite("e.latitude", "e.longitude", ":radius_m")
     sql = (
-        f"WITH {p.lt}{f.area_cte('sqlite', p.code)}, "
+        f"WITH {p.lt}{f.area_cte('sqlite', p.code, p.any_category)}, "
         f"cand(id) AS (SELECT id FROM search_entry_rtree r WHERE {f.box_sqlite('r', p.code)}"
         " UNION SELECT e.id FROM area JOIN search_entry e ON e.service_id = area.service_id"
         f" AND e.category_code = {p.code} WHERE e.area_primary = 1), "
@@ -145,7 +145,7 @@ def _postgres_sql(p: Parts, cols: str) -> tuple[str, str]:
     # Rows near the patient and rows reached only through an area are disjoint, so
     # UNION ALL needs no de-duplication and each row is read once, from its index.
     sql = (
-        f"WITH {p.lt}{f.area_cte('postgresql', p.code)}, "
+        f"WITH {p.lt}{f.area_cte('postgresql', p.code, p.any_category)}, "
         f"near AS (SELECT {cols}, {_distance(p)} AS approx_m FROM search_entry e"
         f" WHERE e.category_code = {p.code} AND {within} AND {p.where}), "
         f"far AS (SELECT {cols}, {_distance(p)} AS approx_m FROM area"

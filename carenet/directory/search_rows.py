@@ -80,10 +80,11 @@ def load_batch(
     contiguous: bool = False,
     language_codes: Sequence[str] | None = None,
 ) -> DirectoryBatch:
-    """The directory rows behind the search rows of services ``ids``. ``contiguous``: ``ids``
-    are every service id from the first to the last (a full rebuild), so ranges replace long
-    ``IN`` lists, which the database answers much faster. ``language_codes``: every code in
-    ``language``, so its (code, service_id) index serves the lookup."""
+    """The directory rows behind the search rows of services ``ids``, in that order.
+    ``contiguous``: ``ids`` are every service id from the first to the last, sorted, so
+    ranges replace long ``IN`` lists, which the database answers much faster.
+    ``language_codes``: every code in ``language``, so its (code, service_id) index serves
+    the lookup."""
     batch = DirectoryBatch()
 
     def of(column: Any) -> Any:
@@ -110,6 +111,8 @@ def load_batch(
     )
     if not batch.services:
         return batch
+    rank = {sid: i for i, sid in enumerate(ids)}
+    batch.services.sort(key=lambda row: rank[row.id])  # rows are written in the order given
     t = TaxonomyTerm.__table__
     for sid, code, name in conn.execute(
         select(service_category.c.service_id, t.c.code, t.c.name)

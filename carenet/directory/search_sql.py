@@ -210,19 +210,31 @@ def _contains_pg(a: str) -> str:
     )
 
 
-def area_cte(dialect: str, code: str) -> str:
+def _zip_areas(code: str, any_category: bool) -> str:
+    """SQL selecting the services (of category ``code``) with a ZIP list holding the
+    patient's ZIP: from ``search_zip``'s key, not every category's ZIP-list areas."""
+    if any_category:  # search_zip has no "any category" rows
+        return ZIP_AREAS
+    return (
+        "SELECT z.service_id FROM search_zip z"
+        f" WHERE z.postcode = :zip AND z.category_code = {code}"
+    )
+
+
+def area_cte(dialect: str, code: str, any_category: bool = False) -> str:
     """``area(service_id)``: services of category ``code`` with an area containing the
     patient, found from the areas' spatial index and the ZIP-list index."""
+    zips = _zip_areas(code, any_category)
     if dialect == "postgresql":
         return (
             f"area AS (SELECT a.service_id FROM search_area a WHERE a.category_code = {code}"
-            f" AND a.geom && {POINT_PG} AND {_contains_pg('a')} UNION {ZIP_AREAS})"
+            f" AND a.geom && {POINT_PG} AND {_contains_pg('a')} UNION {zips})"
         )
     return (
         "area(service_id) AS (SELECT a.service_id FROM search_area_rtree r"
         f" JOIN search_area a ON a.id = r.id WHERE {point_in_box_sqlite('r')}"
         f" AND r.min_c <= {code} AND r.max_c >= {code} AND {_contains_sqlite('a')}"
-        f" UNION {ZIP_AREAS})"
+        f" UNION {zips})"
     )
 
 
