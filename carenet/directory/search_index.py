@@ -74,10 +74,11 @@ def rebuild_all(echo: Callable[[str], None] | None = None, batch_size: int = BAT
             echo(f"  indexed {start + batch_size} services")
     _bulk_fill_zips(conn)
     if conn.dialect.name == "postgresql":
-        # Rows in spatial order: a search then reads a city's rows from a few pages instead
-        # of one page per row (the tables are locked by the TRUNCATE above anyway).
-        conn.execute(text("CLUSTER search_entry USING idx_search_entry_category_geog"))
-        conn.execute(text("CLUSTER search_area USING idx_search_area_category_geom"))
+        # Rows in map order, a category at a time: a search then reads a city's rows from a
+        # few pages instead of one page per row (the tables are locked by the TRUNCATE above
+        # anyway). A GiST index's order groups rows far less tightly than a geohash.
+        _cluster(conn, "search_entry", "category_code, ST_GeoHash(geog::geometry, 10)")
+        _cluster(conn, "search_area", f"category_code, ST_GeoHash({OFFICE_POINT_PG}, 10)")
         for table in ("search_entry", "search_area", "search_zip", "search_hours", "search_text"):
             conn.execute(text(f"ANALYZE {table}"))
     else:
@@ -100,6 +101,16 @@ def _ids_in_map_order(conn: Any) -> list[str]:
     for service_id, latitude, longitude in rows:
         point.setdefault(service_id, (latitude, longitude))
     return sorted(point, key=lambda sid: (hilbert_key(*point[sid]), sid))
+
+
+OFFICE_POINT_PG = "ST_SetSRID(ST_MakePoint(office_longitude, office_latitude), 4326)"
+
+
+def _cluster(conn: Any, table: str, order: str) -> None:
+    """PostgreSQL: rewrite ``table`` in the order of ``order``, through a passing index."""
+    conn.execute(text(f"CREATE INDEX {table}_map_order ON {table} ({order})"))
+    conn.execute(text(f"CLUSTER {table} USING {table}_map_order"))
+    conn.execute(text(f"DROP INDEX {table}_map_order"))
 
 
 def _refresh_batch(

@@ -58,7 +58,10 @@ def run(execute: Execute, dialect: str, q: SearchQuery, max_results: int) -> Fou
     first = q.offset + q.limit
     near = _count(execute, search_query.count_near_sql(dialect, q, max_results + 1))
     capped = near > max_results
-    rows = _from_rings(execute, dialect, q, near, capped) if q.limit and near >= first else None
+    rows = None
+    if q.limit and near >= first:
+        nearby = _from_nearest if dialect == "postgresql" else _from_rings
+        rows = nearby(execute, dialect, q, near, capped)
     if rows is None:
         rows, total = _full(execute, dialect, q)
     else:
@@ -94,6 +97,29 @@ def _from_rings(
             return None
         # Grow by what the ring held: rows scale with the ring's area.
         ring *= min(4.0, max(1.5, math.sqrt(RING_FILL * first / max(len(rows), 1))))
+
+
+def _from_nearest(
+    execute: Execute, dialect: str, q: SearchQuery, near: int, capped: bool
+) -> list[Any] | None:
+    """PostgreSQL: the page from the matches nearest by the KNN index order (sphere
+    distance), read a few more than the page each time: settled when the page's last row is
+    nearer by the order's distance than any row not read can be. None when fewer matches
+    than the page lie within the radius; rings when reading more does not settle it (rare:
+    rows crowding at the same distance)."""
+    first = q.offset + q.limit
+    fetch = first + max(5, first // 4)
+    for _ in range(3):
+        rows = execute(*search_query.nearest_sql(q, first, fetch))
+        fetched = int(rows[0].fetched) if rows else 0
+        if fetched < fetch:  # every match within the radius was read
+            return rows[q.offset :] if len(rows) == first else None
+        # A row not read is at least edge_m away by sphere distance, so at least
+        # edge_m * SPHERE_TO_SPHEROID_MIN by the order's (spheroid) distance.
+        if rows[-1].sort_m < rows[0].edge_m * search_query.SPHERE_TO_SPHEROID_MIN - 1.0:
+            return rows[q.offset :]
+        fetch *= 4
+    return _from_rings(execute, dialect, q, near, capped)
 
 
 def _full(execute: Execute, dialect: str, q: SearchQuery) -> tuple[list[Any], int]:

@@ -212,6 +212,40 @@ def ring_sql(dialect: str, q: SearchQuery, ring_m: float, first: int) -> tuple[s
     )
 
 
+# The spheroid distance the order uses is at least this share of the sphere distance that
+# PostgreSQL's KNN index order (``<->``) follows: the WGS84 radii of curvature lie within
+# 0.9944 and 1.0045 times the mean radius of PostGIS's sphere (a margin kept).
+SPHERE_TO_SPHEROID_MIN = 0.992
+
+
+def nearest_sql(q: SearchQuery, first: int, fetch: int) -> tuple[str, dict]:
+    """PostgreSQL: the ``fetch`` matches within the radius nearest by sphere distance, read
+    in that order from the GiST index (KNN) — serving ones only when serving rows come first
+    — and of them the ``first`` in the full statement's order, with ``sort_m`` (the distance
+    that order uses), ``edge_m`` (the sphere distance of the farthest row read) and
+    ``fetched`` (rows read). Reads only the rows it returns and the rows nearer."""
+    p = parts("postgresql", q)
+    p.params.update(first=first, fetch=fetch)
+    serves = f.serves("postgresql", p.code, p.any_category)
+    tables, near = _near(p, ":radius_m")
+    only_serving = f" AND {serves}" if q.serving_first else ""
+    served = "true" if q.serving_first else serves
+    wide = ", ".join(f"e.{c}" for c in OUTPUT_COLUMNS)
+    order = "{p}approx_m, {p}service_name, {p}id"
+    knn = f"e.geog <-> {f.HERE_PG}"
+    return (
+        f"WITH {p.lt}nearest AS (SELECT e.id, e.service_name, {_distance(p)} AS approx_m,"
+        f" {knn} AS sphere_m FROM {tables} WHERE {near} AND {p.where}{only_serving}"
+        f" ORDER BY {knn} LIMIT :fetch), "
+        "edge AS (SELECT max(sphere_m) AS edge_m, count(*) AS fetched FROM nearest) "
+        f"SELECT {wide}, {served} AS serves, NULL AS total, {_exact(p)} AS dist_m,"
+        " p.approx_m AS sort_m, edge.edge_m, edge.fetched"
+        f" FROM (SELECT * FROM nearest ORDER BY {order.format(p='')} LIMIT :first) AS p"
+        f" JOIN search_entry e ON e.id = p.id CROSS JOIN edge ORDER BY {order.format(p='p.')}",
+        p.params,
+    )
+
+
 def count_near_sql(dialect: str, q: SearchQuery, at_most: int) -> tuple[str, dict]:
     """How many rows within the radius match, counting no further than ``at_most``."""
     p = parts(dialect, q)
