@@ -26,13 +26,19 @@ def register_commands(app: Flask) -> None:
     """Attach every domain's commands to ``app.cli``."""
     from carenet.accounts.commands import tokens_group, users_group
     from carenet.bench.commands import bench_group
-    from carenet.directory.commands import export_hsds_command, import_hsds_command, seed_command
+    from carenet.directory.commands import (
+        export_hsds_command,
+        import_hsds_command,
+        reindex_search_command,
+        seed_command,
+    )
     from carenet.referrals.commands import worker_command
 
     for command in (
         seed_command,
         import_hsds_command,
         export_hsds_command,
+        reindex_search_command,
         users_group,
         tokens_group,
         worker_command,

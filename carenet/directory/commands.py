@@ -1,4 +1,4 @@
-"""CLI commands of the directory: seed, import-hsds, export-hsds."""
+"""CLI commands of the directory: seed, import-hsds, export-hsds, reindex-search."""
 
 from __future__ import annotations
 
@@ -45,3 +45,18 @@ def export_hsds_command(path: str) -> None:
     from carenet.directory.hsds_export import run_export_command
 
     run_export_command(path)
+
+
+@click.command("reindex-search")
+@with_appcontext
+def reindex_search_command() -> None:
+    """Rebuild the search tables from the directory, rows stored in map order."""
+    import time
+
+    from carenet.directory.search_index import rebuild_all
+    from carenet.extensions import db
+
+    started = time.perf_counter()
+    count = rebuild_all(echo=click.echo)
+    db.session.commit()
+    click.echo(f"indexed {count} services in {time.perf_counter() - started:.1f} s")

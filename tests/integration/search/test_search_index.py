@@ -87,3 +87,15 @@ def test_rebuild_all_writes_neighbours_next_to_each_other(search):
     }
     assert order[4] == "Nowhere"
     assert names(search) == ["Miami", "Miami Beach"]
+
+
+def test_reindex_search_command_rebuilds_the_search_tables(search, runner):
+    make_service("One", point_at(MIAMI, 1))
+    db.session.commit()
+    db.session.execute(search_entry.delete())
+    db.session.commit()
+    result = runner.invoke(args=["reindex-search"])
+    assert result.exit_code == 0, result.output
+    assert "indexed 1 services" in result.output
+    db.session.rollback()
+    assert names(search) == ["One"]
