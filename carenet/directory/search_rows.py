@@ -360,4 +360,24 @@ def build_rows(
                     }
                 )
                 next_area += 1
+    return _by_category(rows, first_entry_id, first_area_id)
+
+
+def _by_category(rows: SearchRows, first_entry_id: int, first_area_id: int) -> SearchRows:
+    """The batch's rows a category at a time (services in batch order within each), ids
+    reassigned in that order: SQLite stores rows by id, and a search reads one category."""
+    entries = sorted(rows.entries, key=lambda row: row["category_code"])  # stable
+    new_id = {row["id"]: first_entry_id + i for i, row in enumerate(entries)}
+    rows.entries = [
+        dict(row, id=new_id[row["id"]], any_id=new_id[row["any_id"]]) for row in entries
+    ]
+    areas = sorted(rows.areas, key=lambda row: row["category_code"])
+    rows.areas = [
+        dict(row, id=first_area_id + i, entry_id=new_id[row["entry_id"]])
+        for i, row in enumerate(areas)
+    ]
+    for row in rows.hours:
+        row["any_id"] = new_id[row["any_id"]]
+    for row in rows.texts:
+        row["any_id"] = new_id[row["any_id"]]
     return rows
