@@ -16,6 +16,9 @@ read them all to show 20. Instead:
 4. the total: the places counted in 1 plus the services serving the patient's
    area from farther away, counted up to ``max_results`` + 1 together.
 
+On PostgreSQL steps 1 and 2 are one statement: the GiST index gives the
+nearest matches in KNN order (no rings), and the same statement counts.
+
 A search therefore pages through at most the nearest ``max_results`` matches;
 ``Found.exact`` says whether ``total`` is every match or the cap (docs/search.md).
 """
@@ -55,13 +58,20 @@ def executor(conn: Any) -> Execute:
 def run(execute: Execute, dialect: str, q: SearchQuery, max_results: int) -> Found:
     """The page of ``q`` and how many match (up to ``max_results``)."""
     q = replace(q, limit=max(0, min(q.limit, max_results - q.offset)))
+    if dialect == "postgresql" and q.limit:
+        return _nearest_first(execute, q, max_results)
     first = q.offset + q.limit
     near = _count(execute, search_query.count_near_sql(dialect, q, max_results + 1))
     capped = near > max_results
-    rows = None
-    if q.limit and near >= first:
-        nearby = _from_nearest if dialect == "postgresql" else _from_rings
-        rows = nearby(execute, dialect, q, near, capped)
+    rows = _from_rings(execute, dialect, q, near, capped) if q.limit and near >= first else None
+    return _found(execute, dialect, q, max_results, rows, near)
+
+
+def _found(
+    execute: Execute, dialect: str, q: SearchQuery, max_results: int, rows: Any, near: int
+) -> Found:
+    """The page read near the patient (``near`` places counted) with its total, or the
+    full statement's page and total when ``rows`` is None."""
     if rows is None:
         rows, total = _full(execute, dialect, q)
     else:
@@ -70,6 +80,17 @@ def run(execute: Execute, dialect: str, q: SearchQuery, max_results: int) -> Fou
             far = search_query.count_far_sql(dialect, q, max_results + 1 - total)
             total += _count(execute, far)
     return Found(rows, min(total, max_results), total <= max_results)
+
+
+def _nearest_first(execute: Execute, q: SearchQuery, max_results: int) -> Found:
+    """PostgreSQL: the first statement reads the page in KNN order and counts the places
+    near (one round trip less than counting first)."""
+    first = q.offset + q.limit
+    fetch = first + max(5, first // 4)
+    rows = execute(*search_query.nearest_sql(q, first, fetch, at_most=max_results + 1))
+    near = int(rows[0].near_n) if rows else 0
+    page = _from_nearest(execute, q, rows, fetch, near, near > max_results)
+    return _found(execute, "postgresql", q, max_results, page, near)
 
 
 def _count(execute: Execute, statement: tuple[str, dict[str, Any]]) -> int:
@@ -100,17 +121,19 @@ def _from_rings(
 
 
 def _from_nearest(
-    execute: Execute, dialect: str, q: SearchQuery, near: int, capped: bool
+    execute: Execute, q: SearchQuery, rows: list[Any], fetch: int, near: int, capped: bool
 ) -> list[Any] | None:
     """PostgreSQL: the page from the matches nearest by the KNN index order (sphere
-    distance), read a few more than the page each time: settled when the page's last row is
-    nearer by the order's distance than any row not read can be. None when fewer matches
-    than the page lie within the radius; rings when reading more does not settle it (rare:
-    rows crowding at the same distance)."""
+    distance) — ``rows``, a first read of ``fetch`` of them — reading four times more while
+    it is not settled: settled when the page's last row is nearer by the order's distance
+    than any row not read can be. None when fewer matches than the page lie within the
+    radius; rings when reading more does not settle it (rare: rows crowding at one
+    distance)."""
     first = q.offset + q.limit
-    fetch = first + max(5, first // 4)
-    for _ in range(3):
-        rows = execute(*search_query.nearest_sql(q, first, fetch))
+    for attempt in range(3):
+        if attempt:
+            fetch *= 4
+            rows = execute(*search_query.nearest_sql(q, first, fetch))
         fetched = int(rows[0].fetched) if rows else 0
         if fetched < fetch:  # every match within the radius was read
             return rows[q.offset :] if len(rows) == first else None
@@ -118,8 +141,7 @@ def _from_nearest(
         # edge_m * SPHERE_TO_SPHEROID_MIN by the order's (spheroid) distance.
         if rows[-1].sort_m < rows[0].edge_m * search_query.SPHERE_TO_SPHEROID_MIN - 1.0:
             return rows[q.offset :]
-        fetch *= 4
-    return _from_rings(execute, dialect, q, near, capped)
+    return _from_rings(execute, "postgresql", q, near, capped)
 
 
 def _full(execute: Execute, dialect: str, q: SearchQuery) -> tuple[list[Any], int]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from carenet.directory import search_sql as f
@@ -218,7 +219,9 @@ def ring_sql(dialect: str, q: SearchQuery, ring_m: float, first: int) -> tuple[s
 SPHERE_TO_SPHEROID_MIN = 0.992
 
 
-def nearest_sql(q: SearchQuery, first: int, fetch: int) -> tuple[str, dict]:
+def nearest_sql(
+    q: SearchQuery, first: int, fetch: int, at_most: int | None = None
+) -> tuple[str, dict]:
     """PostgreSQL: the ``fetch`` matches within the radius nearest by sphere distance, read
     in that order from the GiST index (KNN) — serving ones only when serving rows come first
     — and of them the ``first`` in the full statement's order, with ``sort_m`` (the distance
@@ -233,13 +236,21 @@ def nearest_sql(q: SearchQuery, first: int, fetch: int) -> tuple[str, dict]:
     wide = ", ".join(f"e.{c}" for c in OUTPUT_COLUMNS)
     order = "{p}approx_m, {p}service_name, {p}id"
     knn = f"e.geog <-> {f.HERE_PG}"
+    count = "NULL"
+    if at_most is not None:
+        p.params["at_most"] = at_most
+        count = (
+            f"(SELECT count(*) FROM (SELECT 1 FROM {tables} WHERE {near} AND {p.where}"
+            " LIMIT :at_most) AS c)"
+        )
     return (
         f"WITH {p.lt}nearest AS (SELECT e.id, e.service_name, {_distance(p)} AS approx_m,"
         f" {knn} AS sphere_m FROM {tables} WHERE {near} AND {p.where}{only_serving}"
         f" ORDER BY {knn} LIMIT :fetch), "
-        "edge AS (SELECT max(sphere_m) AS edge_m, count(*) AS fetched FROM nearest) "
+        f"edge AS (SELECT max(sphere_m) AS edge_m, count(*) AS fetched, {count} AS near_n"
+        " FROM nearest) "
         f"SELECT {wide}, {served} AS serves, NULL AS total, {_exact(p)} AS dist_m,"
-        " p.approx_m AS sort_m, edge.edge_m, edge.fetched"
+        " p.approx_m AS sort_m, edge.edge_m, edge.fetched, edge.near_n"
         f" FROM (SELECT * FROM nearest ORDER BY {order.format(p='')} LIMIT :first) AS p"
         f" JOIN search_entry e ON e.id = p.id CROSS JOIN edge ORDER BY {order.format(p='p.')}",
         p.params,
@@ -274,6 +285,7 @@ def count_far_sql(dialect: str, q: SearchQuery, at_most: int) -> tuple[str, dict
     )
 
 
+@lru_cache(maxsize=512)  # a search's statement texts repeat; their values are parameters
 def driver_sql(sql: str, dialect: str) -> str:
     """Named ``:param`` placeholders in the DB-API's own style (psycopg wants ``%(param)s``)."""
     if dialect == "postgresql":
