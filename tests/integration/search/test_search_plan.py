@@ -156,3 +156,36 @@ def test_search_zip_follows_the_areas_zip_codes(app_ctx):
     refresh_services([service.id])
     db.session.commit()
     assert rows() == []
+
+
+def test_places_crowding_at_one_distance_are_read_until_the_page_is_settled(app_ctx):
+    """40 places exactly 3 miles (geodesic) from the patient, all around: on PostgreSQL
+    the KNN order (sphere distance) cannot settle a page of 20 from the first 25 rows read
+    — a row not read could still come first by the spheroid distance — so the plan reads
+    more; the page must still be the full statement's, row for row."""
+    from search.builders import MIAMI, make_service, point_at
+
+    for i in range(40):
+        make_service(f"Ring {i:02d}", point_at(MIAMI, 3, i * 9.0))
+    db.session.commit()
+    conn = db.session.connection()
+    dialect = conn.dialect.name
+    statements: list[str] = []
+    plain = search_plan.executor(conn)
+
+    def execute(sql, params):
+        statements.append(sql)
+        return plain(sql, params)
+
+    code = db.session.execute(
+        db.select(search_category.c.id).where(search_category.c.slug == "support-groups")
+    ).scalar_one()
+    q = SearchQuery(latitude=MIAMI[0], longitude=MIAMI[1], postcode="33130",
+                    radius_m=10 * METERS_PER_MILE, category_code=code, limit=20)  # fmt: skip
+    found = search_plan.run(execute, dialect, q, 200)
+    rows, total = _full(plain, dialect, q, 200)
+    assert [_key(r) for r in found.rows] == [_key(r) for r in rows]
+    assert (found.total, found.exact) == (40, True)
+    assert {round(float(r.dist_m)) for r in found.rows} == {round(3 * METERS_PER_MILE)}
+    if dialect == "postgresql":
+        assert sum("nearest AS" in s for s in statements) == 2, statements
