@@ -1,4 +1,5 @@
-"""The search statements: the full one, a ring around the patient, and the capped counts.
+"""The search statements: the full one, a ring around the patient (SQLite), the nearest
+rows in KNN order (PostgreSQL), and the capped counts.
 
 ``search_plan`` decides which of them a search runs. All of them find the same
 matches in the same order:
@@ -226,7 +227,8 @@ def nearest_sql(
     in that order from the GiST index (KNN) — serving ones only when serving rows come first
     — and of them the ``first`` in the full statement's order, with ``sort_m`` (the distance
     that order uses), ``edge_m`` (the sphere distance of the farthest row read) and
-    ``fetched`` (rows read). Reads only the rows it returns and the rows nearer."""
+    ``fetched`` (rows read). Reads only the rows it returns and the rows nearer. With
+    ``at_most``, ``near_n`` is also ``count_near_sql``'s count, in the same round trip."""
     p = parts("postgresql", q)
     p.params.update(first=first, fetch=fetch)
     serves = f.serves("postgresql", p.code, p.any_category)
