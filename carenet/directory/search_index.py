@@ -186,13 +186,19 @@ def _copy_rows(conn: Any, rows: Any) -> None:
                     values += [fn(record) for fn in extra.values()]
                 out.write_row(values)
 
-    def point(record: dict[str, Any]) -> str | None:
-        if record["latitude"] is None or record["longitude"] is None:
-            return None
-        return f"SRID=4326;POINT({record['longitude']!r} {record['latitude']!r})"
+    def point(lat: str, lon: str) -> Callable[[dict[str, Any]], str | None]:
+        def ewkt(record: dict[str, Any]) -> str | None:
+            if record[lat] is None or record[lon] is None:
+                return None
+            return f"SRID=4326;POINT({record[lon]!r} {record[lat]!r})"
 
-    copy("search_entry", rows.entries, {"geog": point})
-    copy("search_area", rows.areas)
+        return ewkt
+
+    copy("search_entry", rows.entries, {"geog": point("latitude", "longitude")})
+    copy("search_area", rows.areas, {
+        "office_geog": point("office_latitude", "office_longitude"),
+        "center_geog": point("center_latitude", "center_longitude"),
+    })  # fmt: skip
     copy("search_hours", rows.hours)
     copy("search_text", rows.texts)
     if rows.areas:

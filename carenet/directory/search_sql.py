@@ -203,9 +203,10 @@ def _contains_sqlite(a: str) -> str:
 
 
 def _contains_pg(a: str) -> str:
-    center = f"ST_SetSRID(ST_MakePoint({a}.center_longitude, {a}.center_latitude), 4326)"
+    # center_geog / office_geog: the points stored as geography (migration 0009), so that
+    # no row builds one to be measured.
     return (
-        f"CASE WHEN {a}.radius_m IS NOT NULL THEN ST_DWithin({center}::geography, {HERE_PG},"
+        f"CASE WHEN {a}.radius_m IS NOT NULL THEN ST_DWithin({a}.center_geog, {HERE_PG},"
         f" {a}.radius_m) ELSE ST_Intersects({a}.geom, {POINT_PG}) END"
     )
 
@@ -321,8 +322,8 @@ def _office_outside(dialect: str, a: str) -> str:
     """SQL: the office of the area row ``a``'s match is not within the radius (or has none)."""
     lat, lon = f"{a}.office_latitude", f"{a}.office_longitude"
     if dialect == "postgresql":
-        office = f"ST_SetSRID(ST_MakePoint({lon}, {lat}), 4326)::geography"
-        return f"({lat} IS NULL OR NOT ST_DWithin({office}, {HERE_PG}, CAST(:radius_m AS float8)))"
+        within = f"ST_DWithin({a}.office_geog, {HERE_PG}, CAST(:radius_m AS float8))"
+        return f"({a}.office_geog IS NULL OR NOT {within})"
     return f"{within_sqlite(lat, lon, ':radius_m')} = 0"
 
 
