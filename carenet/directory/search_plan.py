@@ -68,7 +68,12 @@ def run(execute: Execute, dialect: str, q: SearchQuery, max_results: int) -> Fou
 
 
 def _found(
-    execute: Execute, dialect: str, q: SearchQuery, max_results: int, rows: Any, near: int
+    execute: Execute,
+    dialect: str,
+    q: SearchQuery,
+    max_results: int,
+    rows: list[Any] | None,
+    near: int,
 ) -> Found:
     """The page read near the patient (``near`` places counted) with its total, or the
     full statement's page and total when ``rows`` is None."""

@@ -241,10 +241,7 @@ def nearest_sql(
     count = "NULL"
     if at_most is not None:
         p.params["at_most"] = at_most
-        count = (
-            f"(SELECT count(*) FROM (SELECT 1 FROM {tables} WHERE {near} AND {p.where}"
-            " LIMIT :at_most) AS c)"
-        )
+        count = f"({_capped_count(tables, near, p.where)})"
     return (
         f"WITH {p.lt}nearest AS (SELECT e.id, e.service_name, {_distance(p)} AS approx_m,"
         f" {knn} AS sphere_m FROM {tables} WHERE {near} AND {p.where}{only_serving}"
@@ -267,10 +264,16 @@ def count_near_sql(dialect: str, q: SearchQuery, at_most: int) -> tuple[str, dic
     if dialect != "postgresql" and p.where == "1 = 1":  # no filters: the R*Tree alone
         tables = "search_entry_rtree r"
         near = f"{f.box_sqlite('r', p.code)} AND {f.within_rtree_sqlite('r', ':radius_m')} = 1"
+    with_lt = f"WITH {p.lt[:-2]} " if p.lt else ""
+    return with_lt + _capped_count(tables, near, p.where), p.params
+
+
+def _capped_count(tables: str, near: str, where: str) -> str:
+    """SQL counting the rows of ``tables`` that are ``near`` and pass ``where``, no further
+    than ``:at_most``."""
     return (
-        f"{'WITH ' + p.lt[:-2] + ' ' if p.lt else ''}SELECT count(*) FROM (SELECT 1 FROM"
-        f" {tables} WHERE {near} AND {p.where} LIMIT :at_most) AS c",
-        p.params,
+        f"SELECT count(*) FROM (SELECT 1 FROM {tables} WHERE {near} AND {where}"
+        " LIMIT :at_most) AS c"
     )
 
 
