@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, func, select
 
 from carenet.accounts.models import LoginFailure
-from carenet.db.types import utcnow
+from carenet.db.types import as_utc, utcnow
 from carenet.extensions import db
 
 
@@ -40,11 +40,6 @@ def _limits() -> tuple[int, int, timedelta]:
     per_address = int(config.get("LOGIN_MAX_FAILURES_PER_ADDRESS") or per_account)
     window = timedelta(minutes=int(config.get("LOGIN_FAILURE_WINDOW_MINUTES", 15)))
     return per_account, per_address, window
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite returns naive datetimes; every stored time is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def check(account: str, remote_addr: str, cleared_at: datetime | None = None) -> Throttle | None:

@@ -15,8 +15,7 @@ from sqlalchemy import select
 from carenet import audit
 from carenet.accounts import policy
 from carenet.accounts.models import ApiToken, User
-from carenet.accounts.throttle import as_utc
-from carenet.db.types import utcnow
+from carenet.db.types import as_utc, utcnow
 from carenet.errors import InvalidInput, NotFound
 from carenet.extensions import db
 

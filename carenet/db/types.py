@@ -63,6 +63,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """``moment`` as an aware UTC datetime; naive values (SQLite hands them back) are UTC."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
 def point_wkt(longitude: float, latitude: float) -> str:
     """EWKT for a WGS84 point; longitude first, as WKT wants."""
     return f"SRID={SRID};POINT({longitude!r} {latitude!r})"

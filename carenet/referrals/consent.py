@@ -9,11 +9,10 @@ from sqlalchemy import or_, select
 
 from carenet.accounts import policy
 from carenet.audit import service as audit
-from carenet.db.types import utcnow
+from carenet.db.types import as_utc, utcnow
 from carenet.errors import Conflict, InvalidInput, NotFound
 from carenet.extensions import db
 from carenet.referrals.models import CONSENT_METHODS, Consent, Patient
-from carenet.referrals.timeutil import as_utc
 
 
 def _valid_at(moment: datetime) -> Any:

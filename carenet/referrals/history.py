@@ -8,13 +8,12 @@ from sqlalchemy import select
 
 from carenet.accounts import policy
 from carenet.audit import service as audit
-from carenet.db.types import utcnow
+from carenet.db.types import as_utc, utcnow
 from carenet.errors import InvalidInput, NotFound
 from carenet.extensions import db
 from carenet.referrals.models import Patient, Referral, ReferralEvent, ReferralNote
 from carenet.referrals.policy_rules import coordinator_orgs
 from carenet.referrals.service import get_referral
-from carenet.referrals.timeutil import as_utc
 
 
 def events_of(actor: Any, referral_id: str) -> list[ReferralEvent]:

@@ -1,16 +1,11 @@
-"""Time helpers: UTC normalisation (SQLite hands back naive datetimes) and business days."""
+"""Time helpers: business days and the local date of a moment."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-
-def as_utc(moment: datetime) -> datetime:
-    """``moment`` as an aware UTC datetime; naive values are taken to be UTC already."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+from carenet.db.types import as_utc
 
 
 def is_business_day(day: date) -> bool:

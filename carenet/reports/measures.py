@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime, bindparam, text
 from sqlalchemy.orm import Session
 
+from carenet.db.types import as_utc
 from carenet.referrals.models import REFERRAL_STATUSES
 from carenet.reports import facts, indexes, percentiles, sql
 from carenet.reports.query import (
@@ -41,16 +42,12 @@ def _in(values: tuple[str, ...]) -> str:
     return "(" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _run(session: Session, statement: str, values: dict) -> list:
     clause = text(statement)
     typed = [bindparam(k, type_=DateTime(timezone=True)) for k in TIMESTAMPS if k in values]
     if typed:
         clause = clause.bindparams(*typed)
-    values = {k: _utc(v) if isinstance(v, datetime) else v for k, v in values.items()}
+    values = {k: as_utc(v) if isinstance(v, datetime) else v for k, v in values.items()}
     return list(session.execute(clause, values).all())
 
 
@@ -92,7 +89,7 @@ def need_counts(session: Session, q: ReportQuery) -> list[NeedCounts]:
         key, _, group_join = group_sql(dialect, q, NEEDS)
         keys = [key]
     where, values, filter_join = filter_sql(dialect, q, NEEDS)
-    as_of = _utc(q.as_of or datetime.now(UTC))
+    as_of = as_utc(q.as_of or datetime.now(UTC))
     values.update(
         as_of=as_of, d14=as_of - UNMET_AFTER_NO_REFERRAL, d30=as_of - UNMET_AFTER_STILL_OPEN
     )
