@@ -25,8 +25,8 @@ import zipcodes
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from carenet.directory.hsds_conventions import derived_id, property_attribute  # noqa: E402
-from carenet.directory.hsds_tabular import read_tabular  # noqa: E402
+from carenet.directory.hsds.conventions import derived_id, property_attribute  # noqa: E402
+from carenet.directory.hsds.tabular import read_tabular  # noqa: E402
 from carenet.geo import distance_mi, zip_centroid  # noqa: E402
 
 DEFAULT_SOURCE = Path("/work/shared/data/directories/miami-open211/data")

@@ -13,7 +13,7 @@ from datetime import time
 from typing import Any
 
 from carenet.db.types import point_wkt
-from carenet.directory.hsds_conventions import circle_polygon, multipolygon_ewkt
+from carenet.directory.hsds.conventions import circle_polygon, multipolygon_ewkt
 from carenet.directory.models import (
     Address,
     Language,

@@ -32,7 +32,7 @@ def seed_command(demo_history: bool) -> None:
 @with_appcontext
 def import_hsds_command(path: str, dry_run: bool) -> None:
     """Import HSDS 3.0 JSON, an HSDS API page, a folder, or a tabular data package."""
-    from carenet.directory.hsds_import import run_import_command
+    from carenet.directory.hsds.importer import run_import_command
 
     run_import_command(path, dry_run=dry_run)
 
@@ -42,7 +42,7 @@ def import_hsds_command(path: str, dry_run: bool) -> None:
 @with_appcontext
 def export_hsds_command(path: str) -> None:
     """Write the directory as HSDS 3.0 JSON."""
-    from carenet.directory.hsds_export import run_export_command
+    from carenet.directory.hsds.exporter import run_export_command
 
     run_export_command(path)
 

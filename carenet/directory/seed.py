@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from carenet.directory.hsds_import import ImportReport, import_path
+from carenet.directory.hsds import ImportReport, import_path
 
 SEED_DIR = Path(__file__).resolve().parent.parent.parent / "seed_data"
 

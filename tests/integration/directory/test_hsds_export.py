@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
+from importlib import resources
 
 from directory_helpers import dump_directory, wipe_directory
 from factories import (
@@ -18,12 +18,12 @@ from factories import (
 )
 from jsonschema import Draft202012Validator
 
-from carenet.directory.hsds_export import export_directory
-from carenet.directory.hsds_import import import_path
+from carenet.directory.hsds import export_directory, import_path
 from carenet.directory.service import ensure_taxonomy
 from carenet.extensions import db
 
-SCHEMAS = Path(__file__).resolve().parents[3] / "carenet" / "directory" / "hsds_schema"
+# found as package data, so the test works against an installed (non-editable) carenet too
+SCHEMAS = resources.files("carenet.directory.hsds") / "schema"
 POLYGON = {
     "type": "Polygon",
     "coordinates": [[[-80.3, 25.7], [-80.1, 25.7], [-80.1, 25.9], [-80.3, 25.9], [-80.3, 25.7]]],

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from directory_helpers import dump_directory, table_counts
 
-from carenet.directory.hsds_import import import_path
+from carenet.directory.hsds import import_path
 from carenet.directory.models import Location, Service, ServiceArea
 from carenet.extensions import db
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import shutil
 
-from carenet.directory.hsds_conventions import derived_id
-from carenet.directory.hsds_import import import_path
+from carenet.directory.hsds import import_path
+from carenet.directory.hsds.conventions import derived_id
 from carenet.directory.models import Organization, Service
 from carenet.extensions import db
 

@@ -6,7 +6,7 @@ from datetime import time
 
 import pytest
 
-from carenet.directory.hsds_legacy import (
+from carenet.directory.hsds.legacy import (
     categories_for_airs_code,
     clean_country,
     clean_postcode,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from carenet.directory.hsds_legacy import repair_text
+from carenet.directory.hsds.legacy import repair_text
 
 
 def test_mangled_punctuation_becomes_the_intended_characters():

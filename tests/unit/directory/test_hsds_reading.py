@@ -6,19 +6,19 @@ import json
 
 import pytest
 
-from carenet.directory.hsds_conventions import (
+from carenet.directory.hsds.conventions import (
     RecordRejected,
     category_attribute,
     circle_polygon,
     read_attributes,
     read_extent,
 )
-from carenet.directory.hsds_read import open_source
+from carenet.directory.hsds.reading import open_source
 from carenet.geo import distance_mi
 
 
 def test_array_elements_are_streamed_with_their_line_numbers(tmp_path, monkeypatch):
-    monkeypatch.setattr("carenet.directory.hsds_read.CHUNK", 16)  # force many refills
+    monkeypatch.setattr("carenet.directory.hsds.reading.CHUNK", 16)  # force many refills
     path = tmp_path / "a.json"
     path.write_text('[\n  {"id": "1",\n   "name": "a"},\n\n  {"id": "2", "name": "b"}\n]\n')
     items = list(open_source(path).items)
@@ -32,7 +32,7 @@ def test_api_page_contents_are_records(tmp_path):
 
 
 def test_broken_array_element_reports_line_and_column(tmp_path, monkeypatch):
-    monkeypatch.setattr("carenet.directory.hsds_read.CHUNK", 8)
+    monkeypatch.setattr("carenet.directory.hsds.reading.CHUNK", 8)
     path = tmp_path / "b.json"
     path.write_text('[{"id": "1"},\n {"id": "2",, "x": 1}]')
     items = list(open_source(path).items)

@@ -19,7 +19,7 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from carenet.directory.hsds_conventions import category_attribute, property_attribute
+from carenet.directory.hsds.conventions import category_attribute, property_attribute
 from carenet.directory.models import (
     Address,
     Language,

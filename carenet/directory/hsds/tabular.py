@@ -17,8 +17,8 @@ from datetime import time
 from pathlib import Path
 from typing import Any
 
-from carenet.directory.hsds_conventions import category_attribute, derived_id
-from carenet.directory.hsds_legacy import (
+from carenet.directory.hsds.conventions import category_attribute, derived_id
+from carenet.directory.hsds.legacy import (
     categories_for_airs_code,
     clean_country,
     clean_postcode,
@@ -29,7 +29,7 @@ from carenet.directory.hsds_legacy import (
     parse_weekday,
     repair_text,
 )
-from carenet.directory.hsds_read import Source, SourceItem
+from carenet.directory.hsds.sources import Source, SourceItem
 
 csv.field_size_limit(1 << 24)
 

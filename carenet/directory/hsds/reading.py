@@ -1,48 +1,30 @@
-"""Readers of HSDS input: JSON files (an object, an array, an API page), folders, data packages.
+"""Reading HSDS input: ``open_source`` picks the reader for a path; the JSON readers live here.
 
-Each reader yields ``SourceItem``s one at a time: a record with where it came
-from (file and line or row), or an error naming the file and the line/column.
-A JSON array is decoded element by element, so a file of a million services
-is never held in memory at once.
+A folder holding a tabular data package goes to ``tabular.read_tabular``; any
+other path is JSON: one file (an object, an array, an API page) or every
+``*.json`` below a folder. Each reader yields ``SourceItem``s one at a time: a
+record with where it came from (file and line or row), or an error naming the
+file and the line/column. A JSON array is decoded element by element, so a
+file of a million services is never held in memory at once.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from carenet.directory.hsds.sources import Source, SourceItem
+from carenet.directory.hsds.tabular import read_tabular
+
 CHUNK = 1 << 20
-
-
-@dataclass
-class SourceItem:
-    """One record read from the input, or one error (``error`` set, ``obj`` None)."""
-
-    file: str
-    position: str
-    obj: Any = None
-    error: str | None = None
-    source_id: str | None = None
-    done: int = 0  # progress units (bytes or rows) consumed so far
-
-
-@dataclass
-class Source:
-    """What to read: the total progress units and the items."""
-
-    total: int
-    items: Iterator[SourceItem]
 
 
 def open_source(path: str | Path) -> Source:
     """The records at ``path``: a JSON file, a folder of them, or a tabular data package."""
     path = Path(path)
     if path.is_dir() and _is_tabular(path):
-        from carenet.directory.hsds_tabular import read_tabular
-
         return read_tabular(path)
     files = [path] if path.is_file() else _json_files(path)
     total = sum(f.stat().st_size for f in files)

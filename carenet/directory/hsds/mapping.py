@@ -17,13 +17,13 @@ from sqlalchemy import String
 
 from carenet.db.types import point_wkt
 from carenet.directory import models
-from carenet.directory.hsds_conventions import (
+from carenet.directory.hsds.conventions import (
     RecordRejected,
     parse_bool,
     read_attributes,
     read_extent,
 )
-from carenet.directory.hsds_fields import (
+from carenet.directory.hsds.fields import (
     as_date,
     as_time,
     choice,
@@ -35,7 +35,7 @@ from carenet.directory.hsds_fields import (
     text,
     whole,
 )
-from carenet.directory.hsds_legacy import language_for
+from carenet.directory.hsds.legacy import language_for
 
 TABLES = {
     "organization": models.Organization.__table__,

@@ -1,6 +1,6 @@
 """Import HSDS 3.0 (JSON, API pages, folders, tabular packages incl. 1.x 211 exports).
 
-Every record is validated and mapped in Python first (``hsds_mapping``); a
+Every record is validated and mapped in Python first (``mapping``); a
 rejected record never reaches the database. Good records are written in
 batches of ``CARENET_IMPORT_BATCH_SIZE`` (one transaction each). Should the
 database still refuse a batch, it is rolled back and replayed one record per
@@ -21,10 +21,10 @@ import click
 from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
-from carenet.directory import hsds_write
-from carenet.directory.hsds_conventions import RecordRejected
-from carenet.directory.hsds_mapping import Defaults, MappedRecord, map_record
-from carenet.directory.hsds_read import SourceItem, open_source
+from carenet.directory.hsds import writing
+from carenet.directory.hsds.conventions import RecordRejected
+from carenet.directory.hsds.mapping import Defaults, MappedRecord, map_record
+from carenet.directory.hsds.reading import SourceItem, open_source
 from carenet.extensions import db
 
 Progress = Callable[[int, int], None]  # (done, total)
@@ -62,7 +62,7 @@ class ImportReport:
         would = "would be " if self.dry_run else ""
         rate = f"{self.rate:.0f} records/s"
         out = [f"{verb}: {self.records} records read in {self.seconds:.1f} s ({rate})"]
-        for entity in hsds_write.ENTITIES:
+        for entity in writing.ENTITIES:
             created, updated = self.counts[f"{entity}_created"], self.counts[f"{entity}_updated"]
             out.append(f"{entity}s: {created} {would}created, {updated} {would}updated")
         out.append(f"rejected: {len(self.rejected)}")
@@ -97,7 +97,7 @@ class _Importer:
     def __init__(self, report: ImportReport, batch_size: int, defaults: Defaults) -> None:
         self.report, self.batch_size, self.defaults = report, batch_size, defaults
         self.pending: list[_Pending] = []
-        self.seen: dict[str, set[str]] = {t: set() for t in hsds_write.ENTITIES}
+        self.seen: dict[str, set[str]] = {t: set() for t in writing.ENTITIES}
 
     def reject(self, item: SourceItem, reason: str) -> None:
         self.report.rejected.append(Rejection(_record_id(item), item.file, item.position, reason))
@@ -126,12 +126,12 @@ class _Importer:
         batch, self.pending = self.pending, []
         if not batch:
             return
-        problems = hsds_write.missing_references([p.record for p in batch])
+        problems = writing.missing_references([p.record for p in batch])
         for index in sorted(problems):
             self.reject(batch[index].item, problems[index])
         batch = [p for i, p in enumerate(batch) if i not in problems]
         if self.report.dry_run:
-            self._count(hsds_write.merge([p.record for p in batch]))
+            self._count(writing.merge([p.record for p in batch]))
             db.session.rollback()
             return
         try:
@@ -146,7 +146,7 @@ class _Importer:
                     self.reject(pending.item, _db_reason(exc))
 
     def _count(self, merged: MappedRecord) -> None:
-        counts, new_seen = hsds_write.count_changes(merged, self.seen)
+        counts, new_seen = writing.count_changes(merged, self.seen)
         self.report.counts.update(counts)
         for table, ids in new_seen.items():
             self.seen[table] |= ids
@@ -154,9 +154,9 @@ class _Importer:
     def _write(self, records: list[MappedRecord]) -> None:
         from carenet.directory.search_index import refresh_services
 
-        merged = hsds_write.merge(records)
-        existing = hsds_write.write(merged)
-        counts, new_seen = hsds_write.count_changes(merged, self.seen, existing)
+        merged = writing.merge(records)
+        existing = writing.write(merged)
+        counts, new_seen = writing.count_changes(merged, self.seen, existing)
         refresh_services(list(merged.rows["service"]))
         db.session.commit()
         self.report.counts.update(counts)

@@ -9,8 +9,8 @@ from datetime import date, time
 from functools import lru_cache
 from typing import Any
 
-from carenet.directory.hsds_conventions import RecordRejected, derived_id
-from carenet.directory.hsds_legacy import parse_clock
+from carenet.directory.hsds.conventions import RecordRejected, derived_id
+from carenet.directory.hsds.legacy import parse_clock
 
 
 def text(obj: dict[str, Any], key: str) -> str | None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Table, and_, bindparam, delete, or_, select
 
-from carenet.directory.hsds_mapping import TABLES, MappedRecord
+from carenet.directory.hsds.mapping import TABLES, MappedRecord
 from carenet.directory.models import ServiceAreaPostcode, service_category
 from carenet.extensions import db
 
