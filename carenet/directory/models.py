@@ -40,7 +40,13 @@ from carenet.extensions import db
 
 ORGANIZATION_KINDS = ("care", "community", "network")
 SERVICE_STATUSES = ("active", "inactive", "defunct", "temporarily closed")
-CAPACITY_STATUSES = ("capacity", "no-capacity", "waitlist", "additional-assessment-required")
+# A service's capacity (shown in search; referrals to NO_CAPACITY are refused, WAITLIST and
+# ASSESSMENT_REQUIRED are sent with a warning). The one definition: import it, never retype it.
+HAS_CAPACITY = "capacity"
+NO_CAPACITY = "no-capacity"
+WAITLIST = "waitlist"
+ASSESSMENT_REQUIRED = "additional-assessment-required"
+CAPACITY_STATUSES = (HAS_CAPACITY, NO_CAPACITY, WAITLIST, ASSESSMENT_REQUIRED)
 LOCATION_TYPES = ("physical", "postal", "virtual")
 ADDRESS_TYPES = ("physical", "postal", "virtual")
 AREA_KINDS = ("polygon", "county", "postcodes", "radius")

@@ -8,9 +8,8 @@ from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
 from carenet.accounts.access import permission
-from carenet.referrals import capacity, history, overdue, patients, schemas, service, workflow
+from carenet.referrals import capacity, history, patients, schemas, service, workflow
 from carenet.referrals import consent as consents
-from carenet.referrals.models import Referral
 from carenet.screening import service as screening
 
 blueprint = Blueprint("referrals_api", __name__, url_prefix="/api/v1")
@@ -20,13 +19,10 @@ def _body(schema: Any) -> dict[str, Any]:
     return schema.load(request.get_json(silent=True) or {})
 
 
-def referral_body(referral: Referral) -> dict[str, Any]:
-    """The referral for the current user: patient details only when they may see them."""
+def referral_body(shown: service.ReferralView) -> dict[str, Any]:
+    """The referral as the current user sees it: patient details only when they may see them."""
     return schemas.referral_out(
-        referral,
-        service.patient_details_visible(current_user, referral),
-        sorted(workflow.available_moves(current_user, referral)),
-        overdue.is_overdue(referral, overdue.utcnow(), overdue.zone()),
+        shown.referral, shown.patient_visible, sorted(shown.moves), shown.overdue
     )
 
 
@@ -101,7 +97,7 @@ def send_referral() -> Any:
         service.ReferralRequest(**_body(schemas.ReferralIn())),
         request.headers.get("Idempotency-Key"),
     )
-    body = referral_body(sent.referral)
+    body = referral_body(service.view_of(current_user, sent.referral))
     body["warnings"] = sent.warnings
     response = jsonify(body)
     response.status_code = 201 if sent.created else 200
@@ -117,21 +113,19 @@ def list_referrals() -> Any:
     args = schemas.ReferralListIn().load(
         {**request.args.to_dict(), "status": request.args.getlist("status")}
     )
-    found = service.list_referrals(
+    found = service.referral_list(
         current_user, args["box"], args.get("status"), args.get("patient_id")
     )
-    items = [referral_body(r) for r in found]
-    items.sort(key=lambda item: not item["overdue"])  # overdue first, then newest
+    items = [referral_body(shown) for shown in found]  # overdue first, then newest
     return jsonify({"total_items": len(items), "contents": items})
 
 
 @blueprint.get("/referrals/<referral_id>")
 @permission("view", "referral")
 def get_referral(referral_id: str) -> Any:
-    referral = service.get_referral(current_user, referral_id)
-    workflow.mark_viewed(current_user, referral)  # commits: the referral reloads with viewed_at
-    body = referral_body(referral)
-    body["notes"] = schemas.NoteOut(many=True).dump(history.notes_of(referral))
+    shown = service.open_referral(current_user, referral_id)
+    body = referral_body(shown)
+    body["notes"] = schemas.NoteOut(many=True).dump(history.notes_of(shown.referral))
     return jsonify(body)
 
 
@@ -149,7 +143,7 @@ def transition(referral_id: str) -> Any:
     referral = workflow.transition(
         current_user, referral_id, fields.pop("to"), fields.pop("version"), **fields
     )
-    return jsonify(referral_body(referral))
+    return jsonify(referral_body(service.view_of(current_user, referral)))
 
 
 @blueprint.post("/referrals/<referral_id>/notes")

@@ -7,17 +7,16 @@ from typing import Any
 from sqlalchemy import select
 
 from carenet.accounts import policy
+from carenet.accounts.policy import cbo_orgs
 from carenet.audit import service as audit
-from carenet.directory.models import Service
+from carenet.directory.models import CAPACITY_STATUSES, Service
 from carenet.errors import InvalidInput, NotFound
 from carenet.extensions import db
-from carenet.referrals.policy_rules import cbo_orgs
 
 
 def set_service_capacity(actor: Any, service_id: str, capacity_status: str) -> Service:
     """CBO staff switch their own service's capacity (capacity / waitlist / no-capacity ...)."""
-    from carenet.directory.models import CAPACITY_STATUSES
-    from carenet.directory.search_index import refresh_services
+    from carenet.directory.search.index import refresh_services
 
     service = db.session.get(Service, service_id)
     if service is None:

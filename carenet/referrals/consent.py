@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +30,17 @@ def has_valid_consent(patient_id: str, at: datetime | None = None) -> bool:
     moment = at or utcnow()
     stmt = select(Consent.id).where(Consent.patient_id == patient_id, _valid_at(moment)).limit(1)
     return db.session.scalar(stmt) is not None
+
+
+def patients_with_valid_consent(patient_ids: Iterable[str], at: datetime | None = None) -> set[str]:
+    """Which of these patients have a valid consent at ``at`` (one query for a whole page)."""
+    wanted = set(patient_ids)
+    if not wanted:
+        return set()
+    stmt = select(Consent.patient_id).where(
+        Consent.patient_id.in_(sorted(wanted)), _valid_at(at or utcnow())
+    )
+    return set(db.session.scalars(stmt.distinct()))
 
 
 def consent_state(consent: Consent, at: datetime | None = None) -> str:

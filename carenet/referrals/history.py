@@ -7,12 +7,12 @@ from typing import Any
 from sqlalchemy import select
 
 from carenet.accounts import policy
+from carenet.accounts.policy import coordinator_orgs
 from carenet.audit import service as audit
 from carenet.db.types import as_utc, utcnow
 from carenet.errors import InvalidInput, NotFound
 from carenet.extensions import db
 from carenet.referrals.models import Patient, Referral, ReferralEvent, ReferralNote
-from carenet.referrals.policy_rules import coordinator_orgs
 from carenet.referrals.service import get_referral
 
 

@@ -7,7 +7,7 @@ Overdue: still ``requested`` two business days after it was sent, or
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import current_app
 from sqlalchemy import or_, select, update
@@ -19,6 +19,13 @@ from carenet.referrals.models import Referral
 from carenet.referrals.timeutil import business_deadline, local_today
 
 RESPONSE_BUSINESS_DAYS = 2
+
+
+class Flagged(NamedTuple):
+    """A referral and whether it is overdue; unpacks as ``referral, overdue``."""
+
+    referral: Any
+    overdue: bool
 
 
 def zone() -> str:
@@ -73,9 +80,9 @@ def notify_overdue(now: datetime | None = None) -> int:
     return announced
 
 
-def sort_overdue_first(referrals: list[Referral], now: datetime | None = None) -> list[Any]:
+def sort_overdue_first(referrals: list[Referral], now: datetime | None = None) -> list[Flagged]:
     """(referral, overdue) pairs, overdue first, then newest first."""
     now = now or utcnow()
     tz = zone()
-    flagged = [(r, is_overdue(r, now, tz)) for r in referrals]
+    flagged = [Flagged(r, is_overdue(r, now, tz)) for r in referrals]
     return sorted(flagged, key=lambda pair: (not pair[1], -pair[0].created_at.timestamp()))

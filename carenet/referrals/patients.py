@@ -9,13 +9,13 @@ from typing import Any
 from sqlalchemy import func, select
 
 from carenet.accounts import policy
+from carenet.accounts.policy import coordinator_orgs
 from carenet.audit import service as audit
 from carenet.db.types import point_wkt
 from carenet.errors import InvalidInput, NotFound
 from carenet.extensions import db
 from carenet.geo.geocoding import GeocodeError, geocode
 from carenet.referrals.models import Patient
-from carenet.referrals.policy_rules import coordinator_orgs
 
 ADDRESS_FIELDS = ("address_1", "city", "state_province", "postal_code")
 

@@ -1,33 +1,45 @@
-"""Sending referrals (consent gate, capacity gate, idempotency), reading them, notes, capacity.
+"""Sending referrals (consent gate, capacity gate, idempotency) and reading them.
 
-The moves after sending live in ``workflow.py``; overdue rules in ``overdue.py``.
+Reading: one referral as its page and the API show it (``open_referral``,
+``view_of``), a list for the API (``referral_list``), the coordinator's
+``dashboard`` and the CBO's ``inbox`` — all through ``list_referrals``, overdue
+first. The moves after sending live in ``workflow.py``; overdue rules in
+``overdue.py``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from carenet.accounts import policy
+from carenet.accounts.policy import cbo_orgs, coordinator_orgs
 from carenet.audit import service as audit
+from carenet.db.retry import run_in_transaction
 from carenet.db.types import utcnow
-from carenet.directory.models import Service
+from carenet.directory.models import (
+    ASSESSMENT_REQUIRED,
+    CAPACITY_STATUSES,
+    NO_CAPACITY,
+    WAITLIST,
+    Service,
+)
 from carenet.directory.taxonomy import category_for
-from carenet.errors import Conflict, DomainError, InvalidInput, NotFound
+from carenet.errors import Conflict, InvalidInput, NotFound
 from carenet.extensions import db
-from carenet.referrals import notifications
-from carenet.referrals.consent import has_valid_consent
+from carenet.referrals import capacity, notifications, overdue, workflow
+from carenet.referrals.consent import has_valid_consent, patients_with_valid_consent
 from carenet.referrals.models import Need, Patient, Referral, ReferralEvent
-from carenet.referrals.policy_rules import cbo_orgs, coordinator_orgs
-from carenet.referrals.workflow import LOCK_RETRIES, _is_lock_error
+from carenet.referrals.overdue import Flagged
+from carenet.referrals.workflow import OPEN_STATUSES, Move
 
 
 @dataclass(frozen=True)
@@ -63,22 +75,12 @@ def send_referral(
     key = (idempotency_key or "").strip() or None
     if key is not None and len(key) > 255:
         raise InvalidInput("Idempotency-Key is too long.", {"Idempotency-Key": ["At most 255."]})
-    for attempt in range(LOCK_RETRIES):
-        try:
-            return _try_send(actor, request, key)
-        except DomainError:
-            db.session.rollback()
-            raise
-        except IntegrityError:
-            db.session.rollback()  # a concurrent retry with the same key won: return its result
-            if key is None:
-                raise
-        except OperationalError as exc:
-            db.session.rollback()
-            if not _is_lock_error(exc):
-                raise
-            time.sleep(0.02 * (attempt + 1))
-    raise Conflict("The referral could not be saved; try again.")
+    return run_in_transaction(
+        lambda: _try_send(actor, request, key),
+        # A concurrent retry with the same key won the unique index: the next try returns it.
+        also_retry=lambda exc: isinstance(exc, IntegrityError) and key is not None,
+        conflict="The referral could not be saved; try again.",
+    )
 
 
 def _existing(
@@ -163,19 +165,18 @@ def _try_send(actor: Any, request: ReferralRequest, key: str | None) -> Referral
         organization_id=patient.organization_id,
     )
     notifications.enqueue_new_referral(referral)
-    db.session.commit()
     return ReferralSent(referral, created=True, warnings=warnings)
 
 
 def _capacity_warnings(service: Service) -> list[str]:
-    if service.capacity_status == "no-capacity":
+    if service.capacity_status == NO_CAPACITY:
         raise Conflict(
             "This service has no capacity now; choose another.",
             {"service_id": ["The service has no capacity."]},
         )
-    if service.capacity_status == "waitlist":
+    if service.capacity_status == WAITLIST:
         return ["This service has a waitlist: the client may wait before being served."]
-    if service.capacity_status == "additional-assessment-required":
+    if service.capacity_status == ASSESSMENT_REQUIRED:
         return ["This service needs an additional assessment before it can accept the client."]
     return []
 
@@ -221,6 +222,34 @@ def patient_details_visible(actor: Any, referral: Referral) -> bool:
     return policy.allows("view_patient_details", actor, referral)
 
 
+@dataclass(frozen=True)
+class ReferralView:
+    """A referral as one actor sees it: the patient block or not, their moves, overdue or not."""
+
+    referral: Referral
+    patient_visible: bool
+    moves: dict[str, Move]  # target status → move, for the buttons and the API
+    overdue: bool
+
+
+def view_of(actor: Any, referral: Referral, now: datetime | None = None) -> ReferralView:
+    """The actor's view of a referral they were allowed to read."""
+    return ReferralView(
+        referral,
+        patient_details_visible(actor, referral),
+        workflow.available_moves(actor, referral),
+        overdue.is_overdue(referral, now or utcnow(), overdue.zone()),
+    )
+
+
+def open_referral(actor: Any, referral_id: str) -> ReferralView:
+    """One referral for its page or the API: the read is audited; the receiving CBO's first
+    read stamps it viewed (and commits, so the referral reloads with ``viewed_at``)."""
+    referral = get_referral(actor, referral_id)
+    workflow.mark_viewed(actor, referral)
+    return view_of(actor, referral)
+
+
 def list_referrals(
     actor: Any,
     box: str = "outbound",
@@ -253,3 +282,76 @@ def list_referrals(
     audit.record(actor, "list", "referral", None, {"box": box, "count": len(referrals)})
     db.session.commit()
     return referrals
+
+
+def referral_list(
+    actor: Any,
+    box: str = "outbound",
+    statuses: list[str] | None = None,
+    patient_id: str | None = None,
+) -> list[ReferralView]:
+    """``list_referrals`` as the actor sees them, overdue first, then newest first.
+
+    Consent is looked up once for the whole page (not once per row).
+    """
+    referrals = list_referrals(actor, box, statuses, patient_id)
+    consent_valid = _consent_lookup(r.patient_id for r in referrals)
+    return [
+        ReferralView(
+            referral,
+            policy.patient_details(actor, referral, consent_valid) is policy.Decision.ALLOW,
+            workflow.available_moves(actor, referral),
+            late,
+        )
+        for referral, late in overdue.sort_overdue_first(referrals)
+    ]
+
+
+def _consent_lookup(patient_ids: Iterable[str]) -> Callable[[str], bool]:
+    """``consent_valid(patient_id)`` for a page: one query, run the first time it is asked."""
+    wanted = set(patient_ids)
+    found: list[set[str]] = []
+
+    def consent_valid(patient_id: str) -> bool:
+        if not found:
+            found.append(patients_with_valid_consent(wanted))
+        return patient_id in found[0]
+
+    return consent_valid
+
+
+# --- the coordinator's dashboard and the CBO's inbox ---------------------------------
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    rows: list[Flagged]  # open referrals sent by the coordinator's organizations, overdue first
+    counts: dict[str, int]  # open status → how many
+
+
+def dashboard(actor: Any) -> Dashboard:
+    """The coordinator's open referrals, overdue first, counted by status."""
+    rows = overdue.sort_overdue_first(list_referrals(actor, "outbound", list(OPEN_STATUSES)))
+    counts = {status: sum(1 for r, _ in rows if r.status == status) for status in OPEN_STATUSES}
+    return Dashboard(rows, counts)
+
+
+@dataclass(frozen=True)
+class Inbox:
+    sections: dict[str, list[Referral]]  # Overdue, New, Accepted (and under way), Waitlist
+    services: list[Service]  # the services whose capacity the actor may switch
+    capacities: tuple[str, ...] = CAPACITY_STATUSES
+
+
+def inbox(actor: Any) -> Inbox:
+    """The CBO's open referrals in sections; "Waitlist" holds those to a waitlisted service."""
+    rows = overdue.sort_overdue_first(list_referrals(actor, "inbound", list(OPEN_STATUSES)))
+    services = capacity.services_of_my_organizations(actor)
+    waitlisted = {s.id for s in services if s.capacity_status == WAITLIST}
+    sections = {
+        "Overdue": [r for r, late in rows if late],
+        "New": [r for r, late in rows if not late and r.status == "requested"],
+        "Accepted": [r for r, late in rows if not late and r.status != "requested"],
+        "Waitlist": [r for r, _ in rows if r.service_id in waitlisted],
+    }
+    return Inbox(sections, services)

@@ -13,9 +13,9 @@ from carenet.accounts.access import permission
 from carenet.directory.models import Service
 from carenet.errors import NotFound
 from carenet.extensions import db
-from carenet.referrals import capacity, history, overdue, patients, schemas, service, workflow
+from carenet.referrals import capacity, history, patients, schemas, service, workflow
 from carenet.referrals.forms import form_data, on_error_back
-from carenet.referrals.workflow import OPEN_STATUSES, REASONS
+from carenet.referrals.workflow import REASONS
 
 blueprint = Blueprint(
     "referrals", __name__, static_folder="static", static_url_path="/static/referrals"
@@ -26,35 +26,20 @@ blueprint = Blueprint(
 @permission("manage", "referral")
 def dashboard() -> str:
     """The coordinator's open referrals, overdue first, counted by status."""
-    found = service.list_referrals(current_user, "outbound", list(OPEN_STATUSES))
-    rows = overdue.sort_overdue_first(found)
-    counts = {status: sum(1 for r, _ in rows if r.status == status) for status in OPEN_STATUSES}
-    return render_template("referrals/dashboard.html", rows=rows, counts=counts)
+    found = service.dashboard(current_user)
+    return render_template("referrals/dashboard.html", rows=found.rows, counts=found.counts)
 
 
 @blueprint.get("/inbox")
 @permission("respond", "referral")
 def inbox() -> str:
     """The CBO's referrals: overdue, new, accepted (and under way), waitlist."""
-    rows = overdue.sort_overdue_first(
-        service.list_referrals(current_user, "inbound", list(OPEN_STATUSES))
-    )
-    waitlisted = {
-        s.id
-        for s in capacity.services_of_my_organizations(current_user)
-        if s.capacity_status == "waitlist"
-    }
-    sections = {
-        "Overdue": [r for r, late in rows if late],
-        "New": [r for r, late in rows if not late and r.status == "requested"],
-        "Accepted": [r for r, late in rows if not late and r.status != "requested"],
-        "Waitlist": [r for r, _ in rows if r.service_id in waitlisted],
-    }
+    found = service.inbox(current_user)
     return render_template(
         "referrals/inbox.html",
-        sections=sections,
-        services=capacity.services_of_my_organizations(current_user),
-        capacities=("capacity", "waitlist", "no-capacity", "additional-assessment-required"),
+        sections=found.sections,
+        services=found.services,
+        capacities=found.capacities,
     )
 
 
@@ -97,17 +82,16 @@ def send_referral() -> Any:
 @blueprint.get("/referrals/<referral_id>")
 @permission("view", "referral")
 def referral_page(referral_id: str) -> str:
-    referral = service.get_referral(current_user, referral_id)
-    workflow.mark_viewed(current_user, referral)  # commits: the referral reloads with viewed_at
+    shown = service.open_referral(current_user, referral_id)
     return render_template(
         "referrals/referral.html",
-        referral=referral,
-        patient_visible=service.patient_details_visible(current_user, referral),
-        moves=workflow.available_moves(current_user, referral),
-        events=history.history_of(referral),
-        notes=history.notes_of(referral),
+        referral=shown.referral,
+        patient_visible=shown.patient_visible,
+        moves=shown.moves,
+        events=history.history_of(shown.referral),
+        notes=history.notes_of(shown.referral),
         reasons=REASONS,
-        is_overdue=overdue.is_overdue(referral, overdue.utcnow(), overdue.zone()),
+        is_overdue=shown.overdue,
     )
 
 

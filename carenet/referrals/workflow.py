@@ -9,19 +9,18 @@ event, an audit row and the outbox e-mails in one transaction.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import update
-from sqlalchemy.exc import OperationalError
 
 from carenet.accounts import policy
 from carenet.audit import service as audit
+from carenet.db.retry import run_in_transaction
 from carenet.db.types import utcnow
-from carenet.errors import Conflict, DomainError, InvalidInput, NotFound
+from carenet.errors import Conflict, InvalidInput, NotFound
 from carenet.extensions import db
 from carenet.referrals import notifications
 from carenet.referrals.models import Need, Referral, ReferralEvent
@@ -43,7 +42,6 @@ REASONS: dict[str, str] = {
     "other": "Other (see note)",
 }
 FOLLOW_UP_BUSINESS_DAYS = 5
-LOCK_RETRIES = 8
 
 
 @dataclass(frozen=True)
@@ -268,19 +266,12 @@ def _move(
     note: str | None = None,
     changes: dict[str, Any] | None = None,
 ) -> Referral:
-    for attempt in range(LOCK_RETRIES):
-        try:
-            return _try_move(actor, referral_id, to, version, reason, note, changes or {})
-        except DomainError:
-            db.session.rollback()  # end the read transaction: nothing was written
-            raise
-        except OperationalError as exc:
-            # SQLite: another writer got there first; re-read and decide again.
-            db.session.rollback()
-            if not _is_lock_error(exc):
-                raise
-            time.sleep(0.02 * (attempt + 1))
-    raise Conflict("The referral is being changed by someone else; reload and try again.")
+    referral = run_in_transaction(
+        lambda: _try_move(actor, referral_id, to, version, reason, note, changes or {}),
+        conflict="The referral is being changed by someone else; reload and try again.",
+    )
+    db.session.refresh(referral)
+    return referral
 
 
 def _try_move(
@@ -319,7 +310,6 @@ def _try_move(
         .execution_options(synchronize_session=False)
     )
     if getattr(result, "rowcount", 0) != 1:  # a CursorResult for an UPDATE
-        db.session.rollback()
         raise Conflict("The referral was changed by someone else; reload and try again.")
     db.session.add(
         ReferralEvent(
@@ -347,11 +337,4 @@ def _try_move(
         organization_id=referral.recipient_organization_id,
     )
     notifications.enqueue_status_change(referral, to)
-    db.session.commit()
-    db.session.refresh(referral)
-    return referral
-
-
-def _is_lock_error(exc: OperationalError) -> bool:
-    text = str(exc.orig).lower()
-    return "locked" in text or "busy" in text
+    return referral  # run_in_transaction commits

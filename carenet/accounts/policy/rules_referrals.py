@@ -1,4 +1,6 @@
-"""Access rules for patients and referrals, registered in the accounts policy table.
+"""Access rules for patients and referrals (and CBO staff's capacity switch).
+
+Registered in the table of ``carenet.accounts.policy`` (which imports this module).
 
 Minimum necessary: coordinators see their own organization's patients and the
 referrals it sends; CBO staff see referrals addressed to their organization and,
@@ -8,9 +10,10 @@ admins never see a person here. Another organization's record is hidden (404).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from carenet.accounts.policy import Decision, has_any_role, rule, visible_organization_ids
+from carenet.accounts.policy.core import Decision, has_any_role, rule, visible_organization_ids
 
 COORDINATOR = ("coordinator",)
 CBO_STAFF = ("cbo_staff", "cbo_admin")
@@ -93,14 +96,22 @@ def _note_referral(user: Any, referral: Any) -> Decision:
 @rule("view_patient_details", "referral")
 def _view_patient_details(user: Any, referral: Any) -> Decision:
     """The sender always; the receiver only while the patient's consent is valid."""
+    from carenet.referrals.consent import has_valid_consent  # models import the policy
+
+    return patient_details(user, referral, has_valid_consent)
+
+
+def patient_details(user: Any, referral: Any, consent_valid: Callable[[str], bool]) -> Decision:
+    """The ``view_patient_details`` rule, asking ``consent_valid(patient_id)`` only when it matters.
+
+    A list of referrals passes a lookup of the whole page's consents (one query).
+    """
     decision = _view_referral(user, referral)
     if decision is not Decision.ALLOW or referral is None:
         return decision
     if referral.sender_organization_id in coordinator_orgs(user):
         return Decision.ALLOW
-    from carenet.referrals.consent import has_valid_consent
-
-    return Decision.ALLOW if has_valid_consent(referral.patient_id) else Decision.FORBID
+    return Decision.ALLOW if consent_valid(referral.patient_id) else Decision.FORBID
 
 
 @rule("set_capacity", "service")

@@ -1,16 +1,9 @@
-"""The one place that decides who may do what to which object.
+"""The machinery of the policy: roles, the rule table, deciding.
 
-Every view, API handler and service function asks this module; nothing
-re-implements a rule inline. Rules live in a table keyed by
-``(action, object_type)``; a rule returns a ``Decision``:
-
-- ``ALLOW``;
-- ``FORBID`` (403): the object's existence is no secret (a public service);
-- ``HIDE`` (404): the caller may not even learn the object exists (another
-  organization's user, token or, later, referral) so ids are not confirmed.
-
-An action with no rule is refused (deny by default). Later domains (patients,
-referrals, reports) add rules with ``@rule("view", "referral")``.
+The rules themselves live beside this module (``rules_accounts.py``,
+``rules_referrals.py``) and register with ``@rule``; the package
+``carenet.accounts.policy`` imports them all, so its table is complete as soon
+as the package is imported. This module imports no rule module and no model.
 """
 
 from __future__ import annotations
@@ -126,96 +119,6 @@ def require(action: str, user: Any, obj: Any = None, object_type: str | None = N
         raise NotAllowed("You are not allowed to do that.")
 
 
-def _when(condition: bool, otherwise: Decision = Decision.FORBID) -> Decision:
+def allow_if(condition: bool, otherwise: Decision = Decision.FORBID) -> Decision:
+    """``ALLOW`` when ``condition`` holds, else ``otherwise`` (``FORBID`` unless told)."""
     return Decision.ALLOW if condition else otherwise
-
-
-# --- the rules ----------------------------------------------------------------
-
-
-@rule("view", "directory")
-def _view_directory(user: Any, obj: Any) -> Decision:
-    return Decision.ALLOW  # the public directory: anyone, signed in or not
-
-
-@rule("view_confidential_locations", "directory")
-def _view_confidential(user: Any, obj: Any) -> Decision:
-    return _when(can_view_confidential_locations(user))
-
-
-@rule("view", "account")
-def _view_own_account(user: Any, obj: Any) -> Decision:
-    return _when(bool(getattr(user, "is_authenticated", False)))
-
-
-@rule("list", "service")
-def _list_curatable(user: Any, obj: Any) -> Decision:
-    return _when(has_any_role(user, "cbo_admin", "admin"))
-
-
-@rule("edit", "service")
-def _edit_service(user: Any, service: Any) -> Decision:
-    if is_admin(user):
-        return Decision.ALLOW
-    if service is None:
-        return _when(has_any_role(user, "cbo_admin"))
-    # Services are public: refusing with 403 reveals nothing new.
-    return _when(service.organization_id in visible_organization_ids(user, "cbo_admin"))
-
-
-RULES[("verify", "service")] = _edit_service
-
-
-@rule("list", "stale_service")
-def _list_stale(user: Any, obj: Any) -> Decision:
-    return _when(has_any_role(user, "cbo_admin", "admin"))
-
-
-@rule("list", "user")
-def _list_users(user: Any, obj: Any) -> Decision:
-    return _when(is_admin(user))
-
-
-@rule("deactivate", "user")
-def _deactivate_user(user: Any, other: Any) -> Decision:
-    if not is_admin(user):
-        return Decision.FORBID if other is None else Decision.HIDE
-    if other is not None and getattr(user, "id", None) == other.id:
-        return Decision.FORBID  # an admin cannot lock themselves out
-    return Decision.ALLOW
-
-
-RULES[("activate", "user")] = _deactivate_user
-
-
-@rule("view", "user")
-def _view_user(user: Any, other: Any) -> Decision:
-    if is_admin(user) or (other is not None and getattr(user, "id", None) == other.id):
-        return Decision.ALLOW
-    return Decision.HIDE
-
-
-@rule("create", "api_token")
-def _create_token(user: Any, owner: Any) -> Decision:
-    if owner is None:
-        return _when(bool(roles_of(user)))
-    return _view_user(user, owner)
-
-
-@rule("revoke", "api_token")
-def _revoke_token(user: Any, token: Any) -> Decision:
-    if token is None:
-        return _when(bool(roles_of(user)))
-    if is_admin(user) or getattr(user, "id", None) == token.user_id:
-        return Decision.ALLOW
-    return Decision.HIDE
-
-
-@rule("list", "audit_event")
-def _list_audit(user: Any, obj: Any) -> Decision:
-    return _when(is_admin(user))
-
-
-@rule("view", "aggregate_report")
-def _view_aggregates(user: Any, obj: Any) -> Decision:
-    return _when(has_any_role(user, "program_lead", "admin"))
