@@ -10,7 +10,6 @@ from flask_login import current_user
 from carenet.accounts import service
 from carenet.accounts.access import permission
 from carenet.accounts.forms import ConfirmForm
-from carenet.extensions import db
 
 blueprint = Blueprint("accounts_admin", __name__, url_prefix="/admin")
 
@@ -25,7 +24,6 @@ def users() -> Any:
 @permission("deactivate", "user")
 def deactivate(user_id: str) -> Any:
     user = service.set_active(current_user, user_id, False)
-    db.session.commit()
     flash(f"{user.email} is deactivated and signed out everywhere.", "info")
     return redirect(url_for("accounts_admin.users"))
 
@@ -34,6 +32,5 @@ def deactivate(user_id: str) -> Any:
 @permission("activate", "user")
 def activate(user_id: str) -> Any:
     user = service.set_active(current_user, user_id, True)
-    db.session.commit()
     flash(f"{user.email} is active again.", "info")
     return redirect(url_for("accounts_admin.users"))

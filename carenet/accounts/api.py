@@ -10,7 +10,6 @@ from flask_login import current_user
 from carenet.accounts import tokens
 from carenet.accounts.access import authenticated, permission
 from carenet.accounts.schemas import ApiTokenSchema, MeSchema
-from carenet.extensions import db
 
 blueprint = Blueprint("accounts_api", __name__, url_prefix="/api/v1")
 
@@ -25,5 +24,4 @@ def me() -> Any:
 @permission("revoke", "api_token")
 def revoke_token(token_id: str) -> Any:
     row = tokens.revoke_api_token(current_user, token_id)
-    db.session.commit()
     return jsonify(ApiTokenSchema().dump(row))

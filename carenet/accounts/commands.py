@@ -90,7 +90,6 @@ def create_token_command(email: str, name: str) -> None:
         return
     try:
         row, text = tokens.create_api_token(user, name, actor=user)
-        db.session.commit()
     except DomainError as refused:
         _fail(refused.detail)
         return
@@ -129,7 +128,6 @@ def revoke_token_command(token_id: str) -> None:
         return
     try:
         tokens.revoke_api_token(row.user, token_id)
-        db.session.commit()
     except DomainError as refused:
         _fail(refused.detail)
         return

@@ -1,6 +1,9 @@
 """Use cases of accounts: making users, signing in and out, sessions and API tokens.
 
-Functions add to the current transaction; the caller (view or command) commits.
+A function that finishes a use case commits it (signing in and out, changing a
+password, (de)activating a user; API tokens in ``tokens.py``). Building blocks
+(``create_user``, ``set_password``, ``end_other_sessions``) add to the current
+transaction, so a command or the seed can make many users in one.
 """
 
 from __future__ import annotations
@@ -179,6 +182,7 @@ def start_session(user: User, remote_addr: str | None) -> str:
     )
     user.last_login_at = now
     audit.record(user, "sign_in", "user", user.id)
+    db.session.commit()  # with a password re-hashed by authenticate
     return key
 
 
@@ -212,6 +216,18 @@ def end_session(user: Any, key: str | None) -> None:
             row.ended_at = utcnow()
     if getattr(user, "is_authenticated", False):
         audit.record(user, "sign_out", "user", user.id)
+    db.session.commit()
+
+
+def change_password(user: User, new_password: str, keep_key: str | None) -> int:
+    """Set a new password (checked by the rules) and end the user's other sessions.
+
+    Returns how many sessions were ended; nothing is written when the password is refused.
+    """
+    set_password(user, new_password)
+    ended = end_other_sessions(user, keep_key)
+    db.session.commit()
+    return ended
 
 
 def end_other_sessions(user: User, keep_key: str | None) -> int:
@@ -246,6 +262,7 @@ def set_active(actor: Any, user_id: str, active: bool) -> User:
         audit.record(
             actor, "activate" if active else "deactivate", "user", user.id, {"email": user.email}
         )
+    db.session.commit()
     return user
 
 

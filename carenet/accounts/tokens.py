@@ -54,6 +54,7 @@ def create_api_token(owner: User, name: str, actor: Any = None) -> tuple[ApiToke
     audit.record(
         actor or owner, "create", "api_token", row.id, {"name": name, "owner": owner.email}
     )
+    db.session.commit()
     return row, text
 
 
@@ -66,6 +67,7 @@ def revoke_api_token(actor: Any, token_id: str) -> ApiToken:
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         audit.record(actor, "revoke", "api_token", row.id, {"owner_id": row.user_id})
+        db.session.commit()
     return row
 
 

@@ -11,7 +11,6 @@ from carenet.accounts import passwords, service, tokens
 from carenet.accounts.access import authenticated, permission, public
 from carenet.accounts.forms import ConfirmForm, LoginForm, PasswordForm, TokenForm
 from carenet.errors import DomainError
-from carenet.extensions import db
 from carenet.security import SESSION_KEY, safe_local_path
 
 blueprint = Blueprint("accounts", __name__)
@@ -33,7 +32,6 @@ def login() -> Any:
         return page, refused.status, ({"Retry-After": str(retry)} if retry else {})
     session.clear()  # a fresh session: nothing from before sign-in carries over
     key = service.start_session(user, _remote_addr())
-    db.session.commit()
     session[SESSION_KEY] = key
     session.permanent = True
     login_user(user)
@@ -44,7 +42,6 @@ def login() -> Any:
 @authenticated
 def logout() -> Any:
     service.end_session(current_user, session.get(SESSION_KEY))
-    db.session.commit()
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
@@ -64,7 +61,6 @@ def create_token() -> Any:
     if not form.validate():
         return _account_page(token_form=form), 400
     row, text = tokens.create_api_token(current_user, form.name.data or "")
-    db.session.commit()
     return _account_page(new_token=text, new_token_row=row)
 
 
@@ -73,7 +69,6 @@ def create_token() -> Any:
 def revoke_token(token_id: str) -> Any:
     ConfirmForm()  # the CSRF check already ran for this POST
     tokens.revoke_api_token(current_user, token_id)
-    db.session.commit()
     flash("The token is revoked.", "info")
     return redirect(url_for("accounts.account"))
 
@@ -88,12 +83,10 @@ def change_password() -> Any:
         form.current_password.errors = ["The current password is not right."]
         return _account_page(password_form=form), 400
     try:
-        service.set_password(current_user, form.new_password.data)
-        service.end_other_sessions(current_user, session.get(SESSION_KEY))
+        service.change_password(current_user, form.new_password.data, session.get(SESSION_KEY))
     except DomainError as refused:
         form.new_password.errors = list((refused.errors or {}).get("password", [refused.detail]))
         return _account_page(password_form=form), 400
-    db.session.commit()
     flash("Your password is changed; your other sessions are signed out.", "info")
     return redirect(url_for("accounts.account"))
 

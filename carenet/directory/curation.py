@@ -1,7 +1,7 @@
 """Directory curation: a CBO's admin keeps their own services fresh; admins curate all.
 
 Every change is checked by the policy, audited, and re-indexed for search in
-the same transaction; the caller commits.
+one transaction, which the function commits (or rolls back when it refuses).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from carenet import audit
 from carenet.accounts import policy
 from carenet.db.types import utcnow
-from carenet.directory import search_index
+from carenet.directory.search import index as search_index
 from carenet.directory.models import CAPACITY_STATUSES, Organization, Phone, Schedule, Service
 from carenet.errors import InvalidInput, NotFound
 from carenet.extensions import db
@@ -96,7 +96,17 @@ def service_for_curation(actor: Any, service_id: str) -> Service:
 
 
 def update_service(actor: Any, service_id: str, changes: ServiceChanges) -> Service:
-    """Replace capacity, weekly hours and phone numbers of a service."""
+    """Replace capacity, weekly hours and phone numbers of a service; commits, or writes nothing."""
+    try:
+        service = _apply_changes(actor, service_id, changes)
+    except Exception:
+        db.session.rollback()  # a refused field after others were set: keep none of them
+        raise
+    db.session.commit()
+    return service
+
+
+def _apply_changes(actor: Any, service_id: str, changes: ServiceChanges) -> Service:
     service = service_for_curation(actor, service_id)
     if changes.capacity_status not in CAPACITY_STATUSES:
         message = "Unknown capacity status."
@@ -142,6 +152,7 @@ def verify_service(actor: Any, service_id: str) -> Service:
     service.last_verified_by = actor.email
     audit.record(actor, "verify", "service", service.id, organization_id=service.organization_id)
     search_index.refresh_services([service.id])
+    db.session.commit()
     return service
 
 

@@ -14,7 +14,6 @@ from carenet.accounts.access import permission
 from carenet.directory import curation
 from carenet.directory.models import CAPACITY_STATUSES
 from carenet.errors import InvalidInput
-from carenet.extensions import db
 from carenet.security import safe_local_path
 
 blueprint = Blueprint("curation", __name__, url_prefix="/curation")
@@ -75,11 +74,9 @@ def edit_service(service_id: str) -> Any:
         )
         curation.update_service(current_user, service_id, changes)
     except InvalidInput as refused:
-        db.session.rollback()
         for field, messages in (refused.errors or {}).items():
             getattr(form, field).errors = list(messages)
         return _edit_page(service, form), 400
-    db.session.commit()
     flash(f"Saved {service.name}.", "info")
     return redirect(url_for("curation.edit_service", service_id=service_id))
 
@@ -88,7 +85,6 @@ def edit_service(service_id: str) -> Any:
 @permission("verify", "service")
 def verify_service(service_id: str) -> Any:
     service = curation.verify_service(current_user, service_id)
-    db.session.commit()
     flash(f"{service.name} is marked verified today.", "info")
     back = safe_local_path(request.form.get("back"))
     return redirect(back or url_for("curation.edit_service", service_id=service_id))

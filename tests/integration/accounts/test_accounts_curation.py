@@ -134,11 +134,18 @@ def test_verify_without_csrf_is_rejected(app, world, sign_in):
 
 def test_update_and_its_audit_row_share_one_transaction(app_ctx, world):
     actor = accounts.find_user(world.emails["cbo_admin"])
-    changes = curation.ServiceChanges("no-capacity", [], [])
-    curation.update_service(actor, world.service_a, changes)
+    # A field refused after the capacity was set: nothing is written, no audit row either.
+    refused = curation.ServiceChanges("no-capacity", [], [], url="not a web address")
+    with pytest.raises(InvalidInput):
+        curation.update_service(actor, world.service_a, refused)
     db.session.rollback()
     assert db.session.get(Service, world.service_a).capacity_status == "capacity"
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "update")) is None
+    # Accepted: the change and its audit row are committed together by the service.
+    curation.update_service(actor, world.service_a, curation.ServiceChanges("no-capacity", [], []))
+    db.session.rollback()
+    assert db.session.get(Service, world.service_a).capacity_status == "no-capacity"
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "update")) is not None
 
 
 def test_service_level_check_refuses_other_organizations(app_ctx, world):
