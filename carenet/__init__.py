@@ -54,7 +54,7 @@ def register_blueprints(app: Flask) -> None:
     from carenet.audit.views import blueprint as audit_views
     from carenet.directory.api import blueprint as directory_api
     from carenet.directory.curation_views import blueprint as curation_views
-    from carenet.directory.search_views import blueprint as search_views
+    from carenet.directory.search.views import blueprint as search_views
     from carenet.directory.views import blueprint as directory_views
     from carenet.public import blueprint as public_views
     from carenet.referrals.api import blueprint as referrals_api

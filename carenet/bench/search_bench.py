@@ -112,13 +112,14 @@ def make_queries(count: int, seed: int) -> list[tuple[float, float, str]]:
 
 
 def time_raw(queries: list, codes: dict[str, int], minimal: bool) -> dict[str, float]:
-    """(a0)/(a): SQL through the bare DB-API cursor; (a) runs ``search_plan``'s statements."""
+    """(a0)/(a): SQL through the bare DB-API cursor; (a) runs ``search.plan``'s statements."""
     from carenet.bench.datagen import DELIVERED
-    from carenet.directory import search_plan, search_query
-    from carenet.directory.search import max_results
-    from carenet.directory.search_sql import bbox_params
+    from carenet.directory.search import plan, statements
+    from carenet.directory.search.fragments import bbox_params
+    from carenet.directory.search.params import max_results
+    from carenet.directory.search.query import SearchQuery
     from carenet.extensions import db
-    from carenet.geo import nearest_postcode
+    from carenet.geo import METERS_PER_MILE, nearest_postcode
 
     raw = db.engine.raw_connection()
     dialect = db.engine.dialect.name
@@ -126,16 +127,16 @@ def time_raw(queries: list, codes: dict[str, int], minimal: bool) -> dict[str, f
     shapes: dict[tuple[str, ...], Any] = {}
 
     def execute(sql: str, params: dict[str, Any]) -> list[Any]:
-        cursor.execute(search_query.driver_sql(sql, dialect), params)
+        cursor.execute(statements.driver_sql(sql, dialect), params)
         names = tuple(d[0] for d in cursor.description)
         shape = shapes.get(names) or shapes.setdefault(names, namedtuple("Row", names, rename=True))
         return [shape(*row) for row in cursor.fetchall()]
 
     samples = []
     for lat, lon, category in queries:
-        q = search_query.SearchQuery(
+        q = SearchQuery(
             latitude=lat, longitude=lon, postcode=nearest_postcode(lat, lon),
-            radius_m=10 * 1609.344, category_code=codes[category],
+            radius_m=10 * METERS_PER_MILE, category_code=codes[category],
             serving_first=category in DELIVERED,
         )  # fmt: skip
         if minimal:
@@ -145,7 +146,7 @@ def time_raw(queries: list, codes: dict[str, int], minimal: bool) -> dict[str, f
             execute(MINIMAL_SQL[dialect], params)
         else:
             started = time.perf_counter()
-            search_plan.run(execute, dialect, q, max_results())
+            plan.run(execute, dialect, q, max_results())
         samples.append(time.perf_counter() - started)
     raw.commit()
     raw.close()
@@ -261,8 +262,8 @@ def run(services: int, backend: str, queries: int, seed: int, workers: int, clie
     from sqlalchemy import select
 
     from carenet import create_app
-    from carenet.directory.search_index import rebuild_all
-    from carenet.directory.search_models import search_category
+    from carenet.directory.search.index import rebuild_all
+    from carenet.directory.search.models import search_category
     from carenet.extensions import db
 
     figures: dict[str, Any] = {"services": services, "backend": backend, "queries": queries}
@@ -305,14 +306,9 @@ def _settle(db: Any) -> None:
     """Measure a database at rest, as after a load long ago: on PostgreSQL vacuumed (what
     autovacuum does after a while: the visibility map that index-only scans rely on) with
     fresh statistics; on SQLite the write-ahead log folded into the database file."""
-    from sqlalchemy import text
+    from carenet.directory.search import storage
 
-    if db.engine.dialect.name == "sqlite":
-        db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
-    else:
-        db.session.commit()
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM (ANALYZE)"))
+    storage.for_dialect(db.engine.dialect.name).settle()
     db.session.commit()
     db.session.remove()
     db.engine.dispose()

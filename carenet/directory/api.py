@@ -10,7 +10,7 @@ from flask_login import current_user
 from carenet.accounts.access import public
 from carenet.directory import service as directory
 from carenet.directory.schemas_detail import ServiceDetailSchema
-from carenet.directory.schemas_search import SearchArgsSchema, SearchPageSchema, args_from_query
+from carenet.directory.search.schemas import SearchArgsSchema, SearchPageSchema, args_from_query
 from carenet.directory.search import can_see_confidential, search_services
 
 blueprint = Blueprint("directory_api", __name__, url_prefix="/api/v1")

@@ -15,7 +15,7 @@ from live_server import serve_app
 from carenet.accounts.models import Membership, User
 from carenet.accounts.passwords import hash_password
 from carenet.directory.models import Organization
-from carenet.directory.search_index import refresh_services
+from carenet.directory.search.index import refresh_services
 from carenet.directory.service import ensure_taxonomy
 from carenet.extensions import db
 

@@ -8,7 +8,7 @@ from factories import make_service
 from sqlalchemy import select
 
 from carenet.directory.models import Organization
-from carenet.directory.search_index import refresh_services
+from carenet.directory.search.index import refresh_services
 from carenet.directory.service import ensure_taxonomy
 from carenet.extensions import db
 from carenet.referrals.models import Referral

@@ -20,7 +20,7 @@ from carenet.directory.models import (
     ServiceAreaPostcode,
     ServiceAtLocation,
 )
-from carenet.directory.search_index import refresh_services
+from carenet.directory.search.index import refresh_services
 from carenet.directory.service import ensure_taxonomy
 from carenet.extensions import db
 from carenet.geo import postcodes_in_county

@@ -193,7 +193,7 @@ def test_unknown_service_is_a_404_problem(client, app_ctx):
 def test_results_are_in_the_result_schemas_shape(client, app_ctx, shelter):
     """The page's items skip a second marshmallow pass: they must already be exactly what
     SearchResultSchema would dump (keys, types, nesting), redacted or not."""
-    from carenet.directory.schemas_search import SearchResultSchema
+    from carenet.directory.search.schemas import SearchResultSchema
 
     make_service("Caregiver circle", point_at(MIAMI, 1), schedules=(schedule(),),
                  areas=({"kind": "postcodes", "postcodes": ["33130"]},))  # fmt: skip

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from carenet.directory.search_index import rebuild_all, refresh_services
-from carenet.directory.search_models import search_entry, search_hours, search_text
+from carenet.directory.search.index import rebuild_all, refresh_services
+from carenet.directory.search.models import search_entry, search_hours, search_text
 from carenet.extensions import db
 from search.builders import MIAMI, make_service, point_at
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 import random
 
 from carenet.bench.datagen import CATEGORIES, DELIVERED, circle_wkt, generate
-from carenet.directory import search_plan, search_query
 from carenet.directory.models import ServiceArea, ServiceAreaPostcode
-from carenet.directory.search_index import rebuild_all
-from carenet.directory.search_models import search_category
-from carenet.directory.search_query import LocalTime, SearchQuery
+from carenet.directory.search import plan as search_plan
+from carenet.directory.search import statements
+from carenet.directory.search.index import rebuild_all
+from carenet.directory.search.models import search_category
+from carenet.directory.search.query import LocalTime, SearchQuery
 from carenet.extensions import db
 from carenet.geo import nearest_postcode, postcodes
 
@@ -49,8 +50,8 @@ def _queries(rng: random.Random, codes: dict[str, int], zones: list[int], n: int
 def _full(execute, dialect: str, q: SearchQuery, cap: int):
     """The full statement's page within the first ``cap`` matches, and the exact total."""
     window = SearchQuery(**{**q.__dict__, "limit": max(0, min(q.limit, cap - q.offset))})
-    rows = execute(*search_query.build_sql(dialect, window)) if window.limit else []
-    total = execute(*search_query.build_sql(dialect, q, count_only=True))[0][0]
+    rows = execute(*statements.build_sql(dialect, window)) if window.limit else []
+    total = execute(*statements.build_sql(dialect, q, count_only=True))[0][0]
     return rows, total
 
 
@@ -129,7 +130,7 @@ def test_plan_pages_and_counts_as_the_full_statement(app_ctx):
 def test_search_zip_follows_the_areas_zip_codes(app_ctx):
     """``search_zip`` (the plan's ZIP-list index) is rewritten with the service: added,
     changed and removed ZIP codes, per category, never for the "any category" code."""
-    from carenet.directory.search_index import refresh_services
+    from carenet.directory.search.index import refresh_services
     from search.builders import MIAMI, make_service, point_at
 
     area = {"kind": "postcodes", "postcodes": ["33130", "33131"]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from carenet.directory.opening_hours import (
+from carenet.directory.search.opening_hours import (
     day_segments,
     is_open,
     next_opening,

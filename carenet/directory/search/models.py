@@ -1,4 +1,4 @@
-"""Denormalized search tables, derived from the directory by ``search_index``.
+"""Denormalized search tables, derived from the directory by ``index``.
 
 ``search_entry`` holds one row per (service at location, category) plus one
 "any category" row (``category_code`` 0) per service at location, so that every
@@ -8,7 +8,7 @@ PostGIS GiST over ``(category_code, geog)`` (btree_gist), SQLite R*Tree
 columns and virtual tables are backend-specific and created by migration 0002;
 the tables below are the columns both backends share.
 
-Never edit these rows by hand: ``search_index.refresh_services`` rebuilds them.
+Never edit these rows by hand: ``index.refresh_services`` rebuilds them.
 """
 
 from __future__ import annotations

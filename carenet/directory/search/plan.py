@@ -30,9 +30,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from carenet.directory import search_query
-from carenet.directory.search_query import SearchQuery
-from carenet.directory.search_sql import EDGE_BAND
+from carenet.directory.search import ranking, statements
+from carenet.directory.search.fragments import for_dialect
+from carenet.directory.search.query import SearchQuery
 
 Execute = Callable[[str, dict[str, Any]], list[Any]]
 RING_FILL = 2.0  # the first ring is sized to hold about this many times the rows needed
@@ -40,7 +40,7 @@ RING_FILL = 2.0  # the first ring is sized to hold about this many times the row
 
 @dataclass(frozen=True)
 class Found:
-    rows: list[Any]  # the page: search_query.OUTPUT_COLUMNS, serves, total, dist_m
+    rows: list[Any]  # the page: statements.OUTPUT_COLUMNS, serves, total, dist_m
     total: int  # matches, counted up to max_results
     exact: bool  # False: more than max_results match
 
@@ -50,7 +50,7 @@ def executor(conn: Any) -> Execute:
     dialect = conn.dialect.name
 
     def execute(sql: str, params: dict[str, Any]) -> list[Any]:
-        return list(conn.exec_driver_sql(search_query.driver_sql(sql, dialect), params))
+        return list(conn.exec_driver_sql(statements.driver_sql(sql, dialect), params))
 
     return execute
 
@@ -58,10 +58,10 @@ def executor(conn: Any) -> Execute:
 def run(execute: Execute, dialect: str, q: SearchQuery, max_results: int) -> Found:
     """The page of ``q`` and how many match (up to ``max_results``)."""
     q = replace(q, limit=max(0, min(q.limit, max_results - q.offset)))
-    if dialect == "postgresql" and q.limit:
-        return _nearest_first(execute, q, max_results)
+    if for_dialect(dialect).nearest_first and q.limit:
+        return _nearest_first(execute, dialect, q, max_results)
     first = q.offset + q.limit
-    near = _count(execute, search_query.count_near_sql(dialect, q, max_results + 1))
+    near = _count(execute, statements.count_near_sql(dialect, q, max_results + 1))
     capped = near > max_results
     rows = _from_rings(execute, dialect, q, near, capped) if q.limit and near >= first else None
     return _found(execute, dialect, q, max_results, rows, near)
@@ -82,20 +82,20 @@ def _found(
     else:
         total = near
         if total <= max_results:
-            far = search_query.count_far_sql(dialect, q, max_results + 1 - total)
+            far = statements.count_far_sql(dialect, q, max_results + 1 - total)
             total += _count(execute, far)
     return Found(rows, min(total, max_results), total <= max_results)
 
 
-def _nearest_first(execute: Execute, q: SearchQuery, max_results: int) -> Found:
+def _nearest_first(execute: Execute, dialect: str, q: SearchQuery, max_results: int) -> Found:
     """PostgreSQL: the first statement reads the page in KNN order and counts the places
     near (one round trip less than counting first)."""
     first = q.offset + q.limit
     fetch = first + max(5, first // 4)
-    rows = execute(*search_query.nearest_sql(q, first, fetch, at_most=max_results + 1))
+    rows = execute(*statements.nearest_sql(dialect, q, first, fetch, at_most=max_results + 1))
     near = int(rows[0].near_n) if rows else 0
-    page = _from_nearest(execute, q, rows, fetch, near, near > max_results)
-    return _found(execute, "postgresql", q, max_results, page, near)
+    page = _from_nearest(execute, dialect, q, rows, fetch, near, near > max_results)
+    return _found(execute, dialect, q, max_results, page, near)
 
 
 def _count(execute: Execute, statement: tuple[str, dict[str, Any]]) -> int:
@@ -114,10 +114,8 @@ def _from_rings(
         ring /= 4
     while True:
         ring = min(ring, q.radius_m)
-        rows = execute(*search_query.ring_sql(dialect, q, ring, first))
-        # A match outside the ring is more than ring * (1 - EDGE_BAND) - 1 m away by the
-        # distance the order uses: the page is settled when its last row is nearer.
-        if len(rows) == first and rows[-1].sort_m < ring * (1 - 2 * EDGE_BAND) - 2.0:
+        rows = execute(*statements.ring_sql(dialect, q, ring, first))
+        if len(rows) == first and ranking.settled_by_ring(rows[-1].sort_m, ring):
             return rows[q.offset :]
         if ring >= q.radius_m:
             return None
@@ -126,33 +124,37 @@ def _from_rings(
 
 
 def _from_nearest(
-    execute: Execute, q: SearchQuery, rows: list[Any], fetch: int, near: int, capped: bool
+    execute: Execute,
+    dialect: str,
+    q: SearchQuery,
+    rows: list[Any],
+    fetch: int,
+    near: int,
+    capped: bool,
 ) -> list[Any] | None:
-    """PostgreSQL: the page from the matches nearest by the KNN index order (sphere
-    distance) — ``rows``, a first read of ``fetch`` of them — reading four times more while
-    it is not settled: settled when the page's last row is nearer by the order's distance
-    than any row not read can be. None when fewer matches than the page lie within the
-    radius; rings when reading more does not settle it (rare: rows crowding at one
-    distance)."""
+    """Where the index reads nearest first (PostgreSQL): the page from the matches nearest
+    by the KNN index order (sphere distance) — ``rows``, a first read of ``fetch`` of them —
+    reading four times more while it is not settled (``ranking.settled_by_knn``): settled
+    when the page's last row is nearer by the order's distance than any row not read can be.
+    None when fewer matches than the page lie within the radius; rings when reading more
+    does not settle it (rare: rows crowding at one distance)."""
     first = q.offset + q.limit
     for attempt in range(3):
         if attempt:
             fetch *= 4
-            rows = execute(*search_query.nearest_sql(q, first, fetch))
+            rows = execute(*statements.nearest_sql(dialect, q, first, fetch))
         fetched = int(rows[0].fetched) if rows else 0
         if fetched < fetch:  # every match within the radius was read
             return rows[q.offset :] if len(rows) == first else None
-        # A row not read is at least edge_m away by sphere distance, so at least
-        # edge_m * SPHERE_TO_SPHEROID_MIN by the order's (spheroid) distance.
-        if rows[-1].sort_m < rows[0].edge_m * search_query.SPHERE_TO_SPHEROID_MIN - 1.0:
+        if ranking.settled_by_knn(rows[-1].sort_m, rows[0].edge_m):
             return rows[q.offset :]
-    return _from_rings(execute, "postgresql", q, near, capped)
+    return _from_rings(execute, dialect, q, near, capped)
 
 
 def _full(execute: Execute, dialect: str, q: SearchQuery) -> tuple[list[Any], int]:
-    rows = execute(*search_query.build_sql(dialect, q)) if q.limit else []
+    rows = execute(*statements.build_sql(dialect, q)) if q.limit else []
     if rows:
         return rows, int(rows[0].total)
     if q.offset == 0 and q.limit:
         return [], 0
-    return [], _count(execute, search_query.build_sql(dialect, q, count_only=True))
+    return [], _count(execute, statements.build_sql(dialect, q, count_only=True))

@@ -15,7 +15,14 @@ from marshmallow import (
     validates_schema,
 )
 
-from carenet.directory.search import SearchParams
+from carenet.directory.search.params import (
+    DEFAULT_PER_PAGE,
+    DEFAULT_RADIUS_MI,
+    MAX_PER_PAGE,
+    MAX_RADIUS_MI,
+    MIN_RADIUS_MI,
+    SearchParams,
+)
 
 SLUG = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 
@@ -45,7 +52,9 @@ class SearchArgsSchema(Schema):
     lat = fields.Float(validate=validate.Range(min=-90, max=90), allow_nan=False)
     lon = fields.Float(validate=validate.Range(min=-180, max=180), allow_nan=False)
     radius_mi = fields.Float(
-        load_default=10.0, validate=validate.Range(min=0.1, max=100), allow_nan=False
+        load_default=DEFAULT_RADIUS_MI,
+        validate=validate.Range(min=MIN_RADIUS_MI, max=MAX_RADIUS_MI),
+        allow_nan=False,
     )
     category = fields.List(fields.String(validate=validate.Regexp(SLUG)), load_default=list)
     q = fields.String(validate=validate.Length(min=1, max=200))
@@ -56,7 +65,9 @@ class SearchArgsSchema(Schema):
     age = fields.Integer(validate=validate.Range(min=0, max=130), strict=False)
     accepting = fields.Boolean(load_default=False)
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    per_page = fields.Integer(
+        load_default=DEFAULT_PER_PAGE, validate=validate.Range(min=1, max=MAX_PER_PAGE)
+    )
 
     @validates_schema
     def _where(self, data: dict[str, Any], **_: Any) -> None:
@@ -161,7 +172,7 @@ class SearchPageSchema(Schema):
     first_page = fields.Boolean()
     last_page = fields.Boolean()
     empty = fields.Boolean()
-    # Each item has SearchResultSchema's shape: ``search._result`` builds it so, and a test
+    # Each item has SearchResultSchema's shape: ``results.result`` builds it so, and a test
     # checks SearchResultSchema().dump(item) == item. Dumping 20 nested results through
     # marshmallow again took longer than the search itself at a million services.
     contents = fields.Raw()

@@ -9,8 +9,8 @@ from flask_login import current_user
 from marshmallow import ValidationError
 
 from carenet.accounts.access import public
-from carenet.directory.schemas_search import SearchArgsSchema, args_from_query
-from carenet.directory.search import can_see_confidential, search_services
+from carenet.directory.search.schemas import SearchArgsSchema, args_from_query
+from carenet.directory.search.service import can_see_confidential, search_services
 from carenet.directory.taxonomy import CATEGORIES
 from carenet.errors import InvalidInput
 

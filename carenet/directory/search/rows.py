@@ -26,11 +26,11 @@ from carenet.directory.models import (
     TaxonomyTerm,
     service_category,
 )
-from carenet.directory.opening_hours import day_segments, rule_from_schedule
-from carenet.directory.search_models import ANY_CATEGORY
+from carenet.directory.search.models import ANY_CATEGORY
+from carenet.directory.search.opening_hours import day_segments, rule_from_schedule
+from carenet.geo import METERS_PER_MILE
 
 DEFAULT_TIMEZONE = "America/New_York"
-METERS_PER_MILE = 1609.344
 
 
 @dataclass
