@@ -53,7 +53,7 @@ def reindex_search_command() -> None:
     """Rebuild the search tables from the directory, rows stored in map order."""
     import time
 
-    from carenet.directory.search_index import rebuild_all
+    from carenet.directory.search.index import rebuild_all
     from carenet.extensions import db
 
     started = time.perf_counter()

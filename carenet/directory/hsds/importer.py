@@ -152,7 +152,7 @@ class _Importer:
             self.seen[table] |= ids
 
     def _write(self, records: list[MappedRecord]) -> None:
-        from carenet.directory.search_index import refresh_services
+        from carenet.directory.search.index import refresh_services
 
         merged = writing.merge(records)
         existing = writing.write(merged)
