@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from carenet.accounts.access import permission
 from carenet.directory.search import SearchParams, search_services
+from carenet.directory.search.params import parse_radius_mi
 from carenet.errors import InvalidInput, NotFound
 from carenet.referrals import consent as consents
 from carenet.referrals import history, patients, schemas, service
@@ -127,12 +128,12 @@ def services_for_need(patient_id: str, need_id: str) -> str:
         raise NotFound("No such need.")
     if patient.latitude is None:
         raise InvalidInput("This patient has no address on the map; add a ZIP code first.")
-    radius = float(request.args.get("radius_mi", "10") or 10)
+    radius = parse_radius_mi(request.args.get("radius_mi"))  # InvalidInput: a 400
     page = search_services(
         SearchParams(
             latitude=patient.latitude,
             longitude=patient.longitude,
-            radius_mi=min(max(radius, 1.0), 100.0),
+            radius_mi=radius,
             categories=tuple(screening.category_slugs_for(need.category)),
             per_page=50,
         ),
