@@ -10,8 +10,8 @@ from flask_login import current_user
 from carenet.accounts.access import public
 from carenet.directory import service as directory
 from carenet.directory.schemas_detail import ServiceDetailSchema
-from carenet.directory.search.schemas import SearchArgsSchema, SearchPageSchema, args_from_query
 from carenet.directory.search import can_see_confidential, search_services
+from carenet.directory.search.schemas import SearchArgsSchema, SearchPageSchema, args_from_query
 
 blueprint = Blueprint("directory_api", __name__, url_prefix="/api/v1")
 

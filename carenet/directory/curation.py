@@ -17,8 +17,8 @@ from sqlalchemy.orm import selectinload
 from carenet import audit
 from carenet.accounts import policy
 from carenet.db.types import utcnow
-from carenet.directory.search import index as search_index
 from carenet.directory.models import CAPACITY_STATUSES, Organization, Phone, Schedule, Service
+from carenet.directory.search import index as search_index
 from carenet.errors import InvalidInput, NotFound
 from carenet.extensions import db
 
