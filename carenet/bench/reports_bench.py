@@ -2,7 +2,7 @@
 
 Builds a throwaway database (SpatiaLite file or PostGIS), loads N referrals with
 their needs, patients, events and zero-result searches in bulk (COPY /
-executemany; ``carenet.reports.history_gen``), ANALYZEs (and on PostgreSQL
+executemany; ``carenet.demo.generator``), ANALYZEs (and on PostgreSQL
 VACUUMs the two report tables, as autovacuum does soon after they are first
 built: index-only scans need the visibility map), then times each report
 through the same service function the API and the page call (SQL, suppression,
@@ -29,7 +29,7 @@ NEED_REPORTS = ("unmet-needs", "unmet-needs-trend", "service-gaps")
 def _world(conn: Any, seed: int, end: datetime) -> Any:
     import zipcodes
 
-    from carenet.reports.history_gen import DOMAIN_WEIGHTS, Recipient, World, write_rows
+    from carenet.demo.generator import DOMAIN_WEIGHTS, Recipient, World, write_rows
 
     rng = random.Random(seed)
     florida = sorted(z["zip_code"] for z in zipcodes.filter_by(state="FL", active=True))
@@ -73,11 +73,10 @@ def run(referrals: int, backend: str, seed: int = 7, repeat: int = 3, echo: Echo
 
     from carenet import create_app
     from carenet.bench.search_bench import bench_database
+    from carenet.demo.generator import generate_history
     from carenet.extensions import db
-    from carenet.reports import facts
-    from carenet.reports.history_gen import generate_history
     from carenet.reports.query import NEED_GROUPS, ReportQuery
-    from carenet.reports.service import REPORTS
+    from carenet.reports.service import REPORTS, refresh_report_tables, vacuum_report_tables
 
     figures: dict[str, Any] = {"referrals": referrals, "backend": backend, "timings": {}}
     end = datetime(2026, 11, 1, tzinfo=UTC)
@@ -101,15 +100,13 @@ def run(referrals: int, backend: str, seed: int = 7, repeat: int = 3, echo: Echo
                     db.session.execute(text(f"DELETE FROM {table}"))  # noqa: S608
                 db.session.commit()
             started = time.perf_counter()
-            facts.refresh(db.session)
+            refresh_report_tables(db.session)
             figures["facts_s"] = time.perf_counter() - started
             echo(f"built the report tables in {figures['facts_s']:.0f} s")
             started = time.perf_counter()
             db.session.execute(text("ANALYZE"))
             db.session.commit()
-            if db.engine.dialect.name == "postgresql":  # what autovacuum does soon after
-                with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-                    c.execute(text("VACUUM report_referral, report_need"))
+            vacuum_report_tables(db.session)  # PostgreSQL: what autovacuum does soon after
             figures["analyze_s"] = time.perf_counter() - started
             year = ReportQuery(start=end - timedelta(days=365), end=end, as_of=end)
             for name, report in REPORTS.items():

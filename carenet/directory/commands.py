@@ -19,7 +19,7 @@ def seed_command(demo_history: bool) -> None:
     report = seed_directory(echo=click.echo)
     seed_demo_users(echo=click.echo)
     if demo_history:
-        from carenet.reports.demo_history import seed_demo_history
+        from carenet.demo.history import seed_demo_history
 
         seed_demo_history(echo=click.echo)
     if report.rejected:

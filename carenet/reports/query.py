@@ -1,21 +1,35 @@
-"""What a report is asked for: the date range, the grouping and the filters.
+"""What a report is asked for, and the words it is asked in.
 
-``ReportQuery`` is the parameter object every measure takes. ``Dimension``
-knows, for each way of grouping, the SQL giving a row's group key and label.
+``ReportQuery`` is the parameter object every report and measure takes: a date
+range, one grouping and optional filters. Beside it, the vocabulary the page,
+the API and the store share: the groupings, the periods, and the referral
+statuses as reports use them — derived from the workflow's own definitions
+(``carenet.referrals.workflow``, ``carenet.referrals.models``), never written
+out again here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from carenet.reports import sql
+from carenet.referrals.models import REFERRAL_STATUSES
+from carenet.referrals.workflow import FINAL_STATUSES, OPEN_STATUSES, RECIPIENT, TRANSITIONS
 
 GROUPS = ("none", "domain", "period", "zip", "county", "cbo", "care_org")
 NEED_GROUPS = ("none", "domain", "period", "zip", "county", "care_org")
 PAIRS = {"period_domain": ("period", "domain"), "domain_zip": ("domain", "zip")}
-UNMET_AFTER_NO_REFERRAL = timedelta(days=14)
-UNMET_AFTER_STILL_OPEN = timedelta(days=30)
+PERIODS = ("week", "month", "quarter")
+
+# Referral statuses (the orders are the reports' columns and keep the SQL text stable).
+DELIVERED = "completed"
+NOT_DELIVERED = tuple(s for s in REFERRAL_STATUSES if s in FINAL_STATUSES and s != DELIVERED)
+FINAL = (DELIVERED, *NOT_DELIVERED)  # the workflow's final statuses: the loop is closed
+OPEN = OPEN_STATUSES
+OUTCOMES = (*OPEN, *FINAL)  # the columns of the referral-outcomes report
+# the CBO's first response: its moves out of "requested" (accept or reject)
+RESPONSES = tuple(to for (frm, to), move in TRANSITIONS.items()
+                  if frm == "requested" and move.side == RECIPIENT)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -33,86 +47,3 @@ class ReportQuery:
     care_org: str | None = None
     as_of: datetime | None = None  # "now" for the 14- and 30-day rules (tests pin it)
     extra: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Source:
-    """The aliases of one report's base row: its table, its time column, its organizations."""
-
-    alias: str  # "n" (need) or "r" (referral)
-    time_column: str
-    domain_column: str
-    care_org_column: str
-    cbo_column: str | None
-
-
-NEEDS = Source("f", "f.created_at", "f.domain", "f.care_org_id", None)
-REFERRALS = Source("f", "f.created_at", "f.domain", "f.care_org_id", "f.cbo_id")
-COUNTY_LABEL = "COALESCE(pa.county || ', ' || pa.state, 'Unknown')"  # search_gap's county
-
-
-def group_sql(dialect: str, q: ReportQuery, source: Source) -> tuple[str, str, str]:
-    """(key expression, label expression, extra joins) for the query's grouping."""
-    zip_expr = "f.zip5"
-    if q.group_by in PAIRS:  # two groupings at once (charts, gaps): "first|second"
-        first, second = PAIRS[q.group_by]
-        one = group_sql(dialect, _with_group(q, first), source)
-        two = group_sql(dialect, _with_group(q, second), source)
-        return (
-            f"({one[0]} || '|' || {two[0]})",
-            f"({one[1]} || '|' || {two[1]})",
-            _pair_join(one, two),
-        )
-    if q.group_by == "none":
-        return "'all'", "'All'", ""
-    if q.group_by == "domain":
-        return source.domain_column, source.domain_column, ""
-    if q.group_by == "period":  # precomputed in the report tables (facts.py)
-        if q.period not in sql.PERIODS:
-            raise ValueError(q.period)
-        return f"f.{q.period}_start", f"f.{q.period}_start", ""
-    if q.group_by == "zip":
-        return zip_expr, zip_expr, ""
-    if q.group_by == "county":
-        return "f.county", "f.county", ""
-    column = source.cbo_column if q.group_by == "cbo" else source.care_org_column
-    return column, column, ""  # the organization's id; names are looked up per group after
-
-
-def _with_group(q: ReportQuery, group_by: str) -> ReportQuery:
-    from dataclasses import replace
-
-    return replace(q, group_by=group_by)
-
-
-def _pair_join(one: tuple[str, str, str], two: tuple[str, str, str]) -> str:
-    return one[2] if one[2] == two[2] else f"{one[2]} {two[2]}"
-
-
-def filter_sql(dialect: str, q: ReportQuery, source: Source) -> tuple[list[str], dict, str]:
-    """(WHERE conditions, bound values, extra joins) for the range and the filters."""
-    where = [f"{source.time_column} >= :start", f"{source.time_column} < :end"]
-    values: dict = {"start": q.start, "end": q.end}
-    joins = ""
-    if q.domain:
-        where.append(f"{source.domain_column} = :domain")
-        values["domain"] = q.domain
-    if q.zip:
-        where.append("f.zip5 = :zip")
-        values["zip"] = q.zip
-    if q.county:
-        where.append("f.county = :county")
-        values["county"] = q.county
-    if q.care_org:
-        where.append(f"{source.care_org_column} = :care_org")
-        values["care_org"] = q.care_org
-    if q.cbo and source.cbo_column:
-        where.append(f"{source.cbo_column} = :cbo")
-        values["cbo"] = q.cbo
-    elif q.cbo:
-        # a need has no CBO of its own: it counts when one of its referrals went to that CBO
-        # (the CBO's few referrals, from report_referral, looked up once — not a probe per need)
-        where.append("f.need_id IN (SELECT rc.need_id FROM report_referral rc"
-                     " WHERE rc.cbo_id = :cbo AND rc.need_id IS NOT NULL)")  # fmt: skip
-        values["cbo"] = q.cbo
-    return where, values, joins

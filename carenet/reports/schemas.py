@@ -7,8 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from carenet.reports.query import GROUPS, PAIRS, ReportQuery
-from carenet.reports.sql import PERIODS
+from carenet.reports.query import GROUPS, PAIRS, PERIODS, ReportQuery
 
 DEFAULT_DAYS = 365
 MAX_DAYS = 3 * 366

@@ -1,32 +1,35 @@
-"""Report tables for program leads: measures from ``measures``, small counts suppressed.
+"""The reports' one entry point: report tables for program leads, and the few writes.
 
-Each public function takes a session and a ``ReportQuery`` and returns a
+Each report function takes a session and a ``ReportQuery`` and returns a
 ``ReportTable`` of display strings — the same table feeds the page, the JSON API
-and the CSV export, so they cannot disagree. Every count passes through
-``suppression.suppress``; durations are shown only for groups of 11 or more.
+and the CSV export, so they cannot disagree. Counts come from the store
+(``carenet.reports.store``: report tables, measures, percentiles); every count
+passes through ``suppression.suppress``; durations are shown only for groups of
+11 or more. Views, the API, the CSV export and the charts call this module, never
+the store; so do other domains (the directory search logs its zero-result
+searches here).
 """
-
-# ruff: noqa: S608  (SQL text is assembled from this package's own fragments; values are bound)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from carenet.errors import InvalidInput
-from carenet.reports import measures, suppression
-from carenet.reports.gaps import gap_counts
+from carenet.directory.taxonomy import CATEGORIES
+from carenet.errors import InvalidInput, NotFound
+from carenet.extensions import db
+from carenet.referrals.workflow import REASONS
+from carenet.reports import suppression
 from carenet.reports.labels import domain_label, group_title, period_label, reason_label
-from carenet.reports.query import GROUPS, NEED_GROUPS, ReportQuery
+from carenet.reports.query import GROUPS, NEED_GROUPS, OUTCOMES, ReportQuery
+from carenet.reports.store import facts, gaps, measures
 from carenet.reports.suppression import THRESHOLD
 
 NONE = "—"
 GAP_ROWS = 30  # places listed one by one in the gaps report; the rest share one line
-STATUSES = ("requested", "accepted", "in-progress", "on-hold", "completed", "rejected", "failed",
-            "cancelled")  # fmt: skip
 
 
 @dataclass
@@ -48,12 +51,7 @@ def _labels(session: Session, q: ReportQuery, keys: list[str]) -> dict[str, str]
     if q.group_by == "period":
         return {k: period_label(q.period, k) for k in keys}
     if q.group_by in ("cbo", "care_org") and keys:
-        names = ", ".join(f":o{i}" for i in range(len(keys)))
-        rows = session.execute(
-            text(f"SELECT id, name FROM organization WHERE id IN ({names})"),
-            {f"o{i}": k for i, k in enumerate(keys)},
-        )
-        found = {str(a): str(b) for a, b in rows}
+        found = facts.organization_names(session, keys)
         return {k: found.get(k, "Unknown") for k in keys}
     return {k: "All" if q.group_by == "none" else k for k in keys}
 
@@ -112,13 +110,13 @@ def referral_outcomes(session: Session, q: ReportQuery) -> ReportTable:
     """Referrals sent in the range by their current status, per group."""
     _check_group(q, GROUPS)
     keys, _, grid = _pivot(measures.status_counts(session, q))
-    shown = suppression.suppress([[grid.get((k, s), 0) for s in STATUSES] for k in keys])
+    shown = suppression.suppress([[grid.get((k, s), 0) for s in OUTCOMES] for k in keys])
     labels = _labels(session, q, keys)
     rows = [[labels[k], shown.row_totals[i], *shown.cells[i]] for i, k in enumerate(keys)]
     return ReportTable(
         "referral-outcomes",
         "Referral outcomes",
-        [group_title(q), "Referrals", *(s.replace("-", " ").capitalize() for s in STATUSES)],
+        [group_title(q), "Referrals", *(s.replace("-", " ").capitalize() for s in OUTCOMES)],
         rows,
         ["Total", shown.grand_total, *shown.column_totals],
         keys,
@@ -176,7 +174,7 @@ def service_gaps(session: Session, q: ReportQuery) -> ReportTable:
     The 30 places with the most zero-result searches (then unmet needs) are listed;
     the others are summed on one last line.
     """
-    searches = {(d, z): (county, n) for d, z, county, n in gap_counts(session, q)}
+    searches = {(d, z): (county, n) for d, z, county, n in gaps.gap_counts(session, q)}
     needs = {
         tuple(c.key.split("|")): c.unmet
         for c in measures.need_counts(session, replace(q, group_by="domain_zip"))
@@ -187,7 +185,7 @@ def service_gaps(session: Session, q: ReportQuery) -> ReportTable:
         key=lambda k: (-searches.get(k, ("", 0))[1], -needs.get(k, 0), k),
     )
     top, rest = places[:GAP_ROWS], places[GAP_ROWS:]
-    counties = _counties(session, {z for _, z in top})
+    counties = gaps.counties(session, {z for _, z in top})
     search_counts = [searches.get(k, ("", 0))[1] for k in top]
     need_counts = [needs.get(k, 0) for k in top]
     if rest:  # the long tail in one line, so the totals still add up
@@ -223,8 +221,6 @@ REPORTS: dict[str, Callable[[Session, ReportQuery], ReportTable]] = {
 
 def run_report(session: Session, name: str, q: ReportQuery) -> ReportTable:
     """The report called ``name`` for the query (``NotFound`` for an unknown name)."""
-    from carenet.errors import NotFound
-
     if name not in REPORTS:
         raise NotFound("No such report.", {"report": [f"One of: {', '.join(REPORTS)}."]})
     return REPORTS[name](session, q)
@@ -240,25 +236,8 @@ def _pivot(rows: list[tuple[str, str, str, int]]):  # type: ignore[no-untyped-de
 
 
 def _reason_order(code: str) -> tuple[int, str]:
-    from carenet.referrals.workflow import REASONS
-
     order = list(REASONS)
     return (order.index(code) if code in order else len(order), code)
-
-
-def _counties(session: Session, postcodes: set[str]) -> dict[str, str]:
-    if not postcodes:
-        return {}
-    names = ", ".join(f":z{i}" for i in range(len(postcodes)))
-    values = {f"z{i}": z for i, z in enumerate(sorted(postcodes))}
-    rows = session.execute(
-        text(
-            "SELECT postcode, county || ', ' || state FROM postcode_area"
-            f" WHERE postcode IN ({names})"
-        ),
-        values,
-    )
-    return {str(a): str(b) for a, b in rows}
 
 
 def _visible(*cells: str) -> bool:
@@ -304,24 +283,43 @@ def dashboard(session: Session, q: ReportQuery) -> Dashboard:
 
 def filter_choices(session: Session) -> dict[str, list[tuple[str, str]]]:
     """Choices for the page's filters: domains, counties, CBOs and care organizations."""
-    from carenet.directory.taxonomy import CATEGORIES
-
     domains = sorted({c.sdoh_code for c in CATEGORIES})
-    orgs = session.execute(
-        text(
-            "SELECT id, name, kind FROM organization WHERE kind IN ('community', 'care')"
-            " ORDER BY name"
-        )  # fmt: skip
-    ).all()
-    counties = session.execute(
-        text(
-            "SELECT DISTINCT pa.county || ', ' || pa.state FROM patient p"
-            " JOIN postcode_area pa ON pa.postcode = substr(p.postal_code, 1, 5) ORDER BY 1"
-        )
-    ).scalars()
+    orgs = facts.organizations(session)
+    counties = facts.patient_counties(session)
     return {
         "domain": [(d, domain_label(d)) for d in domains],
         "county": [(c, c) for c in counties],
         "cbo": [(o.id, o.name) for o in orgs if o.kind == "community"],
         "care_org": [(o.id, o.name) for o in orgs if o.kind == "care"],
     }
+
+
+# --- writes and upkeep -------------------------------------------------------------
+
+
+def record_zero_result_search(
+    category_slugs: Iterable[str],
+    postcode: str | None,
+    radius_mi: float | None,
+    at: datetime | None = None,
+    *,
+    session: Session | None = None,
+) -> int:
+    """Log a directory search that found nothing (called by ``carenet.directory.search``).
+
+    One de-identified row per category searched (one row if none): category, its
+    SDOH domain, the 5-digit ZIP code, the radius and the time. Commits its own
+    rows and never raises; returns how many rows were written.
+    """
+    return gaps.record(session or db.session, category_slugs, postcode, radius_mi, at)
+
+
+def refresh_report_tables(session: Session) -> datetime:
+    """Bring the report tables up to date now (every report does it first); returns the mark."""
+    return facts.refresh(session)
+
+
+def vacuum_report_tables(session: Session) -> None:
+    """PostgreSQL: VACUUM the report tables, as autovacuum does soon after their first build
+    (the benchmark, timing them at once); nothing on SQLite."""
+    facts.vacuum(session)

@@ -10,10 +10,9 @@ from flask import Blueprint, render_template, request
 from carenet.accounts.access import permission
 from carenet.extensions import db
 from carenet.reports import charts
-from carenet.reports.query import GROUPS
+from carenet.reports.query import GROUPS, PERIODS
 from carenet.reports.schemas import ReportArgs, args_from
 from carenet.reports.service import dashboard, filter_choices
-from carenet.reports.sql import PERIODS
 
 blueprint = Blueprint("reports", __name__)
 

@@ -15,8 +15,8 @@ import pytest
 from live_server import serve_app
 
 from carenet.accounts.seed import DEMO_PASSWORD, seed_demo_users
+from carenet.demo.history import seed_demo_history
 from carenet.directory.seed import seed_directory
-from carenet.reports.demo_history import seed_demo_history
 
 pytestmark = pytest.mark.browser
 

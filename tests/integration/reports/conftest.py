@@ -26,8 +26,8 @@ import pytest
 from carenet.directory.models import Organization
 from carenet.extensions import db
 from carenet.referrals.models import Need, Patient, Referral, ReferralEvent
-from carenet.reports.gaps import record_zero_result_search
 from carenet.reports.query import ReportQuery
+from carenet.reports.service import record_zero_result_search
 
 AS_OF = datetime(2026, 3, 31, 12, tzinfo=UTC)
 START = datetime(2026, 1, 1, tzinfo=UTC)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from carenet.extensions import db
-from carenet.reports import measures
-from carenet.reports.gaps import gap_counts
+from carenet.reports.store import measures
+from carenet.reports.store.gaps import gap_counts
 
 FOOD, HOUSING, RIDES = "food-insecurity", "housing-instability", "transportation-insecurity"
 

@@ -2,7 +2,7 @@
 
 Each figure is recomputed here independently from the raw ``referral`` and
 ``referral_event`` rows (durations from the events, percentiles by linear
-interpolation as ``percentile_cont``). The index walk (``reports.percentiles``,
+interpolation as ``percentile_cont``). The index walk (``reports.store.percentiles``,
 used without filters) must also give exactly, to the last bit, what the
 filtered path gives: ``ROW_NUMBER()`` ranking on SQLite, ``percentile_cont`` on
 PostgreSQL.
@@ -17,16 +17,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from carenet.extensions import db
-from carenet.reports import measures
-from carenet.reports.history_gen import (
+from carenet.demo.generator import (
     DOMAIN_WEIGHTS,
     Recipient,
     World,
     generate_history,
     write_rows,
 )
+from carenet.extensions import db
 from carenet.reports.query import ReportQuery
+from carenet.reports.store import measures
 
 END = datetime(2026, 6, 1, tzinfo=UTC)
 START = END - timedelta(days=120)
@@ -190,7 +190,7 @@ def test_an_empty_range_gives_no_rows_for_any_grouping(generated):
 def test_the_first_build_puts_every_covering_index_back(generated):
     from sqlalchemy import inspect
 
-    from carenet.reports.indexes import need_indexes, referral_indexes
+    from carenet.reports.store.indexes import need_indexes, referral_indexes
 
     q = ReportQuery(start=START, end=END, as_of=END, group_by="domain")
     assert measures.timings(db.session, q)  # the first refresh dropped and rebuilt them

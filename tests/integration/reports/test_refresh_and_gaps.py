@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
+from carenet.demo.history import seed_demo_history
 from carenet.directory.models import Organization, Service
 from carenet.directory.service import ensure_taxonomy
 from carenet.extensions import db
 from carenet.referrals.models import Need, Patient, Referral, ReferralEvent
-from carenet.reports import measures
-from carenet.reports.demo_history import seed_demo_history
-from carenet.reports.models import ReportReferral, SearchGap
+from carenet.reports.store import measures
+from carenet.reports.store.models import ReportReferral, SearchGap
 
 FOOD = "food-insecurity"
 

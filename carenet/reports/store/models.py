@@ -29,7 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from carenet.db.types import UTCDateTime, utcnow
 from carenet.extensions import db
-from carenet.reports.indexes import need_indexes, referral_indexes
+from carenet.reports.store.indexes import need_indexes, referral_indexes
 
 reference_metadata = MetaData()
 

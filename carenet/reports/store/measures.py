@@ -11,38 +11,25 @@ one statement; duration percentiles read ordered indexes (``percentiles``).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import DateTime, bindparam, text
 from sqlalchemy.orm import Session
 
 from carenet.db.types import as_utc
 from carenet.referrals.models import REFERRAL_STATUSES
-from carenet.reports import facts, indexes, percentiles, sql
-from carenet.reports.query import (
-    NEEDS,
-    PAIRS,
-    REFERRALS,
-    UNMET_AFTER_NO_REFERRAL,
-    UNMET_AFTER_STILL_OPEN,
-    ReportQuery,
-    filter_sql,
-    group_sql,
-)
+from carenet.reports.query import PAIRS, ReportQuery
+from carenet.reports.store import facts, indexes, percentiles, sql
+from carenet.reports.store.grouping import NEEDS, REFERRALS, filter_sql, group_sql
 
-FINAL = ("completed", "rejected", "failed", "cancelled")
-OPEN = ("requested", "accepted", "in-progress", "on-hold")
-NOT_DELIVERED = ("rejected", "failed", "cancelled")
-REASONED = ("rejected", "failed", "cancelled")
+UNMET_AFTER_NO_REFERRAL = timedelta(days=14)
+UNMET_AFTER_STILL_OPEN = timedelta(days=30)
 STATUSES = REFERRAL_STATUSES  # what the referral's CHECK constraint allows
 TIMESTAMPS = ("start", "end", "as_of", "d14", "d30")
 
 
-def _in(values: tuple[str, ...]) -> str:
-    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
-
-
-def _run(session: Session, statement: str, values: dict) -> list:
+def run(session: Session, statement: str, values: dict) -> list:
+    """Execute ``statement`` with ``values`` (the named timestamps bound as UTC); all rows."""
     clause = text(statement)
     typed = [bindparam(k, type_=DateTime(timezone=True)) for k in TIMESTAMPS if k in values]
     if typed:
@@ -80,15 +67,14 @@ def need_counts(session: Session, q: ReportQuery) -> list[NeedCounts]:
     was identified, or a referral still open 30 days after. Open: the rest.
     """
     facts.refresh(session)
-    dialect = session.get_bind().dialect.name
     if q.group_by in PAIRS:  # group on both columns; join them on the few result rows
-        first = group_sql(dialect, replace(q, group_by=PAIRS[q.group_by][0]), NEEDS)
-        second = group_sql(dialect, replace(q, group_by=PAIRS[q.group_by][1]), NEEDS)
+        first = group_sql(replace(q, group_by=PAIRS[q.group_by][0]), NEEDS)
+        second = group_sql(replace(q, group_by=PAIRS[q.group_by][1]), NEEDS)
         keys, group_join = [first[0], second[0]], _joins(first[2], second[2])
     else:
-        key, _, group_join = group_sql(dialect, q, NEEDS)
+        key, _, group_join = group_sql(q, NEEDS)
         keys = [key]
-    where, values, filter_join = filter_sql(dialect, q, NEEDS)
+    where, values, filter_join = filter_sql(q, NEEDS)
     as_of = as_utc(q.as_of or datetime.now(UTC))
     values.update(
         as_of=as_of, d14=as_of - UNMET_AFTER_NO_REFERRAL, d30=as_of - UNMET_AFTER_STILL_OPEN
@@ -113,7 +99,7 @@ def need_counts(session: Session, q: ReportQuery) -> list[NeedCounts]:
         ) needs
         {_group_by(q, names)}
     """
-    rows = [r for r in _run(session, statement, values) if r[2] is not None]  # none: no rows
+    rows = [r for r in run(session, statement, values) if r[2] is not None]  # none: no rows
     return [NeedCounts(str(r[0]), str(r[1]), int(r[2]), int(r[3]), int(r[4])) for r in rows]
 
 
@@ -124,9 +110,9 @@ def _group_by(q: ReportQuery, columns: list[str]) -> str:
     return f"GROUP BY {', '.join(columns)} ORDER BY {', '.join(columns)}"
 
 
-def _referral_from(dialect: str, q: ReportQuery) -> tuple[str, str, str, str, dict]:
-    key, label, group_join = group_sql(dialect, q, REFERRALS)
-    where, values, filter_join = filter_sql(dialect, q, REFERRALS)
+def _referral_from(q: ReportQuery) -> tuple[str, str, str, str, dict]:
+    key, label, group_join = group_sql(q, REFERRALS)
+    where, values, filter_join = filter_sql(q, REFERRALS)
     joins = _joins(group_join, filter_join)
     return (
         key,
@@ -140,8 +126,7 @@ def _referral_from(dialect: str, q: ReportQuery) -> tuple[str, str, str, str, di
 def status_counts(session: Session, q: ReportQuery) -> list[tuple[str, str, str, int]]:
     """(key, label, status, referrals) for referrals sent in the range, per group."""
     facts.refresh(session)
-    dialect = session.get_bind().dialect.name
-    key, label, source, where, values = _referral_from(dialect, q)
+    key, label, source, where, values = _referral_from(q)
     # one row per group with a count per status: SQLite reads (key, …, status) indexes in
     # key order instead of sorting every referral by (key, status)
     per_status = ", ".join(
@@ -153,7 +138,7 @@ def status_counts(session: Session, q: ReportQuery) -> list[tuple[str, str, str,
     )
     return [
         (str(row[0]), str(row[1]), status, int(n))
-        for row in _run(session, statement, values)
+        for row in run(session, statement, values)
         for status, n in zip(STATUSES, row[2:], strict=True)
         if n
     ]
@@ -162,14 +147,13 @@ def status_counts(session: Session, q: ReportQuery) -> list[tuple[str, str, str,
 def reason_counts(session: Session, q: ReportQuery) -> list[tuple[str, str, str, int]]:
     """(key, label, reason code, referrals) of referrals ended rejected, failed or cancelled."""
     facts.refresh(session)
-    dialect = session.get_bind().dialect.name
-    key, label, source, where, values = _referral_from(dialect, q)
+    key, label, source, where, values = _referral_from(q)
     statement = (
         f"SELECT MAX({key}), MAX({label}), f.reason, COUNT(*) FROM {source}"
         f" WHERE {where} AND f.reason IS NOT NULL"
         f" {'GROUP BY f.reason' if q.group_by == 'none' else f'GROUP BY {key}, f.reason'}"
     )
-    return [(str(a), str(b), str(c), int(d)) for a, b, c, d in _run(session, statement, values)]
+    return [(str(a), str(b), str(c), int(d)) for a, b, c, d in run(session, statement, values)]
 
 
 @dataclass(frozen=True)
@@ -196,23 +180,23 @@ def timings(session: Session, q: ReportQuery) -> list[Timing]:
     count from the referral's creation; percentiles interpolate linearly.
     """
     facts.refresh(session)
-    dialect = session.get_bind().dialect.name
+    dialect = sql.dialect(session)
     keys = indexes.key_columns(q.group_by, q.period)
     if keys is not None and not _filtered(q) and _walkable(session, dialect):
         # ordered indexes; see percentiles.py
-        found = percentiles.index_timings(session, q.start, q.end, keys, _run)
+        found = percentiles.index_timings(session, q.start, q.end, keys, run)
         return [_timing(*row[:4], row[4]) for row in found]
-    key, label, source, where, values = _referral_from(dialect, q)
+    key, label, source, where, values = _referral_from(q)
 
-    if dialect == "postgresql" and q.group_by != "period":
-        key = f'({key}) COLLATE "C"'  # byte order: sorting the groups needs no locale rules
+    if q.group_by != "period":
+        key = sql.byte_order(dialect, key)
     per_referral = f"""
         SELECT {key} AS grp, {label} AS label, f.closed, f.response_s AS response,
           f.acceptance_s AS acceptance, f.completion_s AS completion
         FROM {source} WHERE {where}
     """
-    if dialect == "postgresql":
-        session.execute(text("SET LOCAL work_mem = '128MB'"))  # sort the durations in memory
+    if sql.has_percentile_cont(dialect):
+        session.execute(text(sql.sort_memory(dialect)))  # sort the durations in memory
         pcts = ", ".join(
             f"percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {m})" for m in TIMED
         )  # one sort per measure gives both percentiles
@@ -222,7 +206,7 @@ def timings(session: Session, q: ReportQuery) -> list[Timing]:
         )
         rows = [
             (*r[:4], *[v for pair in r[4:7] for v in (pair or (None, None))])
-            for r in _run(session, statement, values)
+            for r in run(session, statement, values)
         ]
         return [_timing(r[0], r[1], r[2], r[3], r[4:10]) for r in rows]
     counts = (  # the filtered rows read once, then counted and ranked per measure
@@ -239,7 +223,7 @@ def timings(session: Session, q: ReportQuery) -> list[Timing]:
         f"SELECT {i} AS part, * FROM ({p})" for i, p in enumerate(parts)
     )
     by_group: dict[str, list] = {}
-    for row in _run(session, statement, values):
+    for row in run(session, statement, values):
         part, grp = row[0], str(row[1])
         entry = by_group.setdefault(grp, ["", 0, 0, [None] * 6])
         if part == 0:
@@ -257,15 +241,10 @@ def _walkable(session: Session, dialect: str) -> bool:
     entry stepped over costs a visit to the table, and ``percentile_cont`` is
     faster (measured: 1.1-1.9 s against 0.6-1.0 s at a million referrals).
     """
-    if dialect != "postgresql":
+    probe = sql.all_visible_probe(dialect)
+    if probe is None:
         return True
-    visible = session.execute(
-        text(
-            "SELECT relpages > 0 AND relallvisible >= 0.9 * relpages FROM pg_class"
-            " WHERE oid = 'report_referral'::regclass"
-        )
-    ).scalar()
-    return bool(visible)
+    return bool(session.execute(text(probe)).scalar())
 
 
 def _filtered(q: ReportQuery) -> bool:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from sqlalchemy import Index, text
 
-PERIODS = ("week", "month", "quarter")
+from carenet.reports.query import PERIODS
+
 MEASURES = ("response", "acceptance", "completion")
 # the grouping's column(s) in the report tables; periods resolved by ``key_columns``
 GROUP_COLUMNS: dict[str, tuple[str, ...]] = {

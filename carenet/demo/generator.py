@@ -2,7 +2,8 @@
 
 Used by ``carenet seed --demo-history`` (a few thousand referrals) and by
 ``carenet bench reports`` (a million). Rows are written in bulk — COPY on
-PostgreSQL, executemany on SQLite — never as ORM objects. Every referral walks
+PostgreSQL, executemany on SQLite (``write_rows``: with ``analyze``, the package's
+only difference between the two) — never as ORM objects. Every referral walks
 the real workflow's edges (``workflow.TRANSITIONS``) with one event per move,
 and its current status, reason and version agree with its last event.
 Patients are obviously synthetic ("Demo Patient 0001") with no address.
@@ -17,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+
+from sqlalchemy import text
 
 from carenet.directory.taxonomy import CATEGORIES
 from carenet.referrals.workflow import TRANSITIONS
@@ -223,6 +226,13 @@ def write_rows(conn: Any, table: str, columns: tuple[str, ...], rows: list[tuple
         f"INSERT INTO {table} ({names}) VALUES ({marks})",  # noqa: S608
         [tuple(_sqlite_value(v) for v in row) for row in rows],
     )
+
+
+def analyze(session: Any) -> None:
+    """PostgreSQL: refresh the planner's statistics after a bulk load (commits); SQLite: nothing."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE"))
+        session.commit()
 
 
 def _sqlite_value(value: Any) -> Any:

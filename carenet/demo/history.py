@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
+from carenet.demo.generator import Counts, Recipient, World, analyze, generate_history
 from carenet.directory.models import Address, Organization, Service
 from carenet.directory.taxonomy import category_for
 from carenet.extensions import db
 from carenet.referrals.models import Patient
-from carenet.reports.history_gen import Counts, Recipient, World, generate_history
 
 DEMO_REFERRALS = 6000
 NAME_PREFIX = "Demo Patient"
@@ -46,9 +46,7 @@ def seed_demo_history(
     conn = db.session.connection()
     counts = generate_history(conn, world, referrals, echo=echo)
     db.session.commit()
-    if conn.dialect.name == "postgresql":
-        db.session.execute(text("ANALYZE"))
-        db.session.commit()
+    analyze(db.session)
     echo(
         f"demo history: {counts.patients} patients, {counts.needs} needs, "
         f"{counts.referrals} referrals, {counts.events} events, "

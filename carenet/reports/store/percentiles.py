@@ -19,7 +19,8 @@ of migration 0007 (``indexes``) keep each grouping's durations in order, so:
 Only counts and the interpolated values come back to Python; the arithmetic is
 ``percentile_cont``'s (IEEE doubles), so results are identical to the bit
 (tested). Used without filters other than the date range; filtered reports
-rank the (fewer) filtered rows with ``sql.percentiles_sql`` / ``percentile_cont``.
+rank the (fewer) filtered rows with ``sql.percentiles_sql`` / ``percentile_cont``
+(``measures.timings``). Which way each dialect goes is decided in ``sql``.
 """
 
 # ruff: noqa: S608  (SQL text is assembled from this package's own fragments; values are bound)
@@ -31,9 +32,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from carenet.reports.indexes import MEASURES, index_name
+from carenet.reports.query import FINAL
+from carenet.reports.store import sql
+from carenet.reports.store.indexes import MEASURES, index_name
 
-FINAL = "('completed', 'rejected', 'failed', 'cancelled')"
+FINAL_IN = sql.in_list(FINAL)  # ('completed', 'rejected', 'failed', 'cancelled')
 RANGE = "created_at >= :start AND created_at < :end"
 X_RANGE = RANGE.replace("created_at", "x.created_at")
 PERCENTILES = (0.5, 0.9)
@@ -64,10 +67,11 @@ def rank_of(group: str, measure: int, which: int, n: int) -> Rank:
 
 def index_timings(session: Session, start, end, keys: tuple[str, ...], run: Run) -> list:  # type: ignore[no-untyped-def]
     """(key, label, referrals, closed, [6 percentiles]) per group, sorted by key."""
-    dialect = session.get_bind().dialect.name
+    dialect = sql.dialect(session)
     column = keys[0] if keys else None
     values = {"start": start, "end": end}
-    counts = (_pg_counts if dialect == "postgresql" else _counts)(session, column, values, run)
+    count = _pg_counts if sql.hash_aggregates(dialect) else _counts
+    counts = count(session, column, values, run)
     ranks = [
         rank_of(group, m, w, n[m])
         for group, (_, _, n, _) in counts.items()
@@ -77,7 +81,7 @@ def index_timings(session: Session, start, end, keys: tuple[str, ...], run: Run)
     ]
     raw = {group: entry[3] for group, entry in counts.items()}  # keys as the driver gave them
     found: dict[tuple[str, int, int], float] = {}
-    if dialect == "postgresql":
+    if sql.lateral_limits(dialect):
         found.update(_pg_values(session, column, ranks, raw, values, run))
     else:
         for i in range(0, len(ranks), CHUNK):
@@ -94,7 +98,7 @@ def _counts(session: Session, column: str | None, values: dict, run: Run) -> dic
     key = column or "'all'"
     group = f" GROUP BY {column}" if column else ""  # none: one row, maybe of zeros
     parts = [
-        f"SELECT 0 AS part, {key} AS grp, COUNT(*), SUM(CASE WHEN status IN {FINAL} THEN 1"
+        f"SELECT 0 AS part, {key} AS grp, COUNT(*), SUM(CASE WHEN status IN {FINAL_IN} THEN 1"
         f" ELSE 0 END), COUNT(response_s)"
         f" FROM report_referral {_index(column, 'response')} WHERE {RANGE}{group}"
     ]
@@ -120,7 +124,7 @@ def _pg_counts(session: Session, column: str | None, values: dict, run: Run) -> 
     """PostgreSQL: one pass (hash aggregation) counts everything at once."""
     key = column or "'all'"
     statement = (
-        f"SELECT {key}, COUNT(*), SUM(CASE WHEN status IN {FINAL} THEN 1 ELSE 0 END),"
+        f"SELECT {key}, COUNT(*), SUM(CASE WHEN status IN {FINAL_IN} THEN 1 ELSE 0 END),"
         " COUNT(response_s), COUNT(acceptance_s), COUNT(completion_s)"
         f" FROM report_referral WHERE {RANGE}{f' GROUP BY {column}' if column else ''}"
     )

@@ -8,6 +8,10 @@ workflow move stamps it), going back ``OVERLAP`` to catch transactions that
 committed late; the first refresh builds everything. Reports call it first, so
 they never show older data than the tables they are derived from; when nothing
 changed it costs two index look-ups.
+
+This is the one module of the reports that reads other domains' tables
+(referral, referral_event, need, patient, organization): to build the report
+tables, and for the few names and choices the pages show beside them.
 """
 
 # ruff: noqa: S608  (SQL text is assembled from this package's own fragments; values are bound)
@@ -19,22 +23,24 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import DateTime, bindparam, text
 from sqlalchemy.orm import Session
 
-from carenet.reports import sql
+from carenet.reports.query import DELIVERED, FINAL, NOT_DELIVERED, OPEN, PERIODS, RESPONSES
+from carenet.reports.store import sql
+from carenet.reports.store.indexes import need_indexes, referral_indexes
 
 OVERLAP = timedelta(minutes=10)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-FINAL = "('completed', 'rejected', 'failed', 'cancelled')"
-OPEN = "('requested', 'accepted', 'in-progress', 'on-hold')"
-REASONED = "('rejected', 'failed', 'cancelled')"
+FINAL_IN = sql.in_list(FINAL)  # the statuses as SQL lists: ('completed', 'rejected', …)
+OPEN_IN = sql.in_list(OPEN)
+NOT_DELIVERED_IN = sql.in_list(NOT_DELIVERED)
 COUNTY = "COALESCE((SELECT pa.county || ', ' || pa.state FROM postcode_area pa" \
          " WHERE pa.postcode = substr(p.postal_code, 1, 5)), 'Unknown')"  # fmt: skip
 ZIP = "COALESCE(substr(p.postal_code, 1, 5), 'Unknown')"
 
 
-def _first(dialect: str, statuses: str) -> str:
+def _first(dialect: str, statuses: tuple[str, ...]) -> str:
     moment = (
         "(SELECT MIN(e.occurred_at) FROM referral_event e"
-        f" WHERE e.referral_id = r.id AND e.to_status IN ({statuses}))"
+        f" WHERE e.referral_id = r.id AND e.to_status IN {sql.in_list(statuses)})"
     )
     return sql.seconds_between(dialect, "r.created_at", moment)
 
@@ -43,7 +49,7 @@ PERIOD_COLUMNS = "week_start, month_start, quarter_start"
 
 
 def _periods(dialect: str, column: str) -> str:
-    return ", ".join(sql.period_start(dialect, p, column) for p in sql.PERIODS)
+    return ", ".join(sql.period_start(dialect, p, column) for p in PERIODS)
 
 
 def _referral_upsert(dialect: str) -> str:
@@ -53,11 +59,11 @@ def _referral_upsert(dialect: str) -> str:
           {PERIOD_COLUMNS})
         SELECT r.id, r.need_id, r.created_at, r.category, r.sender_organization_id,
           r.recipient_organization_id, {ZIP}, {COUNTY}, r.status,
-          CASE WHEN r.status IN {FINAL} THEN 1 ELSE 0 END,
-          CASE WHEN r.status IN {REASONED} THEN COALESCE(r.status_reason, 'unknown') END,
-          {_first(dialect, "'accepted', 'rejected'")},
-          {_first(dialect, "'accepted'")},
-          {_first(dialect, "'completed'")},
+          CASE WHEN r.status IN {FINAL_IN} THEN 1 ELSE 0 END,
+          CASE WHEN r.status IN {NOT_DELIVERED_IN} THEN COALESCE(r.status_reason, 'unknown') END,
+          {_first(dialect, RESPONSES)},
+          {_first(dialect, ("accepted",))},
+          {_first(dialect, (DELIVERED,))},
           {_periods(dialect, "r.created_at")}
         FROM referral r JOIN patient p ON p.id = r.patient_id
         WHERE r.updated_at >= :since
@@ -86,8 +92,8 @@ def _need_upsert(dialect: str, incremental: bool) -> str:
         FROM need n JOIN patient p ON p.id = n.patient_id
         LEFT JOIN (
           SELECT need_id, COUNT(*) AS total,
-            SUM(CASE WHEN status = 'completed' THEN 1 ELSE 0 END) AS completed,
-            SUM(CASE WHEN status IN {OPEN} THEN 1 ELSE 0 END) AS still_open
+            SUM(CASE WHEN status = '{DELIVERED}' THEN 1 ELSE 0 END) AS completed,
+            SUM(CASE WHEN status IN {OPEN_IN} THEN 1 ELSE 0 END) AS still_open
           FROM referral WHERE {only}
           GROUP BY need_id
         ) rs ON rs.need_id = n.id
@@ -102,7 +108,7 @@ def _need_upsert(dialect: str, incremental: bool) -> str:
 def refresh(session: Session) -> datetime:
     """Bring the report tables up to date; returns the mark. Commits when it wrote."""
     started = datetime.now(UTC)
-    dialect = session.get_bind().dialect.name
+    dialect = sql.dialect(session)
     mark = session.execute(
         text("SELECT refreshed_at FROM report_refresh WHERE name = 'facts'")
     ).scalar()
@@ -113,8 +119,9 @@ def refresh(session: Session) -> datetime:
     if mark is not None and not _changed(session, stamp, since):
         session.rollback()  # end the read; nothing to write
         return mark
-    if dialect == "postgresql":  # one refresh at a time: concurrent upserts could deadlock
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext('carenet.report_refresh'))"))
+    lock = sql.refresh_lock(dialect)  # one refresh at a time
+    if lock:
+        session.execute(text(lock))
     if mark is None:  # first build: fill the tables, then sort each index once
         dropped = _drop_report_indexes(session)
         session.execute(text(_referral_upsert(dialect)).bindparams(stamp), {"since": since})
@@ -140,8 +147,7 @@ def refresh(session: Session) -> datetime:
 
 def _drop_report_indexes(session: Session) -> list:
     """Drop the covering indexes of migration 0007 (kept up row by row they cost ~5x the build)."""
-    from carenet.reports.indexes import need_indexes, referral_indexes
-    from carenet.reports.models import ReportNeed, ReportReferral
+    from carenet.reports.store.models import ReportNeed, ReportReferral
 
     names = {i.name for i in referral_indexes() + need_indexes()}
     tables = (ReportReferral.__table__, ReportNeed.__table__)
@@ -157,3 +163,51 @@ def _changed(session: Session, stamp, since: datetime) -> bool:  # type: ignore[
         " OR EXISTS (SELECT 1 FROM need WHERE updated_at >= :since)"
     ).bindparams(stamp)
     return bool(session.execute(probe, {"since": since}).scalar())
+
+
+# --- names and choices from other domains' tables, for the pages ------------------
+
+
+def organization_names(session: Session, ids: list[str]) -> dict[str, str]:
+    """Organization id → name, for the ids given (those found)."""
+    if not ids:
+        return {}
+    names = ", ".join(f":o{i}" for i in range(len(ids)))
+    rows = session.execute(
+        text(f"SELECT id, name FROM organization WHERE id IN ({names})"),
+        {f"o{i}": k for i, k in enumerate(ids)},
+    )
+    return {str(a): str(b) for a, b in rows}
+
+
+def organizations(session: Session) -> list:
+    """(id, name, kind) of every community and care organization, by name."""
+    return list(
+        session.execute(
+            text(
+                "SELECT id, name, kind FROM organization WHERE kind IN ('community', 'care')"
+                " ORDER BY name"
+            )  # fmt: skip
+        ).all()
+    )
+
+
+def patient_counties(session: Session) -> list[str]:
+    """The counties ("County, ST") where patients live, in order."""
+    return list(
+        session.execute(
+            text(
+                "SELECT DISTINCT pa.county || ', ' || pa.state FROM patient p"
+                " JOIN postcode_area pa ON pa.postcode = substr(p.postal_code, 1, 5) ORDER BY 1"
+            )
+        ).scalars()
+    )
+
+
+def vacuum(session: Session) -> None:
+    """What autovacuum does soon after the first build (PostgreSQL; nothing on SQLite)."""
+    statement = sql.vacuum_statement(sql.dialect(session))
+    if statement:
+        engine = session.get_bind()
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.execute(text(statement))

@@ -1,0 +1,1 @@
+"""Synthetic history for demos and benchmarks: patients, needs, referrals, searches."""
