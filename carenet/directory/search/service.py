@@ -25,7 +25,7 @@ from carenet.directory.search.results import SearchOrigin, SearchPage, result
 from carenet.errors import InvalidInput
 from carenet.extensions import db
 from carenet.geo import METERS_PER_MILE
-from carenet.reports import gaps
+from carenet.reports import service as reports
 
 
 def can_see_confidential(viewer: Any) -> bool:
@@ -98,7 +98,7 @@ def search_services(
         # turns into a write after another worker's commit fails at once (SQLITE_BUSY_SNAPSHOT)
         # instead of waiting for the lock.
         db.session.commit()
-        gaps.record_zero_result_search(params.categories, origin.postcode, params.radius_mi)
+        reports.record_zero_result_search(params.categories, origin.postcode, params.radius_mi)
     hours: dict[tuple[str, str], tuple[bool | None, str | None]] = {}
     contents = [result(row, reference, show_confidential, hours) for row in rows]
     return SearchPage(contents, total, params.page, params.per_page, origin, found.exact)
