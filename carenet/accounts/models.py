@@ -15,10 +15,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from carenet.accounts.policy import ROLES
 from carenet.db.types import ID, UTCDateTime, new_id, one_of, utcnow
 from carenet.directory.models import Organization
-from carenet.extensions import db
+from carenet.extensions import Model
 
 
-class User(db.Model):
+class User(Model):
     """A person who signs in. ``email`` is stored lower-case."""
 
     __tablename__ = "user_account"
@@ -62,7 +62,7 @@ class User(db.Model):
         return self.display_name or self.email
 
 
-class Membership(db.Model):
+class Membership(Model):
     __tablename__ = "membership"
     __table_args__ = (
         CheckConstraint(one_of("role", ROLES), name="ck_membership_role"),
@@ -81,7 +81,7 @@ class Membership(db.Model):
     organization: Mapped[Organization] = relationship(lazy="joined")
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """A signed-in browser session. The cookie holds a random key; we keep its hash.
 
     Sign-in makes a new row (the session id rotates), sign-out ends it, so a
@@ -103,7 +103,7 @@ class UserSession(db.Model):
     user: Mapped[User] = relationship()
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token for the API. Only its SHA-256 is stored; the token is shown once."""
 
     __tablename__ = "api_token"
@@ -126,7 +126,7 @@ class ApiToken(db.Model):
         return self.revoked_at is None
 
 
-class LoginFailure(db.Model):
+class LoginFailure(Model):
     """One failed sign-in, counted per account and per remote address over a window."""
 
     __tablename__ = "login_failure"

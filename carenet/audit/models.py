@@ -11,10 +11,10 @@ from sqlalchemy import JSON, BigInteger, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from carenet.db.types import UTCDateTime, utcnow
-from carenet.extensions import db
+from carenet.extensions import Model
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     __tablename__ = "audit_event"
     __table_args__ = (
         Index("ix_audit_event_occurred_at", "occurred_at"),

@@ -36,7 +36,7 @@ from carenet.db.types import (
     point_column_type,
     utcnow,
 )
-from carenet.extensions import db
+from carenet.extensions import Model
 
 ORGANIZATION_KINDS = ("care", "community", "network")
 SERVICE_STATUSES = ("active", "inactive", "defunct", "temporarily closed")
@@ -58,7 +58,7 @@ class Timestamped:
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
-class Organization(Timestamped, db.Model):
+class Organization(Timestamped, Model):
     __tablename__ = "organization"
     __table_args__ = (
         CheckConstraint(one_of("kind", ORGANIZATION_KINDS), name="ck_organization_kind"),
@@ -87,7 +87,7 @@ class Organization(Timestamped, db.Model):
 
 service_category = Table(
     "service_category",
-    db.Model.metadata,
+    Model.metadata,
     Column("service_id", ID, ForeignKey("service.id", ondelete="CASCADE"), primary_key=True),
     Column(
         "taxonomy_term_id",
@@ -99,7 +99,7 @@ service_category = Table(
 )
 
 
-class Service(Timestamped, db.Model):
+class Service(Timestamped, Model):
     __tablename__ = "service"
     __table_args__ = (
         CheckConstraint(one_of("status", SERVICE_STATUSES), name="ck_service_status"),
@@ -160,7 +160,7 @@ class Service(Timestamped, db.Model):
         return [term.code for term in self.categories]
 
 
-class Location(Timestamped, db.Model):
+class Location(Timestamped, Model):
     __tablename__ = "location"
     __table_args__ = (
         CheckConstraint(one_of("location_type", LOCATION_TYPES), name="ck_location_type"),
@@ -215,7 +215,7 @@ class Location(Timestamped, db.Model):
         return self.addresses[0] if self.addresses else None
 
 
-class Address(db.Model):
+class Address(Model):
     __tablename__ = "address"
     __table_args__ = (
         CheckConstraint(one_of("address_type", ADDRESS_TYPES), name="ck_address_type"),
@@ -245,7 +245,7 @@ class Address(db.Model):
         return f"{street}, {self.city}, {self.state_province} {self.postal_code}"
 
 
-class ServiceAtLocation(db.Model):
+class ServiceAtLocation(Model):
     __tablename__ = "service_at_location"
     __table_args__ = (
         Index("ix_service_at_location_pair", "service_id", "location_id", unique=True),
@@ -262,7 +262,7 @@ class ServiceAtLocation(db.Model):
     location: Mapped[Location] = relationship(back_populates="service_at_locations")
 
 
-class Phone(db.Model):
+class Phone(Model):
     __tablename__ = "phone"
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
@@ -284,7 +284,7 @@ class Phone(db.Model):
     location: Mapped[Location | None] = relationship(back_populates="phones")
 
 
-class Schedule(db.Model):
+class Schedule(Model):
     """An HSDS 3 recurring schedule; times are local to the location's time zone."""
 
     __tablename__ = "schedule"
@@ -316,7 +316,7 @@ class Schedule(db.Model):
     location: Mapped[Location | None] = relationship(back_populates="schedules")
 
 
-class Language(db.Model):
+class Language(Model):
     __tablename__ = "language"
     __table_args__ = (
         Index("ix_language_code_service", "code", "service_id"),
@@ -332,7 +332,7 @@ class Language(db.Model):
     service: Mapped[Service] = relationship(back_populates="languages")
 
 
-class Taxonomy(db.Model):
+class Taxonomy(Model):
     __tablename__ = "taxonomy"
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
@@ -344,7 +344,7 @@ class Taxonomy(db.Model):
     terms: Mapped[list[TaxonomyTerm]] = relationship(back_populates="taxonomy")
 
 
-class TaxonomyTerm(db.Model):
+class TaxonomyTerm(Model):
     __tablename__ = "taxonomy_term"
     __table_args__ = (Index("ix_taxonomy_term_code", "taxonomy_id", "code", unique=True),)
 
@@ -361,7 +361,7 @@ class TaxonomyTerm(db.Model):
     taxonomy: Mapped[Taxonomy] = relationship(back_populates="terms")
 
 
-class ServiceArea(db.Model):
+class ServiceArea(Model):
     """Where a delivered service reaches a patient's home.
 
     ``kind`` says how the area was given: a GeoJSON polygon, a county, a list
@@ -401,7 +401,7 @@ class ServiceArea(db.Model):
     )
 
 
-class ServiceAreaPostcode(db.Model):
+class ServiceAreaPostcode(Model):
     __tablename__ = "service_area_postcode"
 
     service_area_id: Mapped[str] = mapped_column(

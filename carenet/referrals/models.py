@@ -26,7 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from carenet.db.types import ID, UTCDateTime, new_id, one_of, point_column_type, utcnow
 from carenet.directory.models import Organization, Service
-from carenet.extensions import db
+from carenet.extensions import Model
 
 REFERRAL_STATUSES = (
     "requested",
@@ -48,7 +48,7 @@ def _big_id() -> Any:
     return BigInteger().with_variant(Integer, "sqlite")
 
 
-class Patient(db.Model):
+class Patient(Model):
     """A person a care organization serves. Only that organization's coordinators see them."""
 
     __tablename__ = "patient"
@@ -101,7 +101,7 @@ class Patient(db.Model):
         return ", ".join(p for p in parts if p)
 
 
-class Consent(db.Model):
+class Consent(Model):
     """The patient's permission to share their details with community organizations."""
 
     __tablename__ = "consent"
@@ -132,7 +132,7 @@ class Consent(db.Model):
     patient: Mapped[Patient] = relationship(back_populates="consents")
 
 
-class Screening(db.Model):
+class Screening(Model):
     """One AHC HRSN screening: the answers as given (LOINC code → answer code) and the result."""
 
     __tablename__ = "screening"
@@ -150,7 +150,7 @@ class Screening(db.Model):
     screened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class Need(db.Model):
+class Need(Model):
     """A health-related social need (SDOH category code), open until addressed or unmet."""
 
     __tablename__ = "need"
@@ -172,7 +172,7 @@ class Need(db.Model):
     patient: Mapped[Patient] = relationship(back_populates="needs")
 
 
-class Referral(db.Model):
+class Referral(Model):
     """A closed-loop referral: ServiceRequest (what, for whom) + Task (who does it, where it is).
 
     ``version`` is the optimistic lock: every move is a conditional UPDATE on it.
@@ -234,7 +234,7 @@ class Referral(db.Model):
     )
 
 
-class ReferralEvent(db.Model):
+class ReferralEvent(Model):
     """One move of a referral. Append-only: triggers refuse UPDATE and DELETE (migration 0004)."""
 
     __tablename__ = "referral_event"
@@ -252,7 +252,7 @@ class ReferralEvent(db.Model):
     note: Mapped[str | None] = mapped_column(Text)
 
 
-class ReferralNote(db.Model):
+class ReferralNote(Model):
     """A note on a referral, visible to both the sending and the receiving organization."""
 
     __tablename__ = "referral_note"
@@ -269,7 +269,7 @@ class ReferralNote(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     """An e-mail waiting to go out. Written in the same transaction as the change it reports."""
 
     __tablename__ = "outbox_message"

@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from carenet.db.types import UTCDateTime, utcnow
-from carenet.extensions import db
+from carenet.extensions import Model
 from carenet.reports.store.indexes import need_indexes, referral_indexes
 
 reference_metadata = MetaData()
@@ -42,7 +42,7 @@ postcode_area = Table(
 )
 
 
-class SearchGap(db.Model):
+class SearchGap(Model):
     """A search (for one category) that found no service: what, where, how far, when."""
 
     __tablename__ = "search_gap"
@@ -56,7 +56,7 @@ class SearchGap(db.Model):
     searched_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class ReportNeed(db.Model):
+class ReportNeed(Model):
     """One row per need, shaped for the reports: domain, place, and how its referrals stand.
 
     Derived from need, patient and referral by ``facts.refresh`` (incremental on
@@ -82,7 +82,7 @@ class ReportNeed(db.Model):
     quarter_start: Mapped[date] = mapped_column(Date)
 
 
-class ReportReferral(db.Model):
+class ReportReferral(Model):
     """One row per referral for the reports: where it went, where it stands, how long it took."""
 
     __tablename__ = "report_referral"
@@ -112,7 +112,7 @@ class ReportReferral(db.Model):
     quarter_start: Mapped[date] = mapped_column(Date)
 
 
-class ReportRefresh(db.Model):
+class ReportRefresh(Model):
     """How far the report tables have been brought up to date (one row per table)."""
 
     __tablename__ = "report_refresh"
