@@ -8,14 +8,18 @@ CSRF for cookie-authenticated requests, and the headers every response gets.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, flash, g, request, session
+from flask import Flask, Request, Response, current_app, flash, g, request, session
 from flask_login import AnonymousUserMixin, current_user
 
 from carenet.accounts import access
 from carenet.extensions import csrf, login_manager
+
+if TYPE_CHECKING:
+    from carenet.accounts.actor import Actor
+    from carenet.accounts.models import User
 
 SESSION_KEY = "session_key"
 
@@ -25,10 +29,19 @@ class Anonymous(AnonymousUserMixin):
 
     id = None
     email = None
+    label = "anonymous"
     roles: frozenset[str] = frozenset()
 
     def organization_ids(self, *roles: str) -> set[str]:
         return set()
+
+
+if TYPE_CHECKING:
+    # Both kinds of caller are Actors. mypy checks User here; AnonymousUserMixin has no
+    # types (so Anonymous passes whatever it has), and tests/unit/accounts/test_actor.py
+    # checks that an Anonymous has every member of Actor.
+    _anonymous_is_an_actor: type[Actor] = Anonymous
+    _user_is_an_actor: type[Actor] = User
 
 
 def init_app(app: Flask) -> None:
@@ -51,7 +64,7 @@ def init_app(app: Flask) -> None:
     app.extensions["carenet_csp"] = content_security_policy(app.config.get("MAP_TILE_URL") or "")
 
 
-def _load_session_user(user_id: str) -> Any:
+def _load_session_user(user_id: str) -> User | None:
     from carenet.accounts import service
 
     user = service.user_for_session(user_id, session.get(SESSION_KEY))
@@ -64,7 +77,7 @@ def _load_session_user(user_id: str) -> Any:
     return user
 
 
-def _load_token_user(req: Any) -> Any:
+def _load_token_user(req: Request) -> User | None:
     from carenet.accounts import tokens
 
     scheme, _, token = req.headers.get("Authorization", "").partition(" ")

@@ -22,6 +22,7 @@ from flask_login import current_user
 from werkzeug.exceptions import Forbidden
 
 from carenet.accounts import policy
+from carenet.accounts.actor import Actor
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -70,7 +71,7 @@ def is_framework_endpoint(endpoint: str) -> bool:
     return endpoint in FRAMEWORK_ENDPOINTS or endpoint.endswith(".static")
 
 
-def route_verdict(view: Any, user: Any) -> Verdict:
+def route_verdict(view: Any, user: Actor) -> Verdict:
     """Whether ``user`` may reach the endpoint whose view function is ``view``."""
     marker = marker_of(view)
     if not marker:

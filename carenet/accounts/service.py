@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
-from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select
 
 from carenet import audit
 from carenet.accounts import passwords, policy, throttle
+from carenet.accounts.actor import Actor
 from carenet.accounts.models import Membership, User, UserSession
 from carenet.accounts.tokens import (  # noqa: F401  (API tokens live in tokens.py; names kept here)
     create_api_token,
@@ -77,7 +77,7 @@ def create_user(
     role: str,
     organization_ref: str,
     display_name: str | None = None,
-    actor: Any = None,
+    actor: Actor | None = None,
     password_hash: str | None = None,
 ) -> User:
     """Make a user with one membership; refuses bad e-mails, roles, organizations, passwords."""
@@ -128,7 +128,7 @@ def _organization_for_role(role: str, organization_ref: str) -> Organization:
     return organization
 
 
-def set_password(user: User, password: str, actor: Any = None) -> None:
+def set_password(user: User, password: str, actor: Actor | None = None) -> None:
     """Replace a user's password, checked against the password rules."""
     problems = passwords.password_problems(password, user.email)
     if problems:
@@ -208,7 +208,7 @@ def user_for_session(user_id: str, key: str | None) -> User | None:
     return row.user
 
 
-def end_session(user: Any, key: str | None) -> None:
+def end_session(user: Actor, key: str | None) -> None:
     """End the session whose key the cookie held; a copy of the old cookie no longer works."""
     if key:
         row = db.session.scalar(select(UserSession).where(UserSession.key_hash == _hash(key)))
@@ -249,7 +249,7 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def set_active(actor: Any, user_id: str, active: bool) -> User:
+def set_active(actor: Actor, user_id: str, active: bool) -> User:
     """Deactivate (ending every session; tokens stop working) or reactivate a user: admins only."""
     user = db.session.get(User, user_id)
     if user is None:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from typing import Any
 
 from sqlalchemy import select
 
 from carenet import audit
 from carenet.accounts import policy
+from carenet.accounts.actor import Actor
 from carenet.accounts.models import ApiToken, User
 from carenet.db.types import as_utc, utcnow
 from carenet.errors import InvalidInput, NotFound
@@ -35,7 +35,7 @@ def token_prefix(token: str) -> str:
     return token[:PREFIX_LENGTH]
 
 
-def create_api_token(owner: User, name: str, actor: Any = None) -> tuple[ApiToken, str]:
+def create_api_token(owner: User, name: str, actor: Actor | None = None) -> tuple[ApiToken, str]:
     """A new token for ``owner``; returns the row and the token text (shown once, never stored)."""
     policy.require("create", actor or owner, owner, "api_token")
     name = (name or "").strip() or "API token"
@@ -58,7 +58,7 @@ def create_api_token(owner: User, name: str, actor: Any = None) -> tuple[ApiToke
     return row, text
 
 
-def revoke_api_token(actor: Any, token_id: str) -> ApiToken:
+def revoke_api_token(actor: Actor, token_id: str) -> ApiToken:
     """Revoke a token (its owner or an admin); another person's token is reported as not found."""
     row = db.session.get(ApiToken, token_id)
     if row is None:

@@ -9,6 +9,7 @@ from typing import Any
 from flask import has_request_context, request
 from sqlalchemy import func, select
 
+from carenet.accounts.actor import Actor
 from carenet.audit.models import AuditEvent
 from carenet.db.types import utcnow
 from carenet.extensions import db
@@ -19,7 +20,7 @@ def _remote_addr() -> str | None:
 
 
 def record(
-    actor: Any,
+    actor: Actor | None,
     action: str,
     object_type: str,
     object_id: str | None = None,
@@ -27,11 +28,11 @@ def record(
     organization_id: str | None = None,
 ) -> AuditEvent:
     """Add an audit row to the current transaction: the caller's commit writes it."""
-    authenticated = actor is not None and getattr(actor, "is_authenticated", False)
+    signed_in = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
     event = AuditEvent(
         occurred_at=utcnow(),
-        actor_id=actor.id if authenticated else None,
-        actor_email=actor.email if authenticated else None,
+        actor_id=signed_in.id if signed_in is not None else None,
+        actor_email=signed_in.email if signed_in is not None else None,
         action=action,
         object_type=object_type,
         object_id=None if object_id is None else str(object_id),
@@ -45,7 +46,7 @@ def record(
 
 
 def record_read(
-    actor: Any, object_type: str, object_id: str, organization_id: str | None = None
+    actor: Actor, object_type: str, object_id: str, organization_id: str | None = None
 ) -> AuditEvent:
     """Record that ``actor`` read a patient-data object, and commit that row now."""
     event = record(actor, "read", object_type, object_id, organization_id=organization_id)

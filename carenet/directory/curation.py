@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from carenet import audit
 from carenet.accounts import policy
+from carenet.accounts.actor import Actor
 from carenet.db.types import utcnow
 from carenet.directory.models import CAPACITY_STATUSES, Organization, Phone, Schedule, Service
 from carenet.directory.search import index as search_index
@@ -56,7 +57,7 @@ class ServiceChanges:
     # None leaves a text field as it is; "" clears it.
 
 
-def curatable_services(actor: Any, organization_id: str | None = None) -> list[Service]:
+def curatable_services(actor: Actor, organization_id: str | None = None) -> list[Service]:
     """Services the actor may curate (their organizations', or all for an admin)."""
     policy.require("list", actor, None, "service")
     stmt = select(Service).join(Service.organization).options(selectinload(Service.organization))
@@ -68,7 +69,7 @@ def curatable_services(actor: Any, organization_id: str | None = None) -> list[S
     return list(db.session.scalars(stmt.order_by(Organization.name, Service.name).limit(500)))
 
 
-def stale_services(actor: Any, now: datetime | None = None) -> list[Service]:
+def stale_services(actor: Actor, now: datetime | None = None) -> list[Service]:
     """Services in the actor's scope not verified in ``STALE_AFTER_DAYS`` days (or never)."""
     policy.require("list", actor, None, "stale_service")
     cutoff = (now or utcnow()) - timedelta(days=STALE_AFTER_DAYS)
@@ -86,7 +87,7 @@ def stale_services(actor: Any, now: datetime | None = None) -> list[Service]:
     return list(db.session.scalars(stmt.order_by(*order).limit(1000)))
 
 
-def service_for_curation(actor: Any, service_id: str) -> Service:
+def service_for_curation(actor: Actor, service_id: str) -> Service:
     """The service, if the actor may edit it (403 otherwise; 404 when there is none)."""
     service = db.session.get(Service, service_id)
     if service is None:
@@ -95,7 +96,7 @@ def service_for_curation(actor: Any, service_id: str) -> Service:
     return service
 
 
-def update_service(actor: Any, service_id: str, changes: ServiceChanges) -> Service:
+def update_service(actor: Actor, service_id: str, changes: ServiceChanges) -> Service:
     """Replace capacity, weekly hours and phone numbers of a service; commits, or writes nothing."""
     try:
         service = _apply_changes(actor, service_id, changes)
@@ -106,7 +107,7 @@ def update_service(actor: Any, service_id: str, changes: ServiceChanges) -> Serv
     return service
 
 
-def _apply_changes(actor: Any, service_id: str, changes: ServiceChanges) -> Service:
+def _apply_changes(actor: Actor, service_id: str, changes: ServiceChanges) -> Service:
     service = service_for_curation(actor, service_id)
     if changes.capacity_status not in CAPACITY_STATUSES:
         message = "Unknown capacity status."
@@ -145,7 +146,7 @@ def _apply_changes(actor: Any, service_id: str, changes: ServiceChanges) -> Serv
     return service
 
 
-def verify_service(actor: Any, service_id: str) -> Service:
+def verify_service(actor: Actor, service_id: str) -> Service:
     """Stamp the service as verified today by the actor."""
     service = service_for_curation(actor, service_id)
     service.last_verified_at = utcnow()

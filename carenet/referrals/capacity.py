@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 
 from carenet.accounts import policy
+from carenet.accounts.actor import Actor
 from carenet.accounts.policy import cbo_orgs
 from carenet.audit import service as audit
 from carenet.directory.models import CAPACITY_STATUSES, Service
@@ -14,7 +13,7 @@ from carenet.errors import InvalidInput, NotFound
 from carenet.extensions import db
 
 
-def set_service_capacity(actor: Any, service_id: str, capacity_status: str) -> Service:
+def set_service_capacity(actor: Actor, service_id: str, capacity_status: str) -> Service:
     """CBO staff switch their own service's capacity (capacity / waitlist / no-capacity ...)."""
     from carenet.directory.search.index import refresh_services
 
@@ -40,7 +39,7 @@ def set_service_capacity(actor: Any, service_id: str, capacity_status: str) -> S
     return service
 
 
-def services_of_my_organizations(actor: Any) -> list[Service]:
+def services_of_my_organizations(actor: Actor) -> list[Service]:
     """The services whose capacity the actor may switch."""
     orgs = cbo_orgs(actor)
     return list(

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from carenet.accounts import policy
+from carenet.accounts.actor import Actor
 from carenet.audit import service as audit
 from carenet.db.types import as_utc, utcnow
 from carenet.errors import Conflict, InvalidInput, NotFound
@@ -56,7 +57,7 @@ def consent_state(consent: Consent, at: datetime | None = None) -> str:
 
 
 def record_consent(
-    actor: Any,
+    actor: Actor,
     patient_id: str,
     method: str,
     starts_at: datetime | None = None,
@@ -99,7 +100,7 @@ def record_consent(
     return consent
 
 
-def revoke_consent(actor: Any, consent_id: str, note: str | None = None) -> Consent:
+def revoke_consent(actor: Actor, consent_id: str, note: str | None = None) -> Consent:
     """Revoke a consent: CBOs lose sight of the patient's details on open referrals at once."""
     consent = db.session.get(Consent, consent_id)
     if consent is None:

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from carenet.accounts import policy
+from carenet.accounts.actor import Actor
 from carenet.accounts.policy import coordinator_orgs
 from carenet.audit import service as audit
 from carenet.db.types import as_utc, utcnow
@@ -16,7 +17,7 @@ from carenet.referrals.models import Patient, Referral, ReferralEvent, ReferralN
 from carenet.referrals.service import get_referral
 
 
-def events_of(actor: Any, referral_id: str) -> list[ReferralEvent]:
+def events_of(actor: Actor, referral_id: str) -> list[ReferralEvent]:
     """The referral's history, oldest first (the read is audited)."""
     return history_of(get_referral(actor, referral_id))
 
@@ -65,7 +66,7 @@ def notes_of(referral: Referral) -> list[ReferralNote]:
     )
 
 
-def add_note(actor: Any, referral_id: str, body: str) -> ReferralNote:
+def add_note(actor: Actor, referral_id: str, body: str) -> ReferralNote:
     """A note both sides see; audited."""
     referral = db.session.get(Referral, referral_id)
     if referral is None:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from carenet.accounts import policy
+from carenet.accounts.actor import Actor
 from carenet.accounts.policy import coordinator_orgs
 from carenet.audit import service as audit
 from carenet.db.types import point_wkt
@@ -27,7 +28,7 @@ class PatientCreated:
     duplicates: list[Patient] = field(default_factory=list)
 
 
-def _organization_for(actor: Any, requested: str | None) -> str:
+def _organization_for(actor: Actor, requested: str | None) -> str:
     orgs = coordinator_orgs(actor)
     if requested:
         if requested not in orgs:
@@ -72,7 +73,7 @@ def _geocode(patient: Patient) -> str | None:
     return None
 
 
-def create_patient(actor: Any, data: dict[str, Any]) -> PatientCreated:
+def create_patient(actor: Actor, data: dict[str, Any]) -> PatientCreated:
     """Register a patient of the actor's care organization; warn on a likely duplicate."""
     policy.require("create", actor, None, "patient")
     organization_id = _organization_for(actor, data.pop("organization_id", None))
@@ -102,7 +103,7 @@ def create_patient(actor: Any, data: dict[str, Any]) -> PatientCreated:
     return PatientCreated(patient, warnings, duplicates)
 
 
-def update_patient(actor: Any, patient_id: str, data: dict[str, Any]) -> Patient:
+def update_patient(actor: Actor, patient_id: str, data: dict[str, Any]) -> Patient:
     """Change a patient's details (re-geocoding a changed address); audited with field names."""
     patient = _load(actor, patient_id, "edit")
     for name, value in data.items():
@@ -121,14 +122,14 @@ def update_patient(actor: Any, patient_id: str, data: dict[str, Any]) -> Patient
     return patient
 
 
-def get_patient(actor: Any, patient_id: str) -> Patient:
+def get_patient(actor: Actor, patient_id: str) -> Patient:
     """One patient of the actor's organization; the read is audited. Others' patients: 404."""
     patient = _load(actor, patient_id, "view")
     audit.record_read(actor, "patient", patient.id, organization_id=patient.organization_id)
     return patient
 
 
-def list_patients(actor: Any, query: str | None = None, limit: int = 200) -> list[Patient]:
+def list_patients(actor: Actor, query: str | None = None, limit: int = 200) -> list[Patient]:
     """The actor's organizations' patients, by name; the listing is audited."""
     policy.require("list", actor, None, "patient")
     orgs = coordinator_orgs(actor)
@@ -145,7 +146,7 @@ def list_patients(actor: Any, query: str | None = None, limit: int = 200) -> lis
     return patients
 
 
-def _load(actor: Any, patient_id: str, action: str) -> Patient:
+def _load(actor: Actor, patient_id: str, action: str) -> Patient:
     patient = db.session.get(Patient, patient_id)
     if patient is None:
         raise NotFound("No such record.")

@@ -14,13 +14,13 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from carenet.accounts import policy
+from carenet.accounts.actor import Actor
 from carenet.accounts.policy import cbo_orgs, coordinator_orgs
 from carenet.audit import service as audit
 from carenet.db.retry import run_in_transaction
@@ -64,7 +64,7 @@ class ReferralSent:
 
 
 def send_referral(
-    actor: Any, request: ReferralRequest, idempotency_key: str | None = None
+    actor: Actor, request: ReferralRequest, idempotency_key: str | None = None
 ) -> ReferralSent:
     """Send a referral to the organization running a service.
 
@@ -84,7 +84,7 @@ def send_referral(
 
 
 def _existing(
-    actor: Any, sender_id: str, key: str, request: ReferralRequest
+    actor: Actor, sender_id: str, key: str, request: ReferralRequest
 ) -> ReferralSent | None:
     found = db.session.scalar(
         select(Referral).where(
@@ -101,7 +101,7 @@ def _existing(
     return ReferralSent(found, created=False)
 
 
-def _try_send(actor: Any, request: ReferralRequest, key: str | None) -> ReferralSent:
+def _try_send(actor: Actor, request: ReferralRequest, key: str | None) -> ReferralSent:
     patient = db.session.get(Patient, request.patient_id)
     if patient is None:
         raise NotFound("No such record.", {"patient_id": ["No such patient."]})
@@ -205,7 +205,7 @@ def _category(request: ReferralRequest, need: Need | None, service: Service) -> 
 # --- reading -------------------------------------------------------------------
 
 
-def get_referral(actor: Any, referral_id: str) -> Referral:
+def get_referral(actor: Actor, referral_id: str) -> Referral:
     """One referral the actor may see (others: 404); the read is audited."""
     referral = db.session.get(Referral, referral_id, populate_existing=True)
     if referral is None:
@@ -217,7 +217,7 @@ def get_referral(actor: Any, referral_id: str) -> Referral:
     return referral
 
 
-def patient_details_visible(actor: Any, referral: Referral) -> bool:
+def patient_details_visible(actor: Actor, referral: Referral) -> bool:
     """Whether the actor may see the patient on this referral (CBO: only under valid consent)."""
     return policy.allows("view_patient_details", actor, referral)
 
@@ -232,7 +232,7 @@ class ReferralView:
     overdue: bool
 
 
-def view_of(actor: Any, referral: Referral, now: datetime | None = None) -> ReferralView:
+def view_of(actor: Actor, referral: Referral, now: datetime | None = None) -> ReferralView:
     """The actor's view of a referral they were allowed to read."""
     return ReferralView(
         referral,
@@ -242,7 +242,7 @@ def view_of(actor: Any, referral: Referral, now: datetime | None = None) -> Refe
     )
 
 
-def open_referral(actor: Any, referral_id: str) -> ReferralView:
+def open_referral(actor: Actor, referral_id: str) -> ReferralView:
     """One referral for its page or the API: the read is audited; the receiving CBO's first
     read stamps it viewed (and commits, so the referral reloads with ``viewed_at``)."""
     referral = get_referral(actor, referral_id)
@@ -251,7 +251,7 @@ def open_referral(actor: Any, referral_id: str) -> ReferralView:
 
 
 def list_referrals(
-    actor: Any,
+    actor: Actor,
     box: str = "outbound",
     statuses: list[str] | None = None,
     patient_id: str | None = None,
@@ -288,7 +288,7 @@ def list_referrals(
 
 
 def referral_list(
-    actor: Any,
+    actor: Actor,
     box: str = "outbound",
     statuses: list[str] | None = None,
     patient_id: str | None = None,
@@ -332,7 +332,7 @@ class Dashboard:
     counts: dict[str, int]  # open status → how many
 
 
-def dashboard(actor: Any) -> Dashboard:
+def dashboard(actor: Actor) -> Dashboard:
     """The coordinator's open referrals, overdue first, counted by status."""
     rows = overdue.sort_overdue_first(list_referrals(actor, "outbound", list(OPEN_STATUSES)))
     counts = {status: sum(1 for r, _ in rows if r.status == status) for status in OPEN_STATUSES}
@@ -346,7 +346,7 @@ class Inbox:
     capacities: tuple[str, ...] = CAPACITY_STATUSES
 
 
-def inbox(actor: Any) -> Inbox:
+def inbox(actor: Actor) -> Inbox:
     """The CBO's open referrals in sections; "Waitlist" holds those to a waitlisted service."""
     rows = overdue.sort_overdue_first(list_referrals(actor, "inbound", list(OPEN_STATUSES)))
     services = capacity.services_of_my_organizations(actor)

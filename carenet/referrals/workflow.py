@@ -17,6 +17,7 @@ from flask import current_app
 from sqlalchemy import update
 
 from carenet.accounts import policy
+from carenet.accounts.actor import Actor
 from carenet.audit import service as audit
 from carenet.db.retry import run_in_transaction
 from carenet.db.types import utcnow
@@ -79,7 +80,7 @@ def moves_from(status: str) -> dict[str, Move]:
     return {to: move for (frm, to), move in TRANSITIONS.items() if frm == status}
 
 
-def available_moves(actor: Any, referral: Referral) -> dict[str, Move]:
+def available_moves(actor: Actor, referral: Referral) -> dict[str, Move]:
     """The moves this actor may make on this referral now (for buttons and the API)."""
     found = {}
     for to, move in moves_from(referral.status).items():
@@ -94,7 +95,7 @@ def available_moves(actor: Any, referral: Referral) -> dict[str, Move]:
 
 
 def accept_referral(
-    actor: Any,
+    actor: Actor,
     referral_id: str,
     version: int,
     note: str | None = None,
@@ -116,26 +117,28 @@ def accept_referral(
 
 
 def reject_referral(
-    actor: Any, referral_id: str, version: int, reason: str | None, note: str | None = None
+    actor: Actor, referral_id: str, version: int, reason: str | None, note: str | None = None
 ) -> Referral:
     """The CBO declines the referral, with a coded reason."""
     return _move(actor, referral_id, "rejected", version, reason=reason, note=note)
 
 
-def start_referral(actor: Any, referral_id: str, version: int, note: str | None = None) -> Referral:
+def start_referral(
+    actor: Actor, referral_id: str, version: int, note: str | None = None
+) -> Referral:
     """The CBO starts delivering the service."""
     return _move(actor, referral_id, "in-progress", version, note=note)
 
 
 def hold_referral(
-    actor: Any, referral_id: str, version: int, reason: str | None, note: str | None = None
+    actor: Actor, referral_id: str, version: int, reason: str | None, note: str | None = None
 ) -> Referral:
     """Pause an accepted or in-progress referral; it resumes to where it was."""
     return _move(actor, referral_id, "on-hold", version, reason=reason, note=note)
 
 
 def resume_referral(
-    actor: Any, referral_id: str, version: int, note: str | None = None
+    actor: Actor, referral_id: str, version: int, note: str | None = None
 ) -> Referral:
     """Take a referral off hold, back to the state it was held from."""
     referral = _load(actor, referral_id)
@@ -145,7 +148,7 @@ def resume_referral(
 
 
 def complete_referral(
-    actor: Any,
+    actor: Actor,
     referral_id: str,
     version: int,
     outcome: str | None,
@@ -174,20 +177,20 @@ def complete_referral(
 
 
 def fail_referral(
-    actor: Any, referral_id: str, version: int, reason: str | None, note: str | None = None
+    actor: Actor, referral_id: str, version: int, reason: str | None, note: str | None = None
 ) -> Referral:
     """The CBO could not deliver an accepted referral (e.g. could not contact the client)."""
     return _move(actor, referral_id, "failed", version, reason=reason, note=note)
 
 
 def cancel_referral(
-    actor: Any, referral_id: str, version: int, reason: str | None, note: str | None = None
+    actor: Actor, referral_id: str, version: int, reason: str | None, note: str | None = None
 ) -> Referral:
     """The referring side withdraws a referral that is not final yet."""
     return _move(actor, referral_id, "cancelled", version, reason=reason, note=note)
 
 
-def transition(actor: Any, referral_id: str, to: str, version: int, **fields: Any) -> Referral:
+def transition(actor: Actor, referral_id: str, to: str, version: int, **fields: Any) -> Referral:
     """Make the move to ``to`` through the one function that owns it (the API's entry point)."""
     referral = _load(actor, referral_id)
     move = TRANSITIONS.get((referral.status, to))
@@ -215,7 +218,7 @@ def transition(actor: Any, referral_id: str, to: str, version: int, **fields: An
     return functions[move.action](actor, referral_id, version, fields.get("reason"), note)
 
 
-def mark_viewed(actor: Any, referral: Referral) -> None:
+def mark_viewed(actor: Actor, referral: Referral) -> None:
     """The receiving CBO opened the referral: stamp ``viewed_at`` once (STU 3 has no 'received')."""
     if referral.viewed_at is not None or not policy.allows(RECIPIENT, actor, referral):
         return
@@ -238,7 +241,7 @@ def mark_viewed(actor: Any, referral: Referral) -> None:
 # --- the machinery --------------------------------------------------------------
 
 
-def _load(actor: Any, referral_id: str) -> Referral:
+def _load(actor: Actor, referral_id: str) -> Referral:
     referral = db.session.get(Referral, referral_id, populate_existing=True)
     if referral is None:
         raise NotFound("No such record.")
@@ -257,7 +260,7 @@ def _check_reason(move: Move, reason: str | None, note: str | None) -> str | Non
 
 
 def _move(
-    actor: Any,
+    actor: Actor,
     referral_id: str,
     to: str,
     version: int,
@@ -275,7 +278,7 @@ def _move(
 
 
 def _try_move(
-    actor: Any,
+    actor: Actor,
     referral_id: str,
     to: str,
     version: int,

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from carenet.accounts import policy
+from carenet.accounts.actor import Actor
 from carenet.audit import service as audit
 from carenet.db.types import utcnow
 from carenet.directory.taxonomy import CATEGORIES
@@ -38,7 +39,7 @@ class ScreeningRecorded:
     open_needs: list[Need]
 
 
-def record_screening(actor: Any, patient_id: str, answers: dict[str, Any]) -> ScreeningRecorded:
+def record_screening(actor: Actor, patient_id: str, answers: dict[str, Any]) -> ScreeningRecorded:
     """Score the answers, store them, and open a need for each positive domain not open yet."""
     patient = db.session.get(Patient, patient_id)
     if patient is None:
@@ -81,7 +82,7 @@ def record_screening(actor: Any, patient_id: str, answers: dict[str, Any]) -> Sc
     return ScreeningRecorded(screening, result, new_needs, [n for n in open_needs if n])
 
 
-def set_need_status(actor: Any, need_id: str, status: str) -> Need:
+def set_need_status(actor: Actor, need_id: str, status: str) -> Need:
     """Mark a need open, addressed or unmet."""
     need = db.session.get(Need, need_id)
     if need is None:

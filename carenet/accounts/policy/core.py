@@ -12,6 +12,7 @@ from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
+from carenet.accounts.actor import Actor
 from carenet.errors import NotAllowed, NotFound
 
 ROLES = ("coordinator", "cbo_staff", "cbo_admin", "program_lead", "admin")
@@ -35,7 +36,7 @@ class Decision(Enum):
     HIDE = "hide"
 
 
-Rule = Callable[[Any, Any], Decision]
+Rule = Callable[[Actor | None, Any], Decision]
 RULES: dict[tuple[str, str], Rule] = {}
 
 
@@ -52,41 +53,41 @@ def rule(action: str, object_type: str) -> Callable[[Rule], Rule]:
 # --- facts about a user ------------------------------------------------------
 
 
-def roles_of(user: Any) -> frozenset[str]:
+def roles_of(user: Actor | None) -> frozenset[str]:
     """The roles a user holds in any organization (none when anonymous)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return frozenset()
     return frozenset(getattr(user, "roles", ()))
 
 
-def is_admin(user: Any) -> bool:
+def is_admin(user: Actor | None) -> bool:
     return "admin" in roles_of(user)
 
 
-def has_any_role(user: Any, *roles: str) -> bool:
+def has_any_role(user: Actor | None, *roles: str) -> bool:
     return bool(roles_of(user) & set(roles))
 
 
-def visible_organization_ids(user: Any, *roles: str) -> frozenset[str]:
+def visible_organization_ids(user: Actor | None, *roles: str) -> frozenset[str]:
     """Organizations the user belongs to (through one of ``roles``, if given)."""
-    if not roles_of(user):
+    if user is None or not roles_of(user):
         return frozenset()
     return frozenset(user.organization_ids(*roles))
 
 
-def curatable_organization_ids(user: Any) -> frozenset[str] | None:
+def curatable_organization_ids(user: Actor | None) -> frozenset[str] | None:
     """Organizations whose directory entries the user may edit; ``None`` means all of them."""
     if is_admin(user):
         return None
     return visible_organization_ids(user, "cbo_admin")
 
 
-def can_view_confidential_locations(user: Any) -> bool:
+def can_view_confidential_locations(user: Actor | None) -> bool:
     """Whether addresses of confidential locations are shown to this user."""
     return bool(roles_of(user) & CONFIDENTIAL_LOCATION_ROLES)
 
 
-def can_edit_service(user: Any, service: Any) -> bool:
+def can_edit_service(user: Actor | None, service: Any) -> bool:
     return decide("edit", user, service, "service") is Decision.ALLOW
 
 
@@ -97,7 +98,9 @@ def object_type_of(obj: Any) -> str:
     return str(getattr(obj, "__tablename__", type(obj).__name__.lower()))
 
 
-def decide(action: str, user: Any, obj: Any = None, object_type: str | None = None) -> Decision:
+def decide(
+    action: str, user: Actor | None, obj: Any = None, object_type: str | None = None
+) -> Decision:
     """The decision for ``user`` doing ``action`` to ``obj`` (or to the type, when no object)."""
     kind = object_type or object_type_of(obj)
     decide_rule = RULES.get((action, kind))
@@ -106,11 +109,15 @@ def decide(action: str, user: Any, obj: Any = None, object_type: str | None = No
     return decide_rule(user, obj)
 
 
-def allows(action: str, user: Any, obj: Any = None, object_type: str | None = None) -> bool:
+def allows(
+    action: str, user: Actor | None, obj: Any = None, object_type: str | None = None
+) -> bool:
     return decide(action, user, obj, object_type) is Decision.ALLOW
 
 
-def require(action: str, user: Any, obj: Any = None, object_type: str | None = None) -> None:
+def require(
+    action: str, user: Actor | None, obj: Any = None, object_type: str | None = None
+) -> None:
     """Raise ``NotFound`` (hidden) or ``NotAllowed`` unless the policy allows it."""
     decision = decide(action, user, obj, object_type)
     if decision is Decision.HIDE:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from carenet.accounts.actor import Actor
 from carenet.accounts.policy.core import (
     RULES,
     Decision,
@@ -21,27 +22,27 @@ from carenet.accounts.policy.core import (
 
 
 @rule("view", "directory")
-def _view_directory(user: Any, obj: Any) -> Decision:
+def _view_directory(user: Actor | None, obj: Any) -> Decision:
     return Decision.ALLOW  # the public directory: anyone, signed in or not
 
 
 @rule("view_confidential_locations", "directory")
-def _view_confidential(user: Any, obj: Any) -> Decision:
+def _view_confidential(user: Actor | None, obj: Any) -> Decision:
     return allow_if(can_view_confidential_locations(user))
 
 
 @rule("view", "account")
-def _view_own_account(user: Any, obj: Any) -> Decision:
+def _view_own_account(user: Actor | None, obj: Any) -> Decision:
     return allow_if(bool(getattr(user, "is_authenticated", False)))
 
 
 @rule("list", "service")
-def _list_curatable(user: Any, obj: Any) -> Decision:
+def _list_curatable(user: Actor | None, obj: Any) -> Decision:
     return allow_if(has_any_role(user, "cbo_admin", "admin"))
 
 
 @rule("edit", "service")
-def _edit_service(user: Any, service: Any) -> Decision:
+def _edit_service(user: Actor | None, service: Any) -> Decision:
     if is_admin(user):
         return Decision.ALLOW
     if service is None:
@@ -54,17 +55,17 @@ RULES[("verify", "service")] = _edit_service
 
 
 @rule("list", "stale_service")
-def _list_stale(user: Any, obj: Any) -> Decision:
+def _list_stale(user: Actor | None, obj: Any) -> Decision:
     return allow_if(has_any_role(user, "cbo_admin", "admin"))
 
 
 @rule("list", "user")
-def _list_users(user: Any, obj: Any) -> Decision:
+def _list_users(user: Actor | None, obj: Any) -> Decision:
     return allow_if(is_admin(user))
 
 
 @rule("deactivate", "user")
-def _deactivate_user(user: Any, other: Any) -> Decision:
+def _deactivate_user(user: Actor | None, other: Any) -> Decision:
     if not is_admin(user):
         return Decision.FORBID if other is None else Decision.HIDE
     if other is not None and getattr(user, "id", None) == other.id:
@@ -76,21 +77,21 @@ RULES[("activate", "user")] = _deactivate_user
 
 
 @rule("view", "user")
-def _view_user(user: Any, other: Any) -> Decision:
+def _view_user(user: Actor | None, other: Any) -> Decision:
     if is_admin(user) or (other is not None and getattr(user, "id", None) == other.id):
         return Decision.ALLOW
     return Decision.HIDE
 
 
 @rule("create", "api_token")
-def _create_token(user: Any, owner: Any) -> Decision:
+def _create_token(user: Actor | None, owner: Any) -> Decision:
     if owner is None:
         return allow_if(bool(roles_of(user)))
     return _view_user(user, owner)
 
 
 @rule("revoke", "api_token")
-def _revoke_token(user: Any, token: Any) -> Decision:
+def _revoke_token(user: Actor | None, token: Any) -> Decision:
     if token is None:
         return allow_if(bool(roles_of(user)))
     if is_admin(user) or getattr(user, "id", None) == token.user_id:
@@ -99,10 +100,10 @@ def _revoke_token(user: Any, token: Any) -> Decision:
 
 
 @rule("list", "audit_event")
-def _list_audit(user: Any, obj: Any) -> Decision:
+def _list_audit(user: Actor | None, obj: Any) -> Decision:
     return allow_if(is_admin(user))
 
 
 @rule("view", "aggregate_report")
-def _view_aggregates(user: Any, obj: Any) -> Decision:
+def _view_aggregates(user: Actor | None, obj: Any) -> Decision:
     return allow_if(has_any_role(user, "program_lead", "admin"))

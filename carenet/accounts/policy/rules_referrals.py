@@ -13,36 +13,37 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from carenet.accounts.actor import Actor
 from carenet.accounts.policy.core import Decision, has_any_role, rule, visible_organization_ids
 
 COORDINATOR = ("coordinator",)
 CBO_STAFF = ("cbo_staff", "cbo_admin")
 
 
-def coordinator_orgs(user: Any) -> frozenset[str]:
+def coordinator_orgs(user: Actor | None) -> frozenset[str]:
     return visible_organization_ids(user, *COORDINATOR)
 
 
-def cbo_orgs(user: Any) -> frozenset[str]:
+def cbo_orgs(user: Actor | None) -> frozenset[str]:
     return visible_organization_ids(user, *CBO_STAFF)
 
 
-def _role_gate(user: Any, *roles: str) -> Decision:
+def _role_gate(user: Actor | None, *roles: str) -> Decision:
     return Decision.ALLOW if has_any_role(user, *roles) else Decision.FORBID
 
 
 @rule("create", "patient")
-def _create_patient(user: Any, obj: Any) -> Decision:
+def _create_patient(user: Actor | None, obj: Any) -> Decision:
     return _role_gate(user, *COORDINATOR)
 
 
 @rule("list", "patient")
-def _list_patients(user: Any, obj: Any) -> Decision:
+def _list_patients(user: Actor | None, obj: Any) -> Decision:
     return _role_gate(user, *COORDINATOR)
 
 
 @rule("view", "patient")
-def _view_patient(user: Any, patient: Any) -> Decision:
+def _view_patient(user: Actor | None, patient: Any) -> Decision:
     if patient is None:
         return _role_gate(user, *COORDINATOR)
     return Decision.ALLOW if patient.organization_id in coordinator_orgs(user) else Decision.HIDE
@@ -53,12 +54,12 @@ _edit_patient = rule("edit", "patient")(_view_patient)
 
 
 @rule("send", "referral")
-def _send_referral(user: Any, patient: Any) -> Decision:
+def _send_referral(user: Actor | None, patient: Any) -> Decision:
     return _view_patient(user, patient)
 
 
 @rule("view", "referral")
-def _view_referral(user: Any, referral: Any) -> Decision:
+def _view_referral(user: Actor | None, referral: Any) -> Decision:
     if referral is None:
         return _role_gate(user, *COORDINATOR, *CBO_STAFF)
     if referral.sender_organization_id in coordinator_orgs(user):
@@ -69,7 +70,7 @@ def _view_referral(user: Any, referral: Any) -> Decision:
 
 
 @rule("manage", "referral")
-def _manage_referral(user: Any, referral: Any) -> Decision:
+def _manage_referral(user: Actor | None, referral: Any) -> Decision:
     """The referring side: cancel, follow up."""
     if referral is None:
         return _role_gate(user, *COORDINATOR)
@@ -79,7 +80,7 @@ def _manage_referral(user: Any, referral: Any) -> Decision:
 
 
 @rule("respond", "referral")
-def _respond_referral(user: Any, referral: Any) -> Decision:
+def _respond_referral(user: Actor | None, referral: Any) -> Decision:
     """The receiving side: accept, decline, start, hold, complete, fail."""
     if referral is None:
         return _role_gate(user, *CBO_STAFF)
@@ -89,19 +90,21 @@ def _respond_referral(user: Any, referral: Any) -> Decision:
 
 
 @rule("note", "referral")
-def _note_referral(user: Any, referral: Any) -> Decision:
+def _note_referral(user: Actor | None, referral: Any) -> Decision:
     return _view_referral(user, referral)
 
 
 @rule("view_patient_details", "referral")
-def _view_patient_details(user: Any, referral: Any) -> Decision:
+def _view_patient_details(user: Actor | None, referral: Any) -> Decision:
     """The sender always; the receiver only while the patient's consent is valid."""
     from carenet.referrals.consent import has_valid_consent  # models import the policy
 
     return patient_details(user, referral, has_valid_consent)
 
 
-def patient_details(user: Any, referral: Any, consent_valid: Callable[[str], bool]) -> Decision:
+def patient_details(
+    user: Actor | None, referral: Any, consent_valid: Callable[[str], bool]
+) -> Decision:
     """The ``view_patient_details`` rule, asking ``consent_valid(patient_id)`` only when it matters.
 
     A list of referrals passes a lookup of the whole page's consents (one query).
@@ -115,7 +118,7 @@ def patient_details(user: Any, referral: Any, consent_valid: Callable[[str], boo
 
 
 @rule("set_capacity", "service")
-def _set_capacity(user: Any, service: Any) -> Decision:
+def _set_capacity(user: Actor | None, service: Any) -> Decision:
     if service is None:
         return _role_gate(user, *CBO_STAFF, "admin")
     if has_any_role(user, "admin") or service.organization_id in cbo_orgs(user):
@@ -123,7 +126,7 @@ def _set_capacity(user: Any, service: Any) -> Decision:
     return Decision.FORBID  # services are public: a 403 reveals nothing
 
 
-def _forbid_or_hide(user: Any, referral: Any) -> Decision:
+def _forbid_or_hide(user: Actor | None, referral: Any) -> Decision:
     """Forbidden to the other party of the referral, hidden from everyone else."""
     if _view_referral(user, referral) is Decision.ALLOW:
         return Decision.FORBID

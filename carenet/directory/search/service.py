@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from carenet.accounts.actor import Actor
 from carenet.directory.search import plan, ranking
 from carenet.directory.search.fragments import for_dialect
 from carenet.directory.search.models import ANY_CATEGORY, search_timezone
@@ -28,7 +29,7 @@ from carenet.geo import METERS_PER_MILE
 from carenet.reports import service as reports
 
 
-def can_see_confidential(viewer: Any) -> bool:
+def can_see_confidential(viewer: Actor | None) -> bool:
     """Whether ``viewer`` (None when anonymous) may see addresses of confidential services."""
     if viewer is None:
         return False
