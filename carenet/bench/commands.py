@@ -71,3 +71,7 @@ def bench_search(services: int, backend: str, queries: int, seed: int, workers: 
 from carenet.bench.reports_bench import register as _register_reports  # noqa: E402
 
 _register_reports(bench_group)  # carenet bench reports (docs/performance.md, "Reports")
+
+from carenet.bench.load import register as _register_load  # noqa: E402
+
+_register_load(bench_group)  # carenet bench load (docs/performance.md, "Load")
