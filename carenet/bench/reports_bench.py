@@ -16,10 +16,15 @@ import random
 import statistics
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
+
+if TYPE_CHECKING:
+    from carenet.reports.query import ReportQuery
 
 Echo = Callable[[str], None]
 GROUPINGS = ("none", "domain", "period", "zip", "county", "cbo", "care_org")
@@ -100,33 +105,32 @@ def run(referrals: int, backend: str, seed: int = 7, repeat: int = 3, echo: Echo
                     db.session.execute(text(f"DELETE FROM {table}"))  # noqa: S608
                 db.session.commit()
             started = time.perf_counter()
-            refresh_report_tables(db.session)
+            refresh_report_tables(db.session())
             figures["facts_s"] = time.perf_counter() - started
             echo(f"built the report tables in {figures['facts_s']:.0f} s")
             started = time.perf_counter()
             db.session.execute(text("ANALYZE"))
             db.session.commit()
-            vacuum_report_tables(db.session)  # PostgreSQL: what autovacuum does soon after
+            vacuum_report_tables(db.session())  # PostgreSQL: what autovacuum does soon after
             figures["analyze_s"] = time.perf_counter() - started
             year = ReportQuery(start=end - timedelta(days=365), end=end, as_of=end)
             for name, report in REPORTS.items():
-                groups = NEED_GROUPS if name in NEED_REPORTS else GROUPINGS
+                groups: tuple[str, ...] = NEED_GROUPS if name in NEED_REPORTS else GROUPINGS
                 if name in ("unmet-needs-trend", "service-gaps"):
                     groups = ("domain",)  # these two group on their own
                 for group in groups:
                     q = ReportQuery(start=year.start, end=year.end, as_of=end, group_by=group)
-                    seconds = _time(lambda q=q, report=report: report(db.session, q), repeat)
+                    seconds = _time(partial(report, db.session(), q), repeat)
                     figures["timings"][f"{name} by {group}"] = seconds
                     db.session.rollback()
                     echo(f"  {name} by {group}: {seconds * 1000:.0f} ms")
             month = ReportQuery(start=end - timedelta(days=30), end=end, as_of=end)
             figures["timings"]["unmet-needs by domain, last 30 days"] = _time(
-                lambda: REPORTS["unmet-needs"](db.session, month), repeat
+                lambda: REPORTS["unmet-needs"](db.session(), month), repeat
             )
-            for label, fields in _filters(db.session):  # a program lead narrowing down
+            for label, q in _filters(db.session, year):  # a program lead narrowing down
                 for name, report in REPORTS.items():
-                    q = ReportQuery(start=year.start, end=year.end, as_of=end, **fields)
-                    seconds = _time(lambda q=q, report=report: report(db.session, q), repeat)
+                    seconds = _time(partial(report, db.session(), q), repeat)
                     figures["timings"][f"{name} {label}"] = seconds
                     db.session.rollback()
                     echo(f"  {name} {label}: {seconds * 1000:.0f} ms")
@@ -135,17 +139,18 @@ def run(referrals: int, backend: str, seed: int = 7, repeat: int = 3, echo: Echo
     return figures
 
 
-def _filters(session: Any) -> list[tuple[str, dict[str, str]]]:
-    """Three filtered views: a domain by ZIP, the largest county by care org, a CBO by domain."""
+def _filters(session: Any, year: ReportQuery) -> list[tuple[str, ReportQuery]]:
+    """Three filtered views of ``year``: a domain by ZIP, the largest county by care org, a CBO
+    by domain."""
     county = session.execute(
         text("SELECT county FROM report_referral GROUP BY county ORDER BY COUNT(*) DESC LIMIT 1")
     ).scalar()
     cbo = session.execute(text("SELECT MIN(cbo_id) FROM report_referral")).scalar()
     session.rollback()
     return [
-        ("by zip, domain food-insecurity", {"group_by": "zip", "domain": "food-insecurity"}),
-        (f"by care_org, county {county}", {"group_by": "care_org", "county": county}),
-        (f"by domain, cbo {cbo}", {"group_by": "domain", "cbo": cbo}),
+        ("by zip, domain food-insecurity", replace(year, group_by="zip", domain="food-insecurity")),
+        (f"by care_org, county {county}", replace(year, group_by="care_org", county=county)),
+        (f"by domain, cbo {cbo}", replace(year, group_by="domain", cbo=cbo)),
     ]
 
 

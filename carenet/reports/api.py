@@ -22,13 +22,13 @@ blueprint = Blueprint("reports_api", __name__, url_prefix="/api/v1/reports")
 def report(name: str) -> Any:
     if name.endswith(".csv"):
         return report_csv(name.removesuffix(".csv"))
-    table = run_report(db.session, name, ReportArgs().load(args_from(request.args)))
+    table = run_report(db.session(), name, ReportArgs().load(args_from(request.args)))
     return jsonify(ReportTableOut().dump(table))
 
 
 def report_csv(name: str) -> Response:
     """The report as a CSV download (the same cells as the page); the export is audited."""
-    table = run_report(db.session, name, ReportArgs().load(args_from(request.args)))
+    table = run_report(db.session(), name, ReportArgs().load(args_from(request.args)))
     audit.record(current_user, "export", "aggregate_report", table.name, args_from(request.args))
     db.session.commit()
     response = Response(to_csv(table), mimetype="text/csv")

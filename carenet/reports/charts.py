@@ -97,8 +97,11 @@ def horizontal_bars(items: list[tuple[str, str]], width: int = 520) -> Chart:
 
 def median_whiskers(rows: list[tuple[str, str, str]], width: int = 520) -> Chart:
     """Per group: a bar to the median hours and a whisker to the 90th percentile."""
-    shown = [(label, number(m), number(p)) for label, m, p in rows]
-    shown = [(label, m, p) for label, m, p in shown if m is not None and p is not None]
+    shown: list[tuple[str, float, float]] = []  # the groups with both numbers shown
+    for label, m, p in rows:
+        m_hours, p_hours = number(m), number(p)
+        if m_hours is not None and p_hours is not None:
+            shown.append((label, m_hours, p_hours))
     row_h = 26
     chart = Chart(width=width, height=max(40, row_h * len(shown) + 10))
     top = max([p for _, _, p in shown] + [1.0])

@@ -174,8 +174,11 @@ def service_gaps(session: Session, q: ReportQuery) -> ReportTable:
     The 30 places with the most zero-result searches (then unmet needs) are listed;
     the others are summed on one last line.
     """
-    searches = {(d, z): (county, n) for d, z, county, n in gaps.gap_counts(session, q)}
-    needs = {
+    # keyed by (domain, ZIP); the need counts' keys are "domain|zip", split
+    searches: dict[tuple[str, ...], tuple[str, int]] = {
+        (d, z): (county, n) for d, z, county, n in gaps.gap_counts(session, q)
+    }
+    needs: dict[tuple[str, ...], int] = {
         tuple(c.key.split("|")): c.unmet
         for c in measures.need_counts(session, replace(q, group_by="domain_zip"))
         if c.unmet
@@ -226,7 +229,10 @@ def run_report(session: Session, name: str, q: ReportQuery) -> ReportTable:
     return REPORTS[name](session, q)
 
 
-def _pivot(rows: list[tuple[str, str, str, int]]):  # type: ignore[no-untyped-def]
+def _pivot(
+    rows: list[tuple[str, str, str, int]],
+) -> tuple[list[str], dict[str, str], dict[tuple[str, str], int]]:
+    """(the group keys in order, key → label, (key, column) → count summed)."""
     labels: dict[str, str] = {}
     grid: dict[tuple[str, str], int] = {}
     for key, label, column, count in rows:
@@ -311,7 +317,7 @@ def record_zero_result_search(
     SDOH domain, the 5-digit ZIP code, the radius and the time. Commits its own
     rows and never raises; returns how many rows were written.
     """
-    return gaps.record(session or db.session, category_slugs, postcode, radius_mi, at)
+    return gaps.record(session or db.session(), category_slugs, postcode, radius_mi, at)
 
 
 def refresh_report_tables(session: Session) -> datetime:

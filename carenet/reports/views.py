@@ -22,14 +22,14 @@ blueprint = Blueprint("reports", __name__)
 def dashboard_page() -> Any:
     args = args_from(request.args)
     query = ReportArgs().load(args)
-    found = dashboard(db.session, query)
+    found = dashboard(db.session(), query)
     return render_template(
         "reports/dashboard.html",
         query=query,
         last_day=(query.end - timedelta(days=1)).date(),
         args=args,
         found=found,
-        choices=filter_choices(db.session),
+        choices=filter_choices(db.session()),
         groups=GROUPS,
         periods=PERIODS,
         trend_chart=charts.stacked_columns(found.trend),

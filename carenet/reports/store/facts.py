@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import DateTime, bindparam, text
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import BindParameter
 
 from carenet.reports.query import DELIVERED, FINAL, NOT_DELIVERED, OPEN, PERIODS, RESPONSES
 from carenet.reports.store import sql
@@ -151,13 +152,15 @@ def _drop_report_indexes(session: Session) -> list:
 
     names = {i.name for i in referral_indexes() + need_indexes()}
     tables = (ReportReferral.__table__, ReportNeed.__table__)
-    found = [i for t in tables for i in sorted(t.indexes, key=lambda i: i.name) if i.name in names]
+    found = [
+        i for t in tables for i in sorted(t.indexes, key=lambda i: str(i.name)) if i.name in names
+    ]
     for index in found:
         index.drop(bind=session.connection())
     return found
 
 
-def _changed(session: Session, stamp, since: datetime) -> bool:  # type: ignore[no-untyped-def]
+def _changed(session: Session, stamp: BindParameter[datetime], since: datetime) -> bool:
     probe = text(
         "SELECT EXISTS (SELECT 1 FROM referral WHERE updated_at >= :since)"
         " OR EXISTS (SELECT 1 FROM need WHERE updated_at >= :since)"
@@ -208,6 +211,6 @@ def vacuum(session: Session) -> None:
     """What autovacuum does soon after the first build (PostgreSQL; nothing on SQLite)."""
     statement = sql.vacuum_statement(sql.dialect(session))
     if statement:
-        engine = session.get_bind()
+        engine = session.get_bind().engine  # the session's Engine, or its Connection's
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
             c.execute(text(statement))

@@ -56,7 +56,7 @@ def _record(
     if zip5 is not None and not zip5.isdigit():
         zip5 = None
     radius = round(float(radius_mi), 1) if radius_mi is not None else None
-    slugs = list(dict.fromkeys(category_slugs)) or [None]
+    slugs: list[str | None] = list(dict.fromkeys(category_slugs)) or [None]
     for slug in slugs:
         category = category_for(slug) if slug else None
         session.add(

@@ -52,6 +52,8 @@ def group_sql(q: ReportQuery, source: Source) -> tuple[str, str, str]:
     if q.group_by == "county":
         return "f.county", "f.county", ""
     column = source.cbo_column if q.group_by == "cbo" else source.care_org_column
+    if column is None:  # needs have no CBO: their reports refuse that grouping first
+        raise ValueError(q.group_by)
     return column, column, ""  # the organization's id; names are looked up per group after
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -43,6 +44,8 @@ PERCENTILES = (0.5, 0.9)
 CHUNK = 200  # ranks per statement (SQLite allows 500 terms in a compound SELECT)
 
 Run = Callable[[Session, str, dict], list]
+# (key, label, referrals, closed, the 6 percentiles: median and p90 of each measure)
+IndexTiming = tuple[str, str, int, int, list[float | None]]
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,9 @@ def rank_of(group: str, measure: int, which: int, n: int) -> Rank:
     return Rank(group, measure, which, lo, 2 if position > lo else 1, position - lo, n)
 
 
-def index_timings(session: Session, start, end, keys: tuple[str, ...], run: Run) -> list:  # type: ignore[no-untyped-def]
+def index_timings(
+    session: Session, start: datetime, end: datetime, keys: tuple[str, ...], run: Run
+) -> list[IndexTiming]:
     """(key, label, referrals, closed, [6 percentiles]) per group, sorted by key."""
     dialect = sql.dialect(session)
     column = keys[0] if keys else None
@@ -86,7 +91,7 @@ def index_timings(session: Session, start, end, keys: tuple[str, ...], run: Run)
     else:
         for i in range(0, len(ranks), CHUNK):
             found.update(_values(session, column, ranks[i : i + CHUNK], values, run))
-    rows = []
+    rows: list[IndexTiming] = []
     for group in sorted(counts):
         referrals, closed, _, _ = counts[group]
         pcts = [found.get((group, m, w)) for m in range(len(MEASURES)) for w in range(2)]
@@ -192,8 +197,8 @@ def _pg_values(session: Session, column: str | None, ranks: list[Rank], raw: dic
             )
     if not parts:
         return {}
-    rows = run(session, " UNION ALL ".join(parts), bound)
-    return {(ranks[t].group, ranks[t].measure, ranks[t].which): v for t, v in rows}
+    walked = run(session, " UNION ALL ".join(parts), bound)
+    return {(ranks[t].group, ranks[t].measure, ranks[t].which): v for t, v in walked}
 
 
 def _index(column: str | None, measure: str) -> str:
