@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, Response, jsonify, render_template
 
 from carenet.accounts.access import public
 from carenet.directory import service as directory
@@ -20,5 +20,5 @@ def index() -> str:
 
 @blueprint.get("/healthz")
 @public
-def healthz():  # type: ignore[no-untyped-def]
+def healthz() -> Response:
     return jsonify(status="ok", database=directory.database_ok())

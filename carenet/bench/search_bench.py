@@ -285,7 +285,9 @@ def run(services: int, backend: str, queries: int, seed: int, workers: int, clie
             _settle(db)
             echo(f"built the search index in {figures['index_s']:.1f} s")
             codes = dict(
-                db.session.execute(select(search_category.c.slug, search_category.c.id)).all()
+                db.session.execute(select(search_category.c.slug, search_category.c.id))
+                .tuples()
+                .all()
             )
             db.session.rollback()
             sample = make_queries(queries, seed)

@@ -34,7 +34,7 @@ def sqlite_module() -> ModuleType:
     if hasattr(sqlite3.Connection, "enable_load_extension"):
         return sqlite3
     try:
-        from pysqlite3 import dbapi2  # type: ignore[import-not-found]
+        from pysqlite3 import dbapi2
     except ImportError as exc:  # pragma: no cover - depends on the machine
         raise SpatiaLiteUnavailable(
             "this Python's sqlite3 cannot load extensions and pysqlite3 is not installed: "

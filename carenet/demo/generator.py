@@ -76,7 +76,11 @@ class Counts:
     searches: int = 0
 
 
-SLUGS = {}
+Rows = dict[str, list[tuple]]  # table → rows waiting to be written, in COLUMNS order
+# a referral_event row: referral, from, to, version, when, reason, actor e-mail, note
+Event = tuple[str, str | None, str, int, datetime, str | None, None, None]
+
+SLUGS: dict[str, str] = {}  # SDOH domain → the first category slug in it
 for _c in CATEGORIES:
     SLUGS.setdefault(_c.sdoh_code, _c.slug)
 
@@ -90,7 +94,7 @@ def generate_history(
     n_patients = max(20, referrals // 4)
     zip_weights = [rng.paretovariate(1.2) for _ in world.postcodes]
     patients = []
-    rows: dict[str, list[tuple]] = {name: [] for name in COLUMNS}
+    rows: Rows = {name: [] for name in COLUMNS}
     for i in range(n_patients):
         pid = _id(rng)
         postcode = rng.choices(world.postcodes, zip_weights)[0]
@@ -124,7 +128,16 @@ def generate_history(
     return counts
 
 
-def _need_referrals(rng, world, rows, recipients, pid, need_id, domain, at):  # type: ignore[no-untyped-def]
+def _need_referrals(
+    rng: random.Random,
+    world: World,
+    rows: Rows,
+    recipients: list[Recipient],
+    pid: str,
+    need_id: str,
+    domain: str,
+    at: datetime,
+) -> bool:
     """Zero, one or two referrals for a need; True when one was completed."""
     if rng.random() < 0.12:
         return False
@@ -141,11 +154,21 @@ def _need_referrals(rng, world, rows, recipients, pid, need_id, domain, at):  # 
     return False
 
 
-def _referral(rng, world, rows, recipient, pid, need_id, domain, sent):  # type: ignore[no-untyped-def]
+def _referral(
+    rng: random.Random,
+    world: World,
+    rows: Rows,
+    recipient: Recipient,
+    pid: str,
+    need_id: str,
+    domain: str,
+    sent: datetime,
+) -> str:
+    """One referral and its events; returns the status it ends in."""
     rid = _id(rng)
     steps = _path(rng, domain, sent)
     status, version, reason, moved_at = "requested", 1, None, sent
-    events = [(rid, None, "requested", 1, sent, None, None, None)]
+    events: list[Event] = [(rid, None, "requested", 1, sent, None, None, None)]
     for to, when, code in steps:
         if when >= world.end or (status, to) not in TRANSITIONS:
             break
@@ -199,7 +222,7 @@ def _id(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
-def _flush(conn: Any, rows: dict[str, list[tuple]], counts: Counts) -> None:
+def _flush(conn: Any, rows: Rows, counts: Counts) -> None:
     for table in ("patient", "need", "referral", "referral_event", "search_gap"):
         if rows[table]:
             write_rows(conn, table, COLUMNS[table], rows[table])

@@ -59,11 +59,15 @@ def directory_counts() -> dict[str, int]:
 
 def category_counts() -> list[tuple[Category, int]]:
     """Each carenet category with its number of services, in taxonomy order."""
-    rows = db.session.execute(
-        select(TaxonomyTerm.code, func.count(service_category.c.service_id))
-        .join(service_category, service_category.c.taxonomy_term_id == TaxonomyTerm.id)
-        .group_by(TaxonomyTerm.code)
-    ).all()
+    rows = (
+        db.session.execute(
+            select(TaxonomyTerm.code, func.count(service_category.c.service_id))
+            .join(service_category, service_category.c.taxonomy_term_id == TaxonomyTerm.id)
+            .group_by(TaxonomyTerm.code)
+        )
+        .tuples()
+        .all()
+    )
     counts = dict(rows)
     return [(category, counts.get(category.slug, 0)) for category in CATEGORIES]
 

@@ -72,7 +72,10 @@ def extract_postcode(text: str) -> str | None:
 class OfflineGeocoder:
     """A geopy-compatible geocoder backed by ZIP centroids (no network)."""
 
-    def geocode(self, query: str, exactly_one: bool = True, **_: Any) -> GeopyLocation | None:
+    def geocode(
+        self, query: str, exactly_one: bool = True, **_: Any
+    ) -> GeopyLocation | list[GeopyLocation] | None:
+        """As geopy's ``geocode``: one location, or a list of them when not ``exactly_one``."""
         postcode = extract_postcode(query)
         point = zip_centroid(postcode) if postcode else None
         if point is None:
@@ -87,7 +90,7 @@ class OfflineGeocoder:
                 "timezone": point.timezone,
             },
         )
-        return location if exactly_one else [location]  # type: ignore[return-value]
+        return location if exactly_one else [location]
 
 
 def make_geocoder(name: str, options: str = "") -> Any:

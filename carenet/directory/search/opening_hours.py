@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -58,15 +59,16 @@ class OpeningRule:
         ]
 
     @classmethod
-    def from_json(cls, value: Sequence[object]) -> OpeningRule:
+    def from_json(cls, value: Sequence[Any]) -> OpeningRule:
+        """The rule ``to_json`` wrote, as ``json.loads`` read it back."""
         days, monthdays, opens, closes, valid_from, valid_to = value
         return cls(
-            frozenset(days) if days is not None else None,  # type: ignore[arg-type]
-            frozenset(monthdays) if monthdays is not None else None,  # type: ignore[arg-type]
-            int(opens),  # type: ignore[call-overload]
-            int(closes),  # type: ignore[call-overload]
-            date.fromordinal(valid_from) if valid_from else None,  # type: ignore[arg-type]
-            date.fromordinal(valid_to) if valid_to else None,  # type: ignore[arg-type]
+            frozenset(days) if days is not None else None,
+            frozenset(monthdays) if monthdays is not None else None,
+            int(opens),
+            int(closes),
+            date.fromordinal(valid_from) if valid_from else None,
+            date.fromordinal(valid_to) if valid_to else None,
         )
 
 

@@ -49,8 +49,8 @@ def serving_first(slugs: tuple[str, ...]) -> bool:
             select(TaxonomyTerm.code, TaxonomyTerm.delivered).where(TaxonomyTerm.code.in_(missing))
         ).all()
         for code, delivered in rows:
-            cached[code] = (clock + TAXONOMY_CACHE_SECONDS, bool(delivered))
-            _TAXONOMY_CACHE[(url, code)] = cached[code]
+            entry = (clock + TAXONOMY_CACHE_SECONDS, bool(delivered))
+            cached[code] = _TAXONOMY_CACHE[(url, code)] = entry
         unknown = [s for s in missing if s not in {row.code for row in rows}]
         if unknown:
             message = f"Unknown category: {', '.join(unknown)}."

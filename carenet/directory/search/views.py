@@ -9,6 +9,7 @@ from flask_login import current_user
 from marshmallow import ValidationError
 
 from carenet.accounts.access import public
+from carenet.directory.search.results import SearchPage
 from carenet.directory.search.schemas import SearchArgsSchema, args_from_query
 from carenet.directory.search.service import can_see_confidential, search_services
 from carenet.directory.taxonomy import CATEGORIES
@@ -22,7 +23,8 @@ blueprint = Blueprint("search", __name__)
 def search_page() -> Any:
     # A submitted HTML form sends its empty fields too; they mean "not given".
     form = {k: v for k, v in args_from_query(request.args).items() if v not in ("", [])}
-    page, errors = None, {}
+    page: SearchPage | None = None
+    errors: dict[str, Any] = {}  # field → messages (marshmallow's may nest)
     if form:
         try:
             params = SearchArgsSchema().load(form)
