@@ -19,6 +19,7 @@ test: bootstrap lint  ## install, lint, run the whole suite on SpatiaLite and Po
 lint: bootstrap
 	$(BIN)/ruff check carenet tests
 	$(BIN)/ruff format --check carenet tests
+	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 bootstrap: system venv
