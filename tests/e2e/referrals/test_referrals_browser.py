@@ -9,12 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from factories import make_service
+from factories import OrganizationFactory, ServiceFactory, UserFactory
 from live_server import serve_app
 
-from carenet.accounts.models import Membership, User
-from carenet.accounts.passwords import hash_password
-from carenet.directory.models import Organization
 from carenet.directory.search.index import refresh_services
 from carenet.directory.service import ensure_taxonomy
 from carenet.extensions import db
@@ -28,22 +25,18 @@ PASSWORD = "a long browser passphrase"
 def live(app) -> Iterator[str]:
     with app.app_context():
         ensure_taxonomy()
-        care = Organization(name="Mercy Clinic", kind="care")
-        pantry_org = Organization(name="Eastside Pantry", kind="community")
-        db.session.add_all([care, pantry_org])
-        db.session.flush()
-        pantry = make_service(pantry_org, categories=("food-pantry",))
-        pantry.name = "Eastside groceries"
-        db.session.flush()
+        care = OrganizationFactory(name="Mercy Clinic", kind="care")
+        pantry_org = OrganizationFactory(name="Eastside Pantry")
+        pantry = ServiceFactory(
+            organization=pantry_org, name="Eastside groceries", categories=("food-pantry",)
+        )
         refresh_services([pantry.id])
-        digest = hash_password(PASSWORD)
-        for email, role, org in (
-            ("coord@example.org", "coordinator", care),
-            ("staff@example.org", "cbo_staff", pantry_org),
-        ):
-            user = User(email=email, password_hash=digest)
-            user.memberships.append(Membership(organization_id=org.id, role=role))
-            db.session.add(user)
+        UserFactory(
+            email="coord@example.org", password=PASSWORD, role="coordinator", organization=care
+        )
+        UserFactory(
+            email="staff@example.org", password=PASSWORD, role="cbo_staff", organization=pantry_org
+        )
         db.session.commit()
     with serve_app(app) as base:
         yield base

@@ -16,7 +16,8 @@ import pytest
 from live_server import serve_app
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "integration"))
-from search.builders import MIAMI, make_service, point_at, schedule  # noqa: E402
+from factories import MIAMI, IndexedServiceFactory, weekly  # noqa: E402
+from search.places import point_at  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -24,11 +25,19 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def live_url(app) -> Iterator[str]:
     with app.app_context():
-        always = (schedule(None, None, None),)
-        make_service("Caregiver circle", point_at(MIAMI, 1), schedules=always)
-        make_service("Grief group", point_at(MIAMI, 2.5), capacity_status="waitlist")
-        make_service("Safe house group", point_at(MIAMI, 3), confidential=True)
-        make_service("Rides", point_at(MIAMI, 1.5), ("transportation",))
+        always = (weekly(None, None, None),)
+        IndexedServiceFactory(
+            name="Caregiver circle", locations=[point_at(MIAMI, 1)], schedules=always
+        )
+        IndexedServiceFactory(
+            name="Grief group", locations=[point_at(MIAMI, 2.5)], capacity_status="waitlist"
+        )
+        IndexedServiceFactory(
+            name="Safe house group", locations=[point_at(MIAMI, 3)], confidential=True
+        )
+        IndexedServiceFactory(
+            name="Rides", locations=[point_at(MIAMI, 1.5)], categories=("transportation",)
+        )
     with serve_app(app) as base:
         yield base
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from factories import make_location, make_organization, make_service
+from factories import LocationFactory, OrganizationFactory, ServiceFactory
 from sqlalchemy.exc import IntegrityError
 
 from carenet.directory.models import Schedule, ServiceArea
@@ -20,16 +20,16 @@ from carenet.extensions import db
     ],
 )
 def test_service_check_constraints(app_ctx, fields):
-    org = make_organization()
+    org = OrganizationFactory()
     db.session.commit()
     with pytest.raises(IntegrityError):
-        make_service(org, with_location=False, **fields)
+        ServiceFactory(organization=org, locations=[], **fields)
     db.session.rollback()
 
 
 def test_location_latitude_outside_range_is_refused(app_ctx):
     with pytest.raises(IntegrityError):
-        make_location(None, latitude=91.0, longitude=0.0)
+        LocationFactory(organization=None, at=(91.0, 0.0))
     db.session.rollback()
 
 
@@ -38,7 +38,7 @@ def test_schedule_needs_an_owner_and_a_known_freq(app_ctx):
         db.session.add(Schedule(freq="WEEKLY"))
         db.session.flush()
     db.session.rollback()
-    service = make_service(with_location=False)
+    service = ServiceFactory(locations=[])
     with pytest.raises(IntegrityError):
         db.session.add(Schedule(service_id=service.id, freq="DAILY"))
         db.session.flush()
@@ -46,7 +46,7 @@ def test_schedule_needs_an_owner_and_a_known_freq(app_ctx):
 
 
 def test_service_area_radius_over_500_miles_is_refused(app_ctx):
-    service = make_service(with_location=False)
+    service = ServiceFactory(locations=[])
     with pytest.raises(IntegrityError):
         db.session.add(ServiceArea(service_id=service.id, kind="radius", radius_mi=900))
         db.session.flush()

@@ -8,13 +8,13 @@ from importlib import resources
 
 from directory_helpers import dump_directory, wipe_directory
 from factories import (
-    add_language,
-    add_phone,
-    add_schedule,
-    add_service_area,
-    make_location,
-    make_organization,
-    make_service,
+    LanguageFactory,
+    LocationFactory,
+    OrganizationFactory,
+    PhoneFactory,
+    ScheduleFactory,
+    ServiceAreaFactory,
+    ServiceFactory,
 )
 from jsonschema import Draft202012Validator
 
@@ -38,24 +38,28 @@ def validator(name: str) -> Draft202012Validator:
 
 def _directory_with_every_kind_of_row() -> None:
     ensure_taxonomy()
-    org = make_organization(kind="care", website="https://example.org", year_incorporated=1990)
-    base = make_location(org, postal_code="33157", timezone="America/New_York")
-    rides = make_service(
-        org,
-        location=base,
+    org = OrganizationFactory(
+        kind="care", description="A test CBO", website="https://example.org", year_incorporated=1990
+    )
+    base = LocationFactory(
+        organization=org, address__postal_code="33157", timezone="America/New_York"
+    )
+    rides = ServiceFactory(
+        organization=org,
+        locations=[base],
         categories=("transportation",),
         capacity_status="waitlist",
         free=True,
         minimum_age=60,
         eligibility_description="Older adults",
     )
-    add_phone(rides, extension="12", type="voice")
-    add_language(rides)
-    add_schedule(rides, description="Weekdays")
-    add_schedule(rides, byday="SA", location_id=base.id)
-    add_service_area(
-        rides,
-        "radius",
+    PhoneFactory(service=rides, extension="12", type="voice")
+    LanguageFactory(service=rides, name="Spanish")
+    ScheduleFactory(service=rides, description="Weekdays")
+    ScheduleFactory(service=rides, byday="SA", location=base)
+    ServiceAreaFactory(
+        service=rides,
+        kind="radius",
         radius_mi=15.0,
         name="15 miles",
         extent=json.dumps(
@@ -66,13 +70,18 @@ def _directory_with_every_kind_of_row() -> None:
             }
         ),
     )
-    meals = make_service(org, categories=("meal-delivery", "food-pantry"), confidential=True)
-    add_service_area(
-        meals, "postcodes", postcodes=["33101", "33125"], extent="postcodes:33101 33125"
+    meals = ServiceFactory(
+        organization=org, categories=("meal-delivery", "food-pantry"), confidential=True
     )
-    add_service_area(
-        meals,
-        "polygon",
+    ServiceAreaFactory(
+        service=meals,
+        kind="postcodes",
+        postcodes=["33101", "33125"],
+        extent="postcodes:33101 33125",
+    )
+    ServiceAreaFactory(
+        service=meals,
+        kind="polygon",
         extent=json.dumps(POLYGON),
         geom="SRID=4326;MULTIPOLYGON(((-80.3 25.7,-80.1 25.7,-80.1 25.9,-80.3 25.9,-80.3 25.7)))",
     )

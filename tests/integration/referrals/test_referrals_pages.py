@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from factories import make_service
+from factories import ServiceFactory
 from sqlalchemy import select
 
 from carenet.directory.models import Organization
@@ -27,9 +27,9 @@ def _food_pantry(app, net):
     with app.app_context():
         ensure_taxonomy()
         org = db.session.get(Organization, net.orgs["cbo_a"])
-        service = make_service(org, categories=("food-pantry",))
-        service.name = "Little Pantry"
-        db.session.flush()
+        service = ServiceFactory(
+            organization=org, name="Little Pantry", categories=("food-pantry",)
+        )
         refresh_services([service.id])
         db.session.commit()
         return service.id

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import pytest
+from factories import MIAMI, IndexedServiceFactory, weekly
 
 from carenet.extensions import db
-from search.builders import MIAMI, make_service, point_at, schedule
+from search.places import point_at
 
 URL = "/api/v1/services/search"
 
 
 @pytest.fixture
 def shelter(app_ctx):
-    return make_service("Safe house", point_at(MIAMI, 1), ("safety",), confidential=True,
-                        phone="305-555-0199")  # fmt: skip
+    return IndexedServiceFactory(
+        name="Safe house",
+        locations=[point_at(MIAMI, 1)],
+        categories=("safety",),
+        confidential=True,
+        phones=("305-555-0199",),
+    )
 
 
 def bearer_for(role: str, org_kind: str) -> dict[str, str]:
@@ -30,7 +36,9 @@ def bearer_for(role: str, org_kind: str) -> dict[str, str]:
 
 
 def test_result_has_the_documented_fields(client, app_ctx):
-    make_service("Caregiver circle", point_at(MIAMI, 1), schedules=(schedule(),))
+    IndexedServiceFactory(
+        name="Caregiver circle", locations=[point_at(MIAMI, 1)], schedules=(weekly(),)
+    )
     body = client.get(URL, query_string={"near": "33130"}).get_json()
     assert set(body) >= {"total_items", "total_pages", "page_number", "size", "first_page",
                          "last_page", "empty", "contents"}  # fmt: skip
@@ -46,7 +54,7 @@ def test_result_has_the_documented_fields(client, app_ctx):
 
 def test_paging_envelope(client, app_ctx):
     for i in range(25):
-        make_service(f"Group {i:02d}", point_at(MIAMI, 0.1 + i * 0.1))
+        IndexedServiceFactory(name=f"Group {i:02d}", locations=[point_at(MIAMI, 0.1 + i * 0.1)])
     first = client.get(URL, query_string={"near": "33130", "per_page": 10}).get_json()
     assert (first["total_items"], first["total_pages"], first["page_number"]) == (25, 3, 1)
     assert (first["size"], first["first_page"], first["last_page"]) == (10, True, False)
@@ -64,7 +72,7 @@ def test_a_search_counts_and_pages_through_its_nearest_matches_only(client, app,
     window is served, a page beyond it is a 400 naming ``page``; the HTML page says so."""
     app.config["SEARCH_MAX_RESULTS"] = 12
     for i in range(25):
-        make_service(f"Group {i:02d}", point_at(MIAMI, 0.1 + i * 0.1))
+        IndexedServiceFactory(name=f"Group {i:02d}", locations=[point_at(MIAMI, 0.1 + i * 0.1)])
     first = client.get(URL, query_string={"near": "33130", "per_page": 5}).get_json()
     assert (first["total_items"], first["total_items_exact"], first["total_pages"]) == (
         12,
@@ -83,9 +91,15 @@ def test_a_search_counts_and_pages_through_its_nearest_matches_only(client, app,
 
 
 def test_repeatable_category_parameter(client, app_ctx):
-    make_service("Rides", point_at(MIAMI, 1), ("transportation",))
-    make_service("Meals", point_at(MIAMI, 2), ("meal-delivery",))
-    make_service("Group", point_at(MIAMI, 3), ("support-groups",))
+    IndexedServiceFactory(
+        name="Rides", locations=[point_at(MIAMI, 1)], categories=("transportation",)
+    )
+    IndexedServiceFactory(
+        name="Meals", locations=[point_at(MIAMI, 2)], categories=("meal-delivery",)
+    )
+    IndexedServiceFactory(
+        name="Group", locations=[point_at(MIAMI, 3)], categories=("support-groups",)
+    )
     query = "near=33130&category=transportation&category=meal-delivery"
     body = client.get(f"{URL}?{query}").get_json()
     assert sorted(r["service"]["name"] for r in body["contents"]) == ["Meals", "Rides"]
@@ -120,7 +134,7 @@ def test_repeatable_category_parameter(client, app_ctx):
     ],
 )
 def test_bad_input_is_a_400_problem_naming_the_parameter(client, app_ctx, query, parameter):
-    make_service("Group", point_at(MIAMI, 1))
+    IndexedServiceFactory(name="Group", locations=[point_at(MIAMI, 1)])
     response = client.get(URL, query_string=query)
     assert response.status_code == 400
     assert response.mimetype == "application/problem+json"
@@ -130,7 +144,7 @@ def test_bad_input_is_a_400_problem_naming_the_parameter(client, app_ctx, query,
 
 
 def test_stop_words_only_text_finds_nothing_without_error(client, app_ctx):
-    make_service("Group", point_at(MIAMI, 1))
+    IndexedServiceFactory(name="Group", locations=[point_at(MIAMI, 1)])
     response = client.get(URL, query_string={"near": "33130", "q": "the"})
     assert response.status_code == 200
     assert response.get_json()["contents"] == []
@@ -162,11 +176,11 @@ def test_confidential_address_stays_hidden_from_a_program_lead(client, shelter):
 
 
 def test_one_service_with_organization_locations_schedules_areas(client, app_ctx):
-    made = make_service(
-        "Meals",
-        point_at(MIAMI, 1),
-        ("meal-delivery",),
-        schedules=(schedule("MO", "10:00", "12:00"),),
+    made = IndexedServiceFactory(
+        name="Meals",
+        locations=[point_at(MIAMI, 1)],
+        categories=("meal-delivery",),
+        schedules=(weekly("MO", "10:00", "12:00"),),
         areas=({"kind": "postcodes", "postcodes": ["33130", "33157"]},),
     )
     body = client.get(f"/api/v1/services/{made.id}").get_json()
@@ -195,9 +209,15 @@ def test_results_are_in_the_result_schemas_shape(client, app_ctx, shelter):
     SearchResultSchema would dump (keys, types, nesting), redacted or not."""
     from carenet.directory.search.schemas import SearchResultSchema
 
-    make_service("Caregiver circle", point_at(MIAMI, 1), schedules=(schedule(),),
-                 areas=({"kind": "postcodes", "postcodes": ["33130"]},))  # fmt: skip
-    make_service("Virtual group", None, areas=({"kind": "postcodes", "postcodes": ["33130"]},))
+    IndexedServiceFactory(
+        name="Caregiver circle",
+        locations=[point_at(MIAMI, 1)],
+        schedules=(weekly(),),
+        areas=({"kind": "postcodes", "postcodes": ["33130"]},),
+    )
+    IndexedServiceFactory(
+        name="Virtual group", locations=[], areas=({"kind": "postcodes", "postcodes": ["33130"]},)
+    )
     body = client.get(URL, query_string={"near": "33130"}).get_json()
     assert len(body["contents"]) == 3
     schema = SearchResultSchema()
@@ -209,7 +229,7 @@ def test_results_are_in_the_result_schemas_shape(client, app_ctx, shelter):
 def test_a_search_that_finds_nothing_is_logged_as_a_service_gap(client, app_ctx):
     """End to end, anonymous (on PostgreSQL the search reads in autocommit, then the
     de-identified gap row is written in its own transaction)."""
-    make_service("Caregiver circle", point_at(MIAMI, 1))
+    IndexedServiceFactory(name="Caregiver circle", locations=[point_at(MIAMI, 1)])
     query = {"near": "33130", "category": "transportation", "radius_mi": 2}
     assert client.get(URL, query_string=query).get_json()["total_items"] == 0
     rows = db.session.execute(db.text("SELECT category, postcode, radius_mi FROM search_gap")).all()

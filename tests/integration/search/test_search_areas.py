@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from factories import MIAMI, IndexedServiceFactory
+
 from carenet.geo import zip_centroid
-from search.builders import MIAMI, make_service, point_at
+from search.places import point_at
 
 FAR = point_at(MIAMI, 60, 0)  # an office far outside any search radius
 
@@ -19,10 +21,18 @@ def square_around(center, half_mi):
 
 
 def test_polygon_area_containing_the_patient_matches_a_far_office(search):
-    make_service("Meals", FAR, ("meal-delivery",),
-                 areas=({"kind": "polygon", "lonlats": square_around(MIAMI, 3)},))  # fmt: skip
-    make_service("Elsewhere", FAR, ("meal-delivery",),
-                 areas=({"kind": "polygon", "lonlats": square_around(FAR, 3)},))  # fmt: skip
+    IndexedServiceFactory(
+        name="Meals",
+        locations=[FAR],
+        categories=("meal-delivery",),
+        areas=({"kind": "polygon", "lonlats": square_around(MIAMI, 3)},),
+    )
+    IndexedServiceFactory(
+        name="Elsewhere",
+        locations=[FAR],
+        categories=("meal-delivery",),
+        areas=({"kind": "polygon", "lonlats": square_around(FAR, 3)},),
+    )
     results = found(search(lat=MIAMI[0], lon=MIAMI[1], radius_mi=10))
     assert set(results) == {"Meals"}
     assert results["Meals"]["serves_patient_area"] is True
@@ -31,18 +41,22 @@ def test_polygon_area_containing_the_patient_matches_a_far_office(search):
 
 def test_radius_area_edges(search):
     center = point_at(MIAMI, 40, 90)
-    make_service("Rides", center, ("transportation",),
-                 areas=({"kind": "radius", "center": center, "radius_mi": 15},))  # fmt: skip
+    IndexedServiceFactory(
+        name="Rides",
+        locations=[center],
+        categories=("transportation",),
+        areas=({"kind": "radius", "center": center, "radius_mi": 15},),
+    )
     inside, outside = point_at(center, 14.9, 270), point_at(center, 15.1, 270)
     assert set(found(search(lat=inside[0], lon=inside[1], radius_mi=1))) == {"Rides"}
     assert set(found(search(lat=outside[0], lon=outside[1], radius_mi=1))) == set()
 
 
 def test_county_area_matches_a_patient_in_the_county(search):
-    make_service(
-        "County rides",
-        FAR,
-        ("transportation",),
+    IndexedServiceFactory(
+        name="County rides",
+        locations=[FAR],
+        categories=("transportation",),
         areas=({"kind": "county", "county": "Miami-Dade County", "state": "FL"},),
     )
     assert set(found(search(near="33157", radius_mi=1))) == {"County rides"}
@@ -50,41 +64,61 @@ def test_county_area_matches_a_patient_in_the_county(search):
 
 
 def test_zip_list_area_matches_only_those_zip_codes(search):
-    make_service("Chores", FAR, ("in-home-help",),
-                 areas=({"kind": "postcodes", "postcodes": ["33157", "33176"]},))  # fmt: skip
+    IndexedServiceFactory(
+        name="Chores",
+        locations=[FAR],
+        categories=("in-home-help",),
+        areas=({"kind": "postcodes", "postcodes": ["33157", "33176"]},),
+    )
     assert set(found(search(near="33176", radius_mi=1))) == {"Chores"}
     assert set(found(search(near="33130", radius_mi=1))) == set()
 
 
 def test_patient_zip_from_coordinates_is_the_nearest_centroid(search):
-    make_service("Chores", FAR, ("in-home-help",),
-                 areas=({"kind": "postcodes", "postcodes": ["33157"]},))  # fmt: skip
+    IndexedServiceFactory(
+        name="Chores",
+        locations=[FAR],
+        categories=("in-home-help",),
+        areas=({"kind": "postcodes", "postcodes": ["33157"]},),
+    )
     c = zip_centroid("33157")
     assert set(found(search(lat=c.latitude + 0.001, lon=c.longitude, radius_mi=1))) == {"Chores"}
 
 
 def test_a_delivered_service_near_but_not_serving_the_patient_says_so(search):
-    make_service("Nearby meals", point_at(MIAMI, 1), ("meal-delivery",),
-                 areas=({"kind": "polygon", "lonlats": square_around(FAR, 2)},))  # fmt: skip
+    IndexedServiceFactory(
+        name="Nearby meals",
+        locations=[point_at(MIAMI, 1)],
+        categories=("meal-delivery",),
+        areas=({"kind": "polygon", "lonlats": square_around(FAR, 2)},),
+    )
     results = found(search(lat=MIAMI[0], lon=MIAMI[1], radius_mi=5))
     assert results["Nearby meals"]["serves_patient_area"] is False
 
 
 def test_services_serving_the_area_come_first_when_delivery_is_asked(search):
-    make_service("Close but elsewhere", point_at(MIAMI, 1), ("meal-delivery",),
-                 areas=({"kind": "polygon", "lonlats": square_around(FAR, 2)},))  # fmt: skip
-    make_service("Far but delivers here", point_at(MIAMI, 8), ("meal-delivery",),
-                 areas=({"kind": "radius", "center": MIAMI, "radius_mi": 5},))  # fmt: skip
+    IndexedServiceFactory(
+        name="Close but elsewhere",
+        locations=[point_at(MIAMI, 1)],
+        categories=("meal-delivery",),
+        areas=({"kind": "polygon", "lonlats": square_around(FAR, 2)},),
+    )
+    IndexedServiceFactory(
+        name="Far but delivers here",
+        locations=[point_at(MIAMI, 8)],
+        categories=("meal-delivery",),
+        areas=({"kind": "radius", "center": MIAMI, "radius_mi": 5},),
+    )
     page = search(lat=MIAMI[0], lon=MIAMI[1], categories=("meal-delivery",))
     assert [r["service"]["name"] for r in page.contents] == [
         "Far but delivers here", "Close but elsewhere"]  # fmt: skip
 
 
 def test_a_virtual_service_matches_when_its_area_covers_the_patient(search):
-    make_service(
-        "Phone buddies",
-        None,
-        ("support-groups",),
+    IndexedServiceFactory(
+        name="Phone buddies",
+        locations=[],
+        categories=("support-groups",),
         areas=({"kind": "county", "county": "Miami-Dade County", "state": "FL"},),
     )
     results = found(search(near="33157", radius_mi=1))
@@ -94,7 +128,11 @@ def test_a_virtual_service_matches_when_its_area_covers_the_patient(search):
 
 
 def test_a_service_with_two_offices_appears_once_for_its_area(search):
-    make_service("Two offices", FAR, ("meal-delivery",), extra_sites=(point_at(FAR, 5),),
-                 areas=({"kind": "radius", "center": MIAMI, "radius_mi": 5},))  # fmt: skip
+    IndexedServiceFactory(
+        name="Two offices",
+        locations=[FAR, *(point_at(FAR, 5),)],
+        categories=("meal-delivery",),
+        areas=({"kind": "radius", "center": MIAMI, "radius_mi": 5},),
+    )
     page = search(lat=MIAMI[0], lon=MIAMI[1])
     assert [r["service"]["name"] for r in page.contents] == ["Two offices"]

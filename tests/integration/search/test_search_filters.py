@@ -5,23 +5,47 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from factories import MIAMI, IndexedServiceFactory, weekly
 
-from search.builders import MIAMI, make_service, point_at, schedule
+from search.places import point_at
 
 
 @pytest.fixture
 def directory(app_ctx):
-    make_service("Rides to dialysis", point_at(MIAMI, 1), ("transportation",),
-                 description="Door to door rides for kidney patients", free=True,
-                 languages=("en", "es"), minimum_age=18)  # fmt: skip
-    make_service("Hot meals", point_at(MIAMI, 2), ("meal-delivery",),
-                 description="Daily hot lunches delivered", capacity_status="no-capacity",
-                 minimum_age=60)  # fmt: skip
-    make_service("Caregiver circle", point_at(MIAMI, 3), ("support-groups", "in-home-help"),
-                 description="Peer support for family caregivers", free=True,
-                 languages=("en",), schedules=(schedule("WE", "18:00", "20:00"),))  # fmt: skip
-    make_service("Teen group", point_at(MIAMI, 4), ("support-groups",), maximum_age=17,
-                 languages=("es",), capacity_status="waitlist")  # fmt: skip
+    IndexedServiceFactory(
+        name="Rides to dialysis",
+        locations=[point_at(MIAMI, 1)],
+        categories=("transportation",),
+        description="Door to door rides for kidney patients",
+        free=True,
+        languages=("en", "es"),
+        minimum_age=18,
+    )
+    IndexedServiceFactory(
+        name="Hot meals",
+        locations=[point_at(MIAMI, 2)],
+        categories=("meal-delivery",),
+        description="Daily hot lunches delivered",
+        capacity_status="no-capacity",
+        minimum_age=60,
+    )
+    IndexedServiceFactory(
+        name="Caregiver circle",
+        locations=[point_at(MIAMI, 3)],
+        categories=("support-groups", "in-home-help"),
+        description="Peer support for family caregivers",
+        free=True,
+        languages=("en",),
+        schedules=(weekly("WE", "18:00", "20:00"),),
+    )
+    IndexedServiceFactory(
+        name="Teen group",
+        locations=[point_at(MIAMI, 4)],
+        categories=("support-groups",),
+        maximum_age=17,
+        languages=("es",),
+        capacity_status="waitlist",
+    )
 
 
 def names(search, **kw):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from factories import MIAMI, IndexedServiceFactory
+
 from carenet.directory.search.index import rebuild_all, refresh_services
 from carenet.directory.search.models import search_entry, search_hours, search_text
 from carenet.extensions import db
-from search.builders import MIAMI, make_service, point_at
+from search.places import point_at
 
 
 def names(search):
@@ -17,7 +19,7 @@ def count(table):
 
 
 def test_an_edit_is_searchable_after_refresh(search):
-    service = make_service("Old name", point_at(MIAMI, 1))
+    service = IndexedServiceFactory(name="Old name", locations=[point_at(MIAMI, 1)])
     service.name = "New name"
     refresh_services([service.id])
     db.session.commit()
@@ -25,7 +27,7 @@ def test_an_edit_is_searchable_after_refresh(search):
 
 
 def test_a_deleted_service_leaves_no_search_rows(search):
-    service = make_service("Gone soon", point_at(MIAMI, 1))
+    service = IndexedServiceFactory(name="Gone soon", locations=[point_at(MIAMI, 1)])
     db.session.delete(service)
     refresh_services([service.id])
     db.session.commit()
@@ -34,7 +36,7 @@ def test_a_deleted_service_leaves_no_search_rows(search):
 
 
 def test_a_service_that_becomes_inactive_disappears(search):
-    service = make_service("Pausing", point_at(MIAMI, 1))
+    service = IndexedServiceFactory(name="Pausing", locations=[point_at(MIAMI, 1)])
     service.status = "inactive"
     refresh_services([service.id])
     db.session.commit()
@@ -42,7 +44,9 @@ def test_a_service_that_becomes_inactive_disappears(search):
 
 
 def test_refresh_is_idempotent(search):
-    service = make_service("Twice", point_at(MIAMI, 1), ("transportation", "meal-delivery"))
+    service = IndexedServiceFactory(
+        name="Twice", locations=[point_at(MIAMI, 1)], categories=("transportation", "meal-delivery")
+    )
     before = count(search_entry)
     refresh_services([service.id, service.id])
     refresh_services([service.id])
@@ -52,8 +56,8 @@ def test_refresh_is_idempotent(search):
 
 
 def test_rebuild_all_restores_every_row(search):
-    make_service("One", point_at(MIAMI, 1))
-    make_service("Two", point_at(MIAMI, 2))
+    IndexedServiceFactory(name="One", locations=[point_at(MIAMI, 1)])
+    IndexedServiceFactory(name="Two", locations=[point_at(MIAMI, 2)])
     db.session.execute(search_entry.delete())
     assert names(search) == []
     assert rebuild_all() == 2
@@ -72,7 +76,7 @@ def test_rebuild_all_writes_neighbours_next_to_each_other(search):
         ("Miami Beach", point_at(MIAMI, 4, 60)),
         ("Tacoma", (47.2529, -122.4443)),
     ):
-        make_service(name, at)  # fmt: skip
+        IndexedServiceFactory(name=name, locations=[at] if at else [])
     db.session.commit()
     rebuild_all()
     db.session.commit()
@@ -90,7 +94,7 @@ def test_rebuild_all_writes_neighbours_next_to_each_other(search):
 
 
 def test_reindex_search_command_rebuilds_the_search_tables(search, runner):
-    make_service("One", point_at(MIAMI, 1))
+    IndexedServiceFactory(name="One", locations=[point_at(MIAMI, 1)])
     db.session.commit()
     db.session.execute(search_entry.delete())
     db.session.commit()

@@ -130,12 +130,17 @@ def test_plan_pages_and_counts_as_the_full_statement(app_ctx):
 def test_search_zip_follows_the_areas_zip_codes(app_ctx):
     """``search_zip`` (the plan's ZIP-list index) is rewritten with the service: added,
     changed and removed ZIP codes, per category, never for the "any category" code."""
+    from factories import MIAMI, IndexedServiceFactory
+
     from carenet.directory.search.index import refresh_services
-    from search.builders import MIAMI, make_service, point_at
+    from search.places import point_at
 
     area = {"kind": "postcodes", "postcodes": ["33130", "33131"]}
-    service = make_service(
-        "Meals", point_at(MIAMI, 1), ("meal-delivery", "transportation"), areas=(area,)
+    service = IndexedServiceFactory(
+        name="Meals",
+        locations=[point_at(MIAMI, 1)],
+        categories=("meal-delivery", "transportation"),
+        areas=(area,),
     )
 
     def rows():
@@ -164,10 +169,12 @@ def test_places_crowding_at_one_distance_are_read_until_the_page_is_settled(app_
     the KNN order (sphere distance) cannot settle a page of 20 from the first 25 rows read
     — a row not read could still come first by the spheroid distance — so the plan reads
     more; the page must still be the full statement's, row for row."""
-    from search.builders import MIAMI, make_service, point_at
+    from factories import MIAMI, IndexedServiceFactory
+
+    from search.places import point_at
 
     for i in range(40):
-        make_service(f"Ring {i:02d}", point_at(MIAMI, 3, i * 9.0))
+        IndexedServiceFactory(name=f"Ring {i:02d}", locations=[point_at(MIAMI, 3, i * 9.0)])
     db.session.commit()
     conn = db.session.connection()
     dialect = conn.dialect.name
