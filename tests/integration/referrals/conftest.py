@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
-from functools import cache
+from datetime import date
 from typing import Any
 
 import pytest
+from factories import (
+    PASSWORD,
+    ConsentFactory,
+    OrganizationFactory,
+    PatientFactory,
+    ServiceFactory,
+    UserFactory,
+)
 from flask import Flask
 
-from carenet.accounts.models import Membership, User
-from carenet.db.types import utcnow
-from carenet.directory.models import Organization, Service
+from carenet.accounts.models import User
 from carenet.extensions import db
-from carenet.referrals.models import Consent, Patient
 
 USERS = {
     "coordinator": ("coordinator", "care"),
@@ -26,17 +30,6 @@ USERS = {
     "lead": ("program_lead", "care"),
     "admin": ("admin", "care"),
 }
-
-
-PASSWORD = "a long test passphrase"
-
-
-@cache
-def password_hash() -> str:
-    """One real hash (argon2id is slow on purpose) shared by every test user."""
-    from carenet.accounts.passwords import hash_password
-
-    return hash_password(PASSWORD)
 
 
 @dataclass
@@ -55,60 +48,50 @@ class Net:
 
 
 def build_net() -> Net:
-    """Rows written through the models, committed; call inside an app context."""
+    """Rows written through the factories, committed; call inside an app context."""
     orgs = {
-        "care": Organization(name="Mercy Clinic", kind="care"),
-        "care_other": Organization(name="Other Clinic", kind="care"),
-        "cbo_a": Organization(name="Food Bank A", kind="community"),
-        "cbo_b": Organization(name="Rides B", kind="community"),
+        "care": OrganizationFactory(name="Mercy Clinic", kind="care"),
+        "care_other": OrganizationFactory(name="Other Clinic", kind="care"),
+        "cbo_a": OrganizationFactory(name="Food Bank A"),
+        "cbo_b": OrganizationFactory(name="Rides B"),
     }
-    db.session.add_all(orgs.values())
-    db.session.flush()
     services = {
-        "open": Service(organization_id=orgs["cbo_a"].id, name="Pantry A"),
-        "waitlist": Service(
-            organization_id=orgs["cbo_a"].id, name="Meals A", capacity_status="waitlist"
+        "open": ServiceFactory(organization=orgs["cbo_a"], name="Pantry A", locations=[]),
+        "waitlist": ServiceFactory(
+            organization=orgs["cbo_a"], name="Meals A", capacity_status="waitlist", locations=[]
         ),
-        "full": Service(
-            organization_id=orgs["cbo_a"].id, name="Shelter A", capacity_status="no-capacity"
+        "full": ServiceFactory(
+            organization=orgs["cbo_a"],
+            name="Shelter A",
+            capacity_status="no-capacity",
+            locations=[],
         ),
-        "b": Service(organization_id=orgs["cbo_b"].id, name="Rides B"),
+        "b": ServiceFactory(organization=orgs["cbo_b"], name="Rides B", locations=[]),
     }
-    db.session.add_all(services.values())
-    users: dict[str, User] = {}
-    for name, (role, org) in USERS.items():
-        user = User(email=f"{name}@example.org", password_hash=password_hash(), display_name=name)
-        user.memberships.append(Membership(organization_id=orgs[org].id, role=role))
-        users[name] = user
-    db.session.add_all(users.values())
-    db.session.flush()
-    patient = Patient(
-        organization_id=orgs["care"].id,
+    users = {
+        name: UserFactory(
+            email=f"{name}@example.org", display_name=name, role=role, organization=orgs[org]
+        )
+        for name, (role, org) in USERS.items()
+    }
+    coordinator = users["coordinator"].id
+    patient = PatientFactory(
+        organization=orgs["care"],
         given_name="Ana",
         family_name="Lopez",
         birth_date=date(1950, 3, 4),
         phone="305-555-0199",
         postal_code="33130",
-        created_by_id=users["coordinator"].id,
+        created_by_id=coordinator,
     )
-    bare = Patient(
-        organization_id=orgs["care"].id,
+    bare = PatientFactory(
+        organization=orgs["care"],
         given_name="Ben",
         family_name="Ng",
         birth_date=date(1961, 1, 2),
-        created_by_id=users["coordinator"].id,
+        created_by_id=coordinator,
     )
-    db.session.add_all([patient, bare])
-    db.session.flush()
-    db.session.add(
-        Consent(
-            patient_id=patient.id,
-            method="verbal",
-            scope="share-with-cbo",
-            starts_at=utcnow() - timedelta(days=1),
-            recorded_by_id=users["coordinator"].id,
-        )
-    )
+    ConsentFactory(patient=patient, recorded_by_id=coordinator)
     db.session.commit()
     return Net(
         orgs={k: v.id for k, v in orgs.items()},

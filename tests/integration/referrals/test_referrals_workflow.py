@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from factories import NeedFactory
 from sqlalchemy import func, select
 
 from carenet.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from carenet.extensions import db
 from carenet.referrals import workflow
-from carenet.referrals.models import Need, OutboxMessage, Referral, ReferralEvent
+from carenet.referrals.models import Need, OutboxMessage, Patient, Referral, ReferralEvent
 from carenet.referrals.workflow import TRANSITIONS
 
 ALL_USERS = ("coordinator", "coordinator_other", "staff_a", "admin_a", "staff_b", "lead", "admin")
@@ -174,8 +175,7 @@ def test_reasons_are_coded_and_other_needs_a_note(net, send):
 
 
 def test_completion_records_the_outcome_and_addresses_the_need(net, send):
-    need = Need(patient_id=net.patient, category="food-insecurity")
-    db.session.add(need)
+    need = NeedFactory(patient=db.session.get(Patient, net.patient))
     db.session.commit()
     staff = net.user("staff_a")
     referral = _bring_to(net, send(need_id=need.id), "in-progress")
