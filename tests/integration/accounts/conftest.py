@@ -5,25 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 
 import pytest
+from factories import PASSWORD, OrganizationFactory, ServiceFactory, UserFactory
 from flask import Flask
 from flask.testing import FlaskClient
 
-from carenet.accounts import passwords, service
-from carenet.directory.models import Organization, Service
 from carenet.extensions import db
 
-PASSWORD = "a long test passphrase"
 ROLES = ("coordinator", "cbo_staff", "cbo_admin", "program_lead", "admin")
 _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-
-
-@cache
-def password_hash() -> str:
-    """Hashing with argon2id (64 MiB) once per test run keeps the suite fast."""
-    return passwords.hash_password(PASSWORD)
 
 
 @dataclass
@@ -42,17 +33,13 @@ def world(app: Flask) -> World:
     """Two CBOs (A and B) with a service each, a care org, a network, a user per role."""
     with app.app_context():
         orgs = {
-            "care": Organization(name="Care Org", kind="care"),
-            "network": Organization(name="Network Org", kind="network"),
-            "cbo_a": Organization(name="CBO A", kind="community"),
-            "cbo_b": Organization(name="CBO B", kind="community"),
+            "care": OrganizationFactory(name="Care Org", kind="care"),
+            "network": OrganizationFactory(name="Network Org", kind="network"),
+            "cbo_a": OrganizationFactory(name="CBO A"),
+            "cbo_b": OrganizationFactory(name="CBO B"),
         }
-        db.session.add_all(orgs.values())
-        db.session.flush()
-        service_a = Service(organization_id=orgs["cbo_a"].id, name="Pantry A")
-        service_b = Service(organization_id=orgs["cbo_b"].id, name="Pantry B")
-        db.session.add_all([service_a, service_b])
-        db.session.flush()
+        service_a = ServiceFactory(organization=orgs["cbo_a"], name="Pantry A", locations=[])
+        service_b = ServiceFactory(organization=orgs["cbo_b"], name="Pantry B", locations=[])
         home = {
             "coordinator": "care",
             "cbo_staff": "cbo_a",
@@ -63,13 +50,9 @@ def world(app: Flask) -> World:
         emails = {}
         for role in ROLES:
             emails[role] = f"{role}@example.org"
-            service.create_user(
-                emails[role], "", role, orgs[home[role]].id, password_hash=password_hash()
-            )
+            UserFactory(email=emails[role], role=role, organization=orgs[home[role]])
         emails["cbo_admin_b"] = "cbo_admin_b@example.org"
-        service.create_user(
-            emails["cbo_admin_b"], "", "cbo_admin", orgs["cbo_b"].id, password_hash=password_hash()
-        )
+        UserFactory(email=emails["cbo_admin_b"], role="cbo_admin", organization=orgs["cbo_b"])
         db.session.commit()
         return World(
             care=orgs["care"].id,
