@@ -22,10 +22,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from factories import (
+    NeedFactory,
+    OrganizationFactory,
+    PatientFactory,
+    ReferralEventFactory,
+    ReferralFactory,
+)
 
-from carenet.directory.models import Organization
 from carenet.extensions import db
-from carenet.referrals.models import Need, Patient, Referral, ReferralEvent
 from carenet.reports.query import ReportQuery
 from carenet.reports.service import record_zero_result_search
 
@@ -51,24 +56,20 @@ def _at(day: str, hour: int = 9) -> datetime:
 
 def build_history() -> History:
     orgs = {
-        "care": Organization(name="Care Clinic", kind="care"),
-        "one": Organization(name="CBO One", kind="community"),
-        "two": Organization(name="CBO Two", kind="community"),
+        "care": OrganizationFactory(name="Care Clinic", kind="care"),
+        "one": OrganizationFactory(name="CBO One"),
+        "two": OrganizationFactory(name="CBO Two"),
     }
-    db.session.add_all(orgs.values())
-    db.session.flush()
     patients = {}
     for n, postcode in enumerate(("33101", "33012", "33301"), start=1):
-        patients[postcode] = Patient(
-            organization_id=orgs["care"].id,
+        patients[postcode] = PatientFactory(
+            organization=orgs["care"],
             given_name="Test",
             family_name=f"Person {n:04d}",
             birth_date=date(1950, 1, n),
             address_1=f"{n} Test Street",
             postal_code=postcode,
         )
-    db.session.add_all(patients.values())
-    db.session.flush()
     needs = {}
     for name, domain, postcode, day in (
         ("N1", FOOD, "33101", "2026-01-05"),
@@ -80,12 +81,10 @@ def build_history() -> History:
         ("N7", RIDES, "33101", "2026-03-01"),
         ("N8", FOOD, "33101", "2025-12-20"),
     ):
-        needs[name] = Need(
-            patient_id=patients[postcode].id, category=domain, created_at=_at(day, 8)
+        needs[name] = NeedFactory(
+            patient=patients[postcode], category=domain, created_at=_at(day, 8)
         )
-    db.session.add_all(needs.values())
-    db.session.flush()
-    one, two = orgs["one"].id, orgs["two"].id
+    one, two = orgs["one"], orgs["two"]
     referrals = (
         ("R1", "N1", one, "2026-01-06", [("accepted", 2, None), ("in-progress", 24, None),
                                          ("completed", 72, None)]),
@@ -101,44 +100,33 @@ def build_history() -> History:
                                          ("completed", 5, None)]),
     )  # fmt: skip
     for _, need_name, cbo, day, moves in referrals:
-        need = needs[need_name]
         sent = _at(day)
-        status, reason = "requested", None
-        referral = Referral(
-            patient_id=need.patient_id,
-            need_id=need.id,
-            category=need.category,
-            sender_organization_id=orgs["care"].id,
-            service_name="Test service",
-            recipient_organization_id=cbo,
-            status="requested",
+        referral = ReferralFactory(
+            need=needs[need_name],
+            sender_organization=orgs["care"],
+            recipient_organization=cbo,
             created_at=sent,
             updated_at=sent,
         )
-        db.session.add(referral)
-        db.session.flush()
-        events = [ReferralEvent(referral_id=referral.id, from_status=None, to_status="requested",
-                                version=1, occurred_at=sent)]  # fmt: skip
+        ReferralEventFactory(referral=referral, occurred_at=sent)
+        status, reason = "requested", None
         for version, (to, hours, code) in enumerate(moves, start=2):
-            events.append(
-                ReferralEvent(
-                    referral_id=referral.id,
-                    from_status=status,
-                    to_status=to,
-                    version=version,
-                    occurred_at=sent + timedelta(hours=hours),
-                    reason_code=code,
-                )  # fmt: skip
+            ReferralEventFactory(
+                referral=referral,
+                from_status=status,
+                to_status=to,
+                version=version,
+                occurred_at=sent + timedelta(hours=hours),
+                reason_code=code,
             )
             status, reason = to, code
         referral.status, referral.status_reason = status, reason
-        db.session.add_all(events)
     db.session.commit()
     record_zero_result_search(["food-pantry"], "33101", 10, at=_at("2026-02-01"))
     record_zero_result_search(["meal-delivery"], "33101-1234", 5, at=_at("2026-02-02"))
     record_zero_result_search(["housing"], "33012", 25, at=_at("2026-02-03"))
     record_zero_result_search(["housing"], "33012", 25, at=_at("2025-11-03"))  # out of range
-    return History(orgs["care"].id, one, two)
+    return History(orgs["care"].id, one.id, two.id)
 
 
 @pytest.fixture
