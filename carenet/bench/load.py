@@ -431,23 +431,28 @@ def gunicorn(url: str, workers: int, threads: int, log: Path) -> Iterator[int]:
             process.wait()
 
 
+CHAINED = ("During handling", "The above exception")
+CARENET_FRAME = re.compile(r'\s+File "(?:.*?/)?(carenet/[^"]+)", line (\d+), in (\S+)')
+
+
 def tracebacks(log_text: str) -> list[str]:
-    """One line per traceback in the error log: the exception, and where in carenet it arose."""
+    """One line per traceback (a chain counts once, by its last exception) in the error log:
+    the exception and the innermost carenet frame it passed through."""
     found = []
-    lines = log_text.splitlines()
-    for start, line in enumerate(lines):
-        if not line.startswith("Traceback (most recent call last):"):
+    where, inside = "", False
+    lines = [line for line in log_text.splitlines() if line.strip()]
+    for number, line in enumerate(lines):
+        if line.startswith("Traceback (most recent call last):"):
+            inside = True
+        elif not inside:
             continue
-        where = ""
-        for end in range(start + 1, len(lines)):
-            frame = re.match(r'\s+File "(.*?/carenet/[^"]+)", line (\d+), in (\S+)', lines[end])
-            if frame:
-                path = frame.group(1).split("/carenet/", 1)[1]
-                where = f"carenet/{path}:{frame.group(2)} in {frame.group(3)}"
-            elif lines[end] and not lines[end].startswith((" ", "\t")):
-                if not lines[end].startswith(("During handling", "The above exception")):
-                    found.append(f"{lines[end][:200]}" + (f"  (at {where})" if where else ""))
-                    break
+        elif frame := CARENET_FRAME.match(line):
+            where = f"{frame.group(1)}:{frame.group(2)} in {frame.group(3)}"
+        elif not line.startswith((" ", "\t")) and not line.startswith(CHAINED):
+            following = lines[number + 1] if number + 1 < len(lines) else ""
+            if not following.startswith(CHAINED):  # else the chain goes on
+                found.append(line[:200] + (f"  (at {where})" if where else ""))
+                where, inside = "", False
     return found
 
 
