@@ -184,6 +184,10 @@ def multipolygon_ewkt(geometry: Polygon | MultiPolygon) -> str:
 
 
 def _geojson_area(text: str, where: str) -> dict[str, Any] | None:
+    """Model fields for a ``geojson`` extent: a (multi)polygon, or a point with a radius.
+
+    None when the text is not a GeoJSON object or holds another geometry.
+    """
     try:
         data = json.loads(text)
     except ValueError:
@@ -195,40 +199,51 @@ def _geojson_area(text: str, where: str) -> dict[str, Any] | None:
         return None
     kind = geometry.get("type")
     if kind in {"Polygon", "MultiPolygon"}:
-        try:
-            polygon = shape(geometry)
-        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
-            raise RecordRejected(f"{where}: GeoJSON {kind} is malformed ({exc})") from None
-        if polygon.is_empty or not polygon.is_valid:
-            raise RecordRejected(f"{where}: GeoJSON {kind} is not a valid polygon")
-        minx, miny, maxx, maxy = polygon.bounds
-        if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-            raise RecordRejected(f"{where}: polygon coordinates are outside longitude/latitude")
-        return {"kind": "polygon", "geom": multipolygon_ewkt(polygon)}
+        return _polygon_area(geometry, kind, where)
     if kind == "Point":
-        properties = data.get("properties") or {}
-        coordinates = geometry.get("coordinates") or []
-        radius = properties.get("radius_mi") if isinstance(properties, dict) else None
-        if radius is None:
-            raise RecordRejected(f"{where}: a Point area needs properties.radius_mi")
-        try:
-            lon, lat, radius_mi = float(coordinates[0]), float(coordinates[1]), float(radius)
-        except (TypeError, ValueError, IndexError):
-            raise RecordRejected(
-                f"{where}: radius area needs numeric coordinates and radius_mi"
-            ) from None
-        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-            raise RecordRejected(f"{where}: centre {lat}, {lon} is outside -90..90/-180..180")
-        if not 0 < radius_mi <= 500:
-            raise RecordRejected(f"{where}: radius_mi {radius_mi:g} is outside 0..500")
-        return {
-            "kind": "radius",
-            "center_latitude": lat,
-            "center_longitude": lon,
-            "radius_mi": radius_mi,
-            "geom": multipolygon_ewkt(circle_polygon(lat, lon, radius_mi)),
-        }
+        return _radius_area(data, geometry, where)
     return None
+
+
+def _polygon_area(geometry: dict[str, Any], kind: str, where: str) -> dict[str, Any]:
+    """A GeoJSON (Multi)Polygon as an area; rejects one malformed, invalid or off the globe."""
+    try:
+        polygon = shape(geometry)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        raise RecordRejected(f"{where}: GeoJSON {kind} is malformed ({exc})") from None
+    if polygon.is_empty or not polygon.is_valid:
+        raise RecordRejected(f"{where}: GeoJSON {kind} is not a valid polygon")
+    minx, miny, maxx, maxy = polygon.bounds
+    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+        raise RecordRejected(f"{where}: polygon coordinates are outside longitude/latitude")
+    return {"kind": "polygon", "geom": multipolygon_ewkt(polygon)}
+
+
+def _radius_area(data: dict[str, Any], geometry: dict[str, Any], where: str) -> dict[str, Any]:
+    """A Point (``geometry``) with ``properties.radius_mi`` (in the Feature ``data``) as a
+    circle; rejects one without a radius or with values out of range."""
+    properties = data.get("properties") or {}
+    coordinates = geometry.get("coordinates") or []
+    radius = properties.get("radius_mi") if isinstance(properties, dict) else None
+    if radius is None:
+        raise RecordRejected(f"{where}: a Point area needs properties.radius_mi")
+    try:
+        lon, lat, radius_mi = float(coordinates[0]), float(coordinates[1]), float(radius)
+    except (TypeError, ValueError, IndexError):
+        raise RecordRejected(
+            f"{where}: radius area needs numeric coordinates and radius_mi"
+        ) from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise RecordRejected(f"{where}: centre {lat}, {lon} is outside -90..90/-180..180")
+    if not 0 < radius_mi <= 500:
+        raise RecordRejected(f"{where}: radius_mi {radius_mi:g} is outside 0..500")
+    return {
+        "kind": "radius",
+        "center_latitude": lat,
+        "center_longitude": lon,
+        "radius_mi": radius_mi,
+        "geom": multipolygon_ewkt(circle_polygon(lat, lon, radius_mi)),
+    }
 
 
 def read_extent(extent: Any, extent_type: Any, where: str) -> dict[str, Any] | None:

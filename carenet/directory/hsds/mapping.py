@@ -183,6 +183,28 @@ def _address(record: MappedRecord, obj: dict[str, Any], location_id: str, index:
     record.add("address", row)
 
 
+def _coordinates(obj: dict[str, Any], where: str) -> tuple[float | None, float | None]:
+    """A location's own latitude and longitude: both in range, or both None."""
+    latitude = number(obj, "latitude", where)
+    longitude = number(obj, "longitude", where)
+    if latitude is not None and not -90 <= latitude <= 90:
+        raise RecordRejected(f"{where}: latitude {obj['latitude']} is outside -90..90")
+    if longitude is not None and not -180 <= longitude <= 180:
+        raise RecordRejected(f"{where}: longitude {obj['longitude']} is outside -180..180")
+    if (latitude is None) != (longitude is None):
+        raise RecordRejected(f"{where}: give both latitude and longitude, or neither")
+    return latitude, longitude
+
+
+def _known_zone(zone: str, where: str) -> str:
+    """``zone`` if it is an IANA time zone this machine knows."""
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise RecordRejected(f"{where}: unknown time zone '{zone}'") from None
+    return zone
+
+
 def _location(
     record: MappedRecord, obj: dict[str, Any], organization_id: str | None, defaults: Defaults
 ) -> str:
@@ -192,14 +214,7 @@ def _location(
     where = f"location {location_id}"
     if location_id in record.rows["location"]:
         return location_id
-    latitude = number(obj, "latitude", where)
-    longitude = number(obj, "longitude", where)
-    if latitude is not None and not -90 <= latitude <= 90:
-        raise RecordRejected(f"{where}: latitude {obj['latitude']} is outside -90..90")
-    if longitude is not None and not -180 <= longitude <= 180:
-        raise RecordRejected(f"{where}: longitude {obj['longitude']} is outside -180..180")
-    if (latitude is None) != (longitude is None):
-        raise RecordRejected(f"{where}: give both latitude and longitude, or neither")
+    latitude, longitude = _coordinates(obj, where)
     props = read_attributes(obj.get("attributes"), "location").properties
     addresses = object_list(obj, "addresses")
     for index, address in enumerate(addresses):
@@ -215,11 +230,7 @@ def _location(
         latitude, longitude, method = zip_lat, zip_lon, "postcode"
     elif latitude is not None and method is None:
         method = "source"
-    zone = props.get("timezone") or zip_zone or defaults.timezone
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise RecordRejected(f"{where}: unknown time zone '{zone}'") from None
+    zone = _known_zone(props.get("timezone") or zip_zone or defaults.timezone, where)
     row = {
         "id": location_id,
         "organization_id": text(obj, "organization_id") or organization_id,
@@ -299,20 +310,10 @@ def _service(
     where = f"service {service_id}"
     if not text(obj, "name"):
         raise RecordRejected("name is missing")
-    if isinstance(obj.get("organization"), dict):
-        organization_id = _organization(record, obj["organization"])
-    organization_id = organization_id or text(obj, "organization_id")
-    if not organization_id:
-        raise RecordRejected("organization is missing (give organization or organization_id)")
-    if organization_id not in record.rows["organization"]:
-        record.needs_organizations.add(organization_id)
+    organization_id = _service_organization(record, obj, organization_id)
     values = read_attributes(obj.get("attributes"), "service")
     props = values.properties
-    minimum_age, maximum_age = whole(obj, "minimum_age", where), whole(obj, "maximum_age", where)
-    if minimum_age is not None and minimum_age < 0:
-        raise RecordRejected(f"minimum_age {minimum_age} is negative")
-    if minimum_age is not None and maximum_age is not None and minimum_age > maximum_age:
-        raise RecordRejected(f"minimum_age {minimum_age} is greater than maximum_age {maximum_age}")
+    minimum_age, maximum_age = _ages(obj, where)
     assured = as_date(obj.get("assured_date"), "assured_date")
     row = {
         "id": service_id,
@@ -349,22 +350,59 @@ def _service(
     for area in object_list(obj, "service_areas"):
         _service_area(record, area, service_id)
     for sal in object_list(obj, "service_at_locations"):
-        location = sal.get("location")
-        if isinstance(location, dict):
-            location_id = _location(record, location, organization_id, defaults)
-        else:
-            location_id = text(sal, "location_id") or ""
-            if not location_id:
-                raise RecordRejected(f"{where}: service_at_location without location")
-            record.needs_locations.add(location_id)
-        sal_id = hsds_id(sal, service_id, "service_at_location", location_id)
-        row = {"id": sal_id, "service_id": service_id, "location_id": location_id}
-        row["description"] = text(sal, "description")
-        record.add("service_at_location", row)
-        for phone in object_list(sal, "phones"):
-            _phone(record, phone, service_id=service_id, location_id=location_id)
-        for schedule in object_list(sal, "schedules"):
-            _schedule(record, schedule, service_id=service_id, location_id=location_id)
+        _service_at_location(record, sal, service_id, organization_id, defaults)
+
+
+def _service_organization(
+    record: MappedRecord, obj: dict[str, Any], organization_id: str | None
+) -> str:
+    """The id of a service's organization: its embedded ``organization`` (mapped here),
+    else the one it is listed under, else its ``organization_id``."""
+    if isinstance(obj.get("organization"), dict):
+        organization_id = _organization(record, obj["organization"])
+    organization_id = organization_id or text(obj, "organization_id")
+    if not organization_id:
+        raise RecordRejected("organization is missing (give organization or organization_id)")
+    if organization_id not in record.rows["organization"]:
+        record.needs_organizations.add(organization_id)
+    return organization_id
+
+
+def _ages(obj: dict[str, Any], where: str) -> tuple[int | None, int | None]:
+    """A service's minimum and maximum age: not negative, the minimum not above the maximum."""
+    minimum_age, maximum_age = whole(obj, "minimum_age", where), whole(obj, "maximum_age", where)
+    if minimum_age is not None and minimum_age < 0:
+        raise RecordRejected(f"minimum_age {minimum_age} is negative")
+    if minimum_age is not None and maximum_age is not None and minimum_age > maximum_age:
+        raise RecordRejected(f"minimum_age {minimum_age} is greater than maximum_age {maximum_age}")
+    return minimum_age, maximum_age
+
+
+def _service_at_location(
+    record: MappedRecord,
+    sal: dict[str, Any],
+    service_id: str,
+    organization_id: str,
+    defaults: Defaults,
+) -> None:
+    """One ``service_at_locations`` entry: its location (embedded, or only referred to by
+    ``location_id``), the link row, and the phones and schedules of the service there."""
+    location = sal.get("location")
+    if isinstance(location, dict):
+        location_id = _location(record, location, organization_id, defaults)
+    else:
+        location_id = text(sal, "location_id") or ""
+        if not location_id:
+            raise RecordRejected(f"service {service_id}: service_at_location without location")
+        record.needs_locations.add(location_id)
+    sal_id = hsds_id(sal, service_id, "service_at_location", location_id)
+    row: dict[str, Any] = {"id": sal_id, "service_id": service_id, "location_id": location_id}
+    row["description"] = text(sal, "description")
+    record.add("service_at_location", row)
+    for phone in object_list(sal, "phones"):
+        _phone(record, phone, service_id=service_id, location_id=location_id)
+    for schedule in object_list(sal, "schedules"):
+        _schedule(record, schedule, service_id=service_id, location_id=location_id)
 
 
 def map_record(obj: Any, defaults: Defaults) -> MappedRecord:

@@ -85,66 +85,117 @@ def _read_json_file(file: Path, name: str) -> Iterator[SourceItem]:
 
 
 def _stream_array(handle: Any, buf: str, name: str) -> Iterator[SourceItem]:
-    """Decode a top-level JSON array one element at a time, tracking line numbers."""
-    decoder = json.JSONDecoder()
-    eof = False
-    line = 1  # line number at buf[0]; buf always starts at the beginning of a line
-    consumed = 0
-    pos = buf.index("[") + 1
-    expect_comma = False
+    """Decode a top-level JSON array one element at a time, tracking line numbers.
 
-    def more() -> bool:
-        nonlocal buf, eof
-        if eof:
+    ``_ArrayText`` holds the text read so far and moves through it; a syntax error
+    ends the stream with one error item naming its line and column.
+    """
+    text = _ArrayText(handle, buf)
+    try:
+        first = True
+        while text.to_element(first):
+            obj, end = text.decode()
+            start_line = text.line_of(text.pos)
+            yield SourceItem(name, f"line {start_line}", obj=obj, done=text.consumed + end)
+            text.drop_before_line_of(end)
+            first = False
+    except _BrokenJSON as exc:
+        yield SourceItem(name, text.where(exc.at), error=f"broken JSON: {exc.msg}")
+
+
+class _BrokenJSON(Exception):
+    """A syntax error at offset ``at`` of ``_ArrayText.buf``; ``msg`` as ``json`` words it."""
+
+    def __init__(self, msg: str, at: int) -> None:
+        super().__init__(msg)
+        self.msg, self.at = msg, at
+
+
+class _ArrayText:
+    """The part of a JSON array file not yet decoded, read on a chunk at a time.
+
+    ``buf`` always starts at the beginning of a line: ``line`` is that line's number
+    and ``consumed`` the characters dropped before it; ``pos`` is where reading
+    resumes in ``buf`` (starting just after the array's ``[``).
+    """
+
+    __slots__ = ("buf", "consumed", "decoder", "eof", "handle", "line", "pos")
+
+    def __init__(self, handle: Any, buf: str) -> None:
+        self.handle = handle
+        self.buf = buf
+        self.eof = False
+        self.line = 1
+        self.consumed = 0
+        self.pos = buf.index("[") + 1
+        self.decoder = json.JSONDecoder()
+
+    def more(self) -> bool:
+        """Append the next chunk of the file to ``buf``; False once the file is used up."""
+        if self.eof:
             return False
-        chunk = handle.read(CHUNK)
+        chunk = self.handle.read(CHUNK)
         if not chunk:
-            eof = True
+            self.eof = True
             return False
-        buf += chunk
+        self.buf += chunk
         return True
 
-    def skip_space() -> bool:
-        nonlocal pos
+    def skip_space(self) -> bool:
+        """Move ``pos`` past whitespace, reading on as needed; False if the file ends first."""
+        buf, pos = self.buf, self.pos
         while True:
             while pos < len(buf) and buf[pos] in " \t\r\n":
                 pos += 1
-            if pos < len(buf) or not more():
+            if pos < len(buf) or not self.more():
+                self.pos = pos
                 return pos < len(buf)
+            buf = self.buf
 
-    def where(at: int) -> str:
-        start = buf.rfind("\n", 0, at) + 1
-        return f"line {line + buf.count(chr(10), 0, at)}, column {at - start + 1}"
+    def to_element(self, first: bool) -> bool:
+        """Move ``pos`` to the next element (past the ``,`` unless ``first``); False at ``]``.
 
-    while True:
-        if not skip_space():
-            yield SourceItem(name, where(pos), error="broken JSON: unexpected end of file")
-            return
-        if buf[pos] == "]":
-            pos += 1
-            if skip_space():
-                yield SourceItem(name, where(pos), error="broken JSON: Extra data")
-            return
-        if expect_comma:
-            if buf[pos] != ",":
-                yield SourceItem(name, where(pos), error="broken JSON: Expecting ',' delimiter")
-                return
-            pos += 1
-            if not skip_space():
-                yield SourceItem(name, where(pos), error="broken JSON: unexpected end of file")
-                return
+        Raises ``_BrokenJSON`` when the file ends first, when anything follows the
+        closing ``]``, or when an element is not followed by ``,`` or ``]``.
+        """
+        if not self.skip_space():
+            raise _BrokenJSON("unexpected end of file", self.pos)
+        if self.buf[self.pos] == "]":
+            self.pos += 1
+            if self.skip_space():
+                raise _BrokenJSON("Extra data", self.pos)
+            return False
+        if not first:
+            self.skip_comma()
+        return True
+
+    def skip_comma(self) -> None:
+        """Move ``pos`` past the ``,`` at ``pos`` and the whitespace after it."""
+        if self.buf[self.pos] != ",":
+            raise _BrokenJSON("Expecting ',' delimiter", self.pos)
+        self.pos += 1
+        if not self.skip_space():
+            raise _BrokenJSON("unexpected end of file", self.pos)
+
+    def decode(self) -> tuple[Any, int]:
+        """The element at ``pos`` and its end offset in ``buf``, reading on until it is whole."""
         while True:
             try:
-                obj, end = decoder.raw_decode(buf, pos)
-                break
+                return self.decoder.raw_decode(self.buf, self.pos)
             except json.JSONDecodeError as exc:
-                if not more():
-                    yield SourceItem(name, where(exc.pos), error=f"broken JSON: {exc.msg}")
-                    return
-        start_line = line + buf.count("\n", 0, pos)
-        yield SourceItem(name, f"line {start_line}", obj=obj, done=consumed + end)
-        expect_comma = True
-        cut = buf.rfind("\n", 0, end) + 1  # keep buf starting at a line start
-        line += buf.count("\n", 0, cut)
-        consumed += cut
-        buf, pos = buf[cut:], end - cut
+                if not self.more():
+                    raise _BrokenJSON(exc.msg, exc.pos) from None
+
+    def line_of(self, at: int) -> int:
+        return self.line + self.buf.count("\n", 0, at)
+
+    def where(self, at: int) -> str:
+        start = self.buf.rfind("\n", 0, at) + 1
+        return f"line {self.line_of(at)}, column {at - start + 1}"
+
+    def drop_before_line_of(self, end: int) -> None:
+        """Forget the text before the line holding ``end`` (where reading resumes)."""
+        cut = self.buf.rfind("\n", 0, end) + 1
+        self.line += self.buf.count("\n", 0, cut)
+        self.consumed += cut
+        self.buf, self.pos = self.buf[cut:], end - cut

@@ -160,15 +160,28 @@ def _load_details(
     location_ids: Any,
     organization_ids: list[str],
 ) -> None:
-    a = Address.__table__
+    """Addresses, phones, schedules and service areas of the batch's services and sites."""
     if location_ids is not None:
-        for row in conn.execute(
-            select(a).where(a.c.location_id.in_(location_ids)).order_by(a.c.location_id, a.c.id)
-        ):
-            current = batch.addresses.get(row.location_id)
-            replaces = current is not None and current.address_type != "physical"
-            if current is None or (replaces and row.address_type == "physical"):
-                batch.addresses[row.location_id] = row
+        _load_addresses(conn, batch, location_ids)
+    _load_phones(conn, batch, of, location_ids)
+    _load_schedules(conn, batch, of, location_ids)
+    _load_areas(conn, batch, of)
+
+
+def _load_addresses(conn: Any, batch: DirectoryBatch, location_ids: list[str]) -> None:
+    """One address per location: its first physical one, else its first."""
+    a = Address.__table__
+    for row in conn.execute(
+        select(a).where(a.c.location_id.in_(location_ids)).order_by(a.c.location_id, a.c.id)
+    ):
+        current = batch.addresses.get(row.location_id)
+        replaces = current is not None and current.address_type != "physical"
+        if current is None or (replaces and row.address_type == "physical"):
+            batch.addresses[row.location_id] = row
+
+
+def _load_phones(conn: Any, batch: DirectoryBatch, of: Any, location_ids: list[str] | None) -> None:
+    """Phones of the services and of their sites; organizations' for services with neither."""
     p = Phone.__table__
     # One query per owner kind: an OR across columns would defeat the indexes.
     phone_queries = [select(p).where(of(p.c.service_id))]
@@ -180,7 +193,12 @@ def _load_details(
         for row in conn.execute(query.order_by(p.c.id)):
             key = ("service", row.service_id) if row.service_id else ("location", row.location_id)
             batch.phones.setdefault(key, []).append(row)
-    # The organization's phones only for services with none of their own or their sites'.
+    _load_organization_phones(conn, batch)
+
+
+def _load_organization_phones(conn: Any, batch: DirectoryBatch) -> None:
+    """The organization's phones only for services with none of their own or their sites'."""
+    p = Phone.__table__
     bare = sorted({
         svc.organization_id for svc in batch.services
         if ("service", svc.id) not in batch.phones
@@ -195,6 +213,12 @@ def _load_details(
             .order_by(p.c.id)
         ):  # fmt: skip
             batch.phones.setdefault(("organization", row.organization_id), []).append(row)
+
+
+def _load_schedules(
+    conn: Any, batch: DirectoryBatch, of: Any, location_ids: list[str] | None
+) -> None:
+    """Schedules of the services (at a site or anywhere) and of their sites."""
     sc = Schedule.__table__
     schedule_queries = [select(sc).where(of(sc.c.service_id))]
     if location_ids is not None:
@@ -204,6 +228,10 @@ def _load_details(
     for query in schedule_queries:
         for row in conn.execute(query.order_by(sc.c.id)):
             batch.schedules.setdefault((row.service_id, row.location_id), []).append(row)
+
+
+def _load_areas(conn: Any, batch: DirectoryBatch, of: Any) -> None:
+    """The services' areas: what the search rows need, not the geometry itself."""
     sa = ServiceArea.__table__
     for row in conn.execute(
         select(
