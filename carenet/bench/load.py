@@ -66,7 +66,7 @@ REPORT_VIEWS = (  # (report, group_by) as a program lead opens them
     ("referral-outcomes", "cbo"), ("referral-outcomes", "period"), ("reasons", "domain"),
     ("time-to-close", "domain"), ("time-to-close", "care_org"), ("service-gaps", "domain"),
 )  # fmt: skip
-RESIGN_EVERY = 20  # rounds between a form user's sign-out and next sign-in
+RESIGN_EVERY = 5  # rounds between a form user's sign-out and next sign-in
 CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
 CLIENT_TIMEOUT_S = 120
 
