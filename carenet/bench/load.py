@@ -17,7 +17,7 @@ users in threads for a fixed time, each with its own HTTP session:
 
 A share of the users (``--form-share``) sign in through the real ``/login``
 form (cookie and CSRF token) instead of a token, and sign out and in again every
-``RESIGN_EVERY`` rounds: concurrent sign-ins hash passwords on the workers.
+``RESIGN_SECONDS``: concurrent sign-ins hash passwords on the workers.
 
 Prints, per route template, the count, p50/p95/p99 latency and the counts of
 5xx and other non-2xx answers (3xx are the login redirects and count as fine),
@@ -66,7 +66,7 @@ REPORT_VIEWS = (  # (report, group_by) as a program lead opens them
     ("referral-outcomes", "cbo"), ("referral-outcomes", "period"), ("reasons", "domain"),
     ("time-to-close", "domain"), ("time-to-close", "care_org"), ("service-gaps", "domain"),
 )  # fmt: skip
-RESIGN_EVERY = 5  # rounds between a form user's sign-out and next sign-in
+RESIGN_SECONDS = 15  # a form user signs out and in again after this long
 CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
 CLIENT_TIMEOUT_S = 120
 
@@ -301,15 +301,16 @@ class User:
         self.sign_ins = 0
 
     def run(self) -> None:
-        rounds = 0
+        signed_in_at: float | None = None
         while time.monotonic() < self.deadline:
-            if self.form and rounds % RESIGN_EVERY == 0:
-                if rounds:
+            if self.form and (signed_in_at or 0) + RESIGN_SECONDS < time.monotonic():
+                if signed_in_at is not None:
                     self.session.sign_out()
+                    signed_in_at = None
                 if not self._sign_in():
                     continue
+                signed_in_at = time.monotonic()
             {"coordinator": self.coordinator, "program_lead": self.lead}.get(self.role, self.cbo)()
-            rounds += 1
 
     def _sign_in(self) -> bool:
         from carenet.accounts.seed import DEMO_PASSWORD
