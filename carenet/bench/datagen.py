@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Table
 
+from carenet.db import bulk
 from carenet.directory.models import (
     Address,
     Language,
@@ -216,10 +217,7 @@ def _insert(conn: Any, table: Table, rows: list[dict[str, Any]]) -> None:
         now = utcnow()
         rows = [{**row, "created_at": now, "updated_at": now} for row in rows]
     keys = [c.name for c in table.columns if c.name in present]
-    if conn.dialect.name == "postgresql":
-        cursor = conn.connection.dbapi_connection.cursor()
-        with cursor.copy(f"COPY {table.name} ({', '.join(keys)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([row.get(k) for k in keys])
+    if bulk.can_copy(conn):
+        bulk.copy_rows(conn, table.name, keys, ([row.get(k) for k in keys] for row in rows))
         return
     conn.execute(table.insert(), [{k: row.get(k) for k in keys} for row in rows])

@@ -2,8 +2,8 @@
 
 Used by ``carenet seed --demo-history`` (a few thousand referrals) and by
 ``carenet bench reports`` (a million). Rows are written in bulk — COPY on
-PostgreSQL, executemany on SQLite (``write_rows``: with ``analyze``, the package's
-only difference between the two) — never as ORM objects. Every referral walks
+PostgreSQL, executemany on SQLite (``write_rows``; ``carenet.db.bulk`` holds the
+difference) — never as ORM objects. Every referral walks
 the real workflow's edges (``workflow.TRANSITIONS``) with one event per move,
 and its current status, reason and version agree with its last event.
 Patients are obviously synthetic ("Demo Patient 0001") with no address.
@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text
-
+from carenet.db import bulk
 from carenet.directory.taxonomy import CATEGORIES
 from carenet.referrals.workflow import TRANSITIONS
 
@@ -237,25 +236,14 @@ def _flush(conn: Any, rows: Rows, counts: Counts) -> None:
 
 def write_rows(conn: Any, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
     """Bulk insert: COPY on PostgreSQL, executemany on SQLite (timestamps as SQLAlchemy stores)."""
-    names = ", ".join(columns)
-    if conn.dialect.name == "postgresql":
-        cursor = conn.connection.dbapi_connection.cursor()
-        with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+    if bulk.can_copy(conn):
+        bulk.copy_rows(conn, table, columns, rows)
         return
     marks = ", ".join("?" for _ in columns)
     conn.exec_driver_sql(
-        f"INSERT INTO {table} ({names}) VALUES ({marks})",  # noqa: S608
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",  # noqa: S608
         [tuple(_sqlite_value(v) for v in row) for row in rows],
     )
-
-
-def analyze(session: Any) -> None:
-    """PostgreSQL: refresh the planner's statistics after a bulk load (commits); SQLite: nothing."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("ANALYZE"))
-        session.commit()
 
 
 def _sqlite_value(value: Any) -> Any:

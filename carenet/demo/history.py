@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from carenet.demo.generator import Counts, Recipient, World, analyze, generate_history
+from carenet.db.bulk import analyze
+from carenet.demo.generator import Counts, Recipient, World, generate_history
 from carenet.directory.models import Address, Organization, Service
 from carenet.directory.taxonomy import category_for
 from carenet.extensions import db
