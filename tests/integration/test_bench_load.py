@@ -18,7 +18,7 @@ def test_bench_load_runs_users_of_every_role_and_prints_the_route_table(
         monkeypatch.setenv("CARENET_DATABASE_URL", request.getfixturevalue("postgres_server_url"))
     result = CliRunner().invoke(
         bench_group,
-        ["load", "--backend", backend, "--users", "4", "--seconds", "5", "--workers", "2",
+        ["load", "--backend", backend, "--users", "4", "--seconds", "3", "--workers", "1",
          "--json"],
     )  # fmt: skip
     lines = result.output.strip().splitlines()
