@@ -34,7 +34,6 @@ import random
 import re
 import secrets
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -48,6 +47,8 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+
+from carenet.bench import server
 
 Echo = Callable[[str], None]
 
@@ -401,35 +402,11 @@ def gunicorn(url: str, workers: int, threads: int, log: Path) -> Iterator[int]:
     """gunicorn as docs/operations.md runs it in production, on a free loopback port.
 
     Plain HTTP on loopback stands for the TLS proxy, hence ``CARENET_SECURE_COOKIES=0``."""
-    from carenet.bench.search_bench import _free_port, _get
-
-    port = _free_port()
-    env = dict(os.environ, CARENET_DATABASE_URL=url, CARENET_ENV="production",
-               CARENET_SECRET_KEY=secrets.token_hex(32), CARENET_SECURE_COOKIES="0",
-               CARENET_INSTANCE_DIR=str(log.parent))  # fmt: skip
-    command = [str(Path(sys.executable).with_name("gunicorn")), "-w", str(workers),
-               "--threads", str(threads), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-               "--error-logfile", "-", "carenet:create_app()"]  # fmt: skip
-    with log.open("ab") as errors:
-        process = subprocess.Popen(command, env=env, stdout=errors, stderr=errors)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                _get(port, "/healthz")
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError(f"gunicorn did not start; see {log}") from None
-                time.sleep(0.2)
+    env = {"CARENET_DATABASE_URL": url, "CARENET_ENV": "production",
+           "CARENET_SECRET_KEY": secrets.token_hex(32), "CARENET_SECURE_COOKIES": "0",
+           "CARENET_INSTANCE_DIR": str(log.parent)}  # fmt: skip
+    with server.gunicorn(env, workers, threads, log) as port:
         yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 CHAINED = ("During handling", "The above exception")

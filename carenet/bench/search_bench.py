@@ -13,13 +13,9 @@ categories, 10-mile radius, first page of 20) it times:
 
 from __future__ import annotations
 
-import http.client
 import os
 import random
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -29,6 +25,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
+from carenet.bench import server
 from carenet.bench.datagen import CATEGORIES, generate, zip_records
 
 Echo = Callable[[str], None]
@@ -56,12 +53,6 @@ def percentiles(samples: list[float]) -> dict[str, float]:
         return ordered[min(len(ordered) - 1, int(round(p * (len(ordered) - 1))))] * 1000
 
     return {"p50": at(0.50), "p95": at(0.95), "p99": at(0.99), "n": len(ordered)}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager
@@ -170,39 +161,10 @@ def time_function(queries: list) -> dict[str, float]:
 
 @contextmanager
 def gunicorn(url: str, workers: int) -> Iterator[int]:
-    port = _free_port()
-    env = dict(os.environ, CARENET_DATABASE_URL=url, CARENET_SECRET_KEY="bench-only",  # noqa: S106
-               CARENET_ENV="development")  # fmt: skip
-    binary = Path(sys.executable).with_name("gunicorn")
-    process = subprocess.Popen(
-        [str(binary), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-         "carenet:create_app()"], env=env,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                _get(port, "/healthz")
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("gunicorn did not start") from None
-                time.sleep(0.2)
+    env = {"CARENET_DATABASE_URL": url, "CARENET_SECRET_KEY": "bench-only",  # noqa: S106
+           "CARENET_ENV": "development"}  # fmt: skip
+    with server.gunicorn(env, workers) as port:
         yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def _get(port: int, path: str) -> int:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        response.read()
-        return response.status
-    finally:
-        conn.close()
 
 
 def _path(lat: float, lon: float, category: str) -> str:
@@ -221,7 +183,7 @@ def time_http(url: str, queries: list, workers: int, clients: int) -> dict[str, 
         samples = []
         for lat, lon, category in queries:
             started = time.perf_counter()
-            status = _get(port, _path(lat, lon, category))
+            status = server.get(port, _path(lat, lon, category))
             samples.append(time.perf_counter() - started)
             if status != 200:
                 raise RuntimeError(f"HTTP {status} for {_path(lat, lon, category)}")
@@ -241,7 +203,7 @@ def _drive(port: int, queries: list, clients: int) -> float:
                 if not pending:
                     return
                 lat, lon, category = pending.pop()
-            _get(port, _path(lat, lon, category))
+            server.get(port, _path(lat, lon, category))
 
     started = time.perf_counter()
     threads = [threading.Thread(target=client) for _ in range(clients)]
