@@ -8,6 +8,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from carenet.reports.query import GROUPS, PAIRS, PERIODS, ReportQuery
+from carenet.validation import Date
 
 DEFAULT_DAYS = 365
 MAX_DAYS = 3 * 366
@@ -16,8 +17,8 @@ MAX_DAYS = 3 * 366
 class ReportArgs(Schema):
     """``from`` and ``to`` are dates (``to`` included); both default to the last 365 days."""
 
-    from_ = fields.Date(data_key="from", load_default=None)
-    to = fields.Date(load_default=None)
+    from_ = Date(data_key="from", load_default=None)
+    to = Date(load_default=None)
     group_by = fields.String(load_default="domain", validate=validate.OneOf([*GROUPS, *PAIRS]))
     period = fields.String(load_default="month", validate=validate.OneOf(PERIODS))
     domain = fields.String(load_default=None, validate=validate.Length(min=1, max=64))

@@ -23,6 +23,7 @@ from carenet.directory.search.params import (
     MIN_RADIUS_MI,
     SearchParams,
 )
+from carenet.validation import YEAR_MESSAGE, check_year
 
 SLUG = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 
@@ -31,15 +32,21 @@ class IsoDateTime(fields.Field):
     """An ISO 8601 date-time; with an offset it is an instant, without one a wall-clock time
     that each location reads in its own time zone."""
 
-    default_error_messages = {"invalid": "Not a valid ISO 8601 date-time (2026-11-27T23:30)."}
+    default_error_messages = {
+        "invalid": "Not a valid ISO 8601 date-time (2026-11-27T23:30).",
+        "range": YEAR_MESSAGE,
+    }
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
         if not isinstance(value, str) or len(value) > 40:
             raise self.make_error("invalid")
         try:
-            return datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace(" ", "+"))
+            found = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace(" ", "+"))
         except ValueError as exc:
             raise self.make_error("invalid") from exc
+        if not check_year(found):
+            raise self.make_error("range")
+        return found
 
 
 class SearchArgsSchema(Schema):
