@@ -68,7 +68,7 @@ def unmet_needs(session: Session, q: ReportQuery) -> ReportTable:
     """Needs identified, met, unmet and open per group, with the unmet share."""
     _check_group(q, NEED_GROUPS)
     found = measures.need_counts(session, q)
-    shown = suppression.suppress([[c.met, c.unmet, c.open] for c in found])
+    shown = suppression.suppress([[c.met, c.unmet, c.open] for c in found], columns=3)
     labels = _labels(session, q, [c.key for c in found])
     rows = []
     for i, c in enumerate(found):
@@ -91,7 +91,9 @@ def unmet_needs_trend(session: Session, q: ReportQuery) -> ReportTable:
     periods = sorted({c.key.split("|")[0] for c in found})
     domains = sorted({c.key.split("|")[1] for c in found})
     grid = {(c.key.split("|")[0], c.key.split("|")[1]): c.unmet for c in found}
-    shown = suppression.suppress([[grid.get((p, d), 0) for d in domains] for p in periods])
+    shown = suppression.suppress(
+        [[grid.get((p, d), 0) for d in domains] for p in periods], columns=len(domains)
+    )
     rows = [
         [period_label(q.period, p), *shown.cells[i], shown.row_totals[i]]
         for i, p in enumerate(periods)
@@ -110,7 +112,9 @@ def referral_outcomes(session: Session, q: ReportQuery) -> ReportTable:
     """Referrals sent in the range by their current status, per group."""
     _check_group(q, GROUPS)
     keys, _, grid = _pivot(measures.status_counts(session, q))
-    shown = suppression.suppress([[grid.get((k, s), 0) for s in OUTCOMES] for k in keys])
+    shown = suppression.suppress(
+        [[grid.get((k, s), 0) for s in OUTCOMES] for k in keys], columns=len(OUTCOMES)
+    )
     labels = _labels(session, q, keys)
     rows = [[labels[k], shown.row_totals[i], *shown.cells[i]] for i, k in enumerate(keys)]
     return ReportTable(
@@ -128,7 +132,9 @@ def reasons(session: Session, q: ReportQuery) -> ReportTable:
     _check_group(q, GROUPS)
     keys, _, grid = _pivot(measures.reason_counts(session, q))
     codes = sorted({code for _, code in grid}, key=_reason_order)
-    shown = suppression.suppress([[grid.get((k, c), 0) for c in codes] for k in keys])
+    shown = suppression.suppress(
+        [[grid.get((k, c), 0) for c in codes] for k in keys], columns=len(codes)
+    )
     labels = _labels(session, q, keys)
     rows = [[labels[k], shown.row_totals[i], *shown.cells[i]] for i, k in enumerate(keys)]
     return ReportTable(
@@ -145,7 +151,7 @@ def time_to_close(session: Session, q: ReportQuery) -> ReportTable:
     """Closed-loop rate and median / 90th percentile hours to response, acceptance, completion."""
     _check_group(q, GROUPS)
     found = measures.timings(session, q)
-    shown = suppression.suppress([[t.closed, t.referrals - t.closed] for t in found])
+    shown = suppression.suppress([[t.closed, t.referrals - t.closed] for t in found], columns=2)
     labels = _labels(session, q, [t.key for t in found])
     rows = []
     for i, t in enumerate(found):
@@ -194,8 +200,8 @@ def service_gaps(session: Session, q: ReportQuery) -> ReportTable:
     if rest:  # the long tail in one line, so the totals still add up
         search_counts.append(sum(searches.get(k, ("", 0))[1] for k in rest))
         need_counts.append(sum(needs.get(k, 0) for k in rest))
-    a = suppression.suppress([[n] for n in search_counts])
-    b = suppression.suppress([[n] for n in need_counts])
+    a = suppression.suppress([[n] for n in search_counts], columns=1)
+    b = suppression.suppress([[n] for n in need_counts], columns=1)
     rows = [
         [domain_label(d), z, counties.get(z, "Unknown"), a.cells[i][0], b.cells[i][0]]
         for i, (d, z) in enumerate(top)

@@ -40,14 +40,17 @@ class SuppressedTable:
     hidden: frozenset[tuple[int, int]]  # (row, column) of every suppressed cell
 
 
-def suppress(counts: Sequence[Sequence[int]]) -> SuppressedTable:
+def suppress(counts: Sequence[Sequence[int]], columns: int = 0) -> SuppressedTable:
     """Display strings for a table of counts, its row and column totals and grand total.
+
+    ``columns`` is the width of a table without rows (a filter that matched nothing):
+    its column totals are then that many zeros.
 
     Totals are sums of the cells. Row ``i`` total is index ``(i, -1)`` and column
     ``j`` total ``(-1, j)`` in the bookkeeping below; the grand total ``(-1, -1)``.
     """
     n_rows = len(counts)
-    n_cols = len(counts[0]) if n_rows else 0
+    n_cols = len(counts[0]) if n_rows else columns
     grid = {(i, j): int(counts[i][j]) for i in range(n_rows) for j in range(n_cols)}
     for i in range(n_rows):
         grid[(i, -1)] = sum(grid[(i, j)] for j in range(n_cols))
