@@ -104,6 +104,17 @@ CATEGORIES: tuple[Category, ...] = (
     ),
 )
 
+# SDOH codes of needs with no directory category of their own, searched under a close one.
+EXTRA_CATEGORY_SLUGS: dict[str, tuple[str, ...]] = {
+    "homelessness": ("housing",),
+    "inadequate-housing": ("housing",),
+    "elder-abuse": ("safety",),
+}
+# The category of a need or a referral: an SDOH Clinical Care code of the vocabulary.
+SDOH_CODES: tuple[str, ...] = tuple(
+    sorted({c.sdoh_code for c in CATEGORIES} | set(EXTRA_CATEGORY_SLUGS))
+)
+
 BY_SLUG: dict[str, Category] = {c.slug: c for c in CATEGORIES}
 BY_TERM_ID: dict[str, Category] = {c.term_id: c for c in CATEGORIES}
 

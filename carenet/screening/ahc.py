@@ -110,7 +110,11 @@ class ScreeningResult:
 
 
 def validate_answers(raw: dict[str, Any]) -> dict[str, Any]:
-    """Known questions with known answer codes only; errors are keyed by the LOINC code."""
+    """Known questions with known answer codes only; errors are keyed by the LOINC code.
+
+    Each answer is one answer code (a string), or a list of them: any number for a
+    question that takes several, exactly one otherwise. ``None``, ``""`` and ``[]`` mean
+    not asked or declined to answer."""
     if not isinstance(raw, dict):
         raise InvalidInput("answers must be an object", {"answers": ["Not an object."]})
     errors: dict[str, list[str]] = {}
@@ -120,23 +124,33 @@ def validate_answers(raw: dict[str, Any]) -> dict[str, Any]:
         if question is None:
             errors[code] = ["Not a question of the AHC HRSN core screening."]
             continue
-        if value in (None, "", []):
+        if value is None or value == "" or value == []:
             continue  # not asked or declined to answer
-        allowed = {option for option, _ in question.options}
+        problem = _answer_problem(question, value)
+        if problem:
+            errors[code] = [problem]
+            continue
         values = value if isinstance(value, list) else [value]
-        if not question.multiple and len(values) != 1:
-            errors[code] = ["Give one answer."]
-            continue
-        unknown = [v for v in values if v not in allowed]
-        if unknown:
-            errors[code] = [f"Unknown answer code {unknown[0]!r}."]
-            continue
         answers[code] = sorted(set(values)) if question.multiple else values[0]
     if errors:
         raise InvalidInput("Some answers are not valid.", errors)
     if not answers:
         raise InvalidInput("Answer at least one question.", {"answers": ["No answers given."]})
     return answers
+
+
+def _answer_problem(question: Question, value: Any) -> str | None:
+    """Why ``value`` is not an answer to ``question`` (None when it is one)."""
+    values = value if isinstance(value, list) else [value]
+    if not all(isinstance(v, str) for v in values):
+        return "An answer code (a string), or a list of answer codes."
+    if not question.multiple and len(values) != 1:
+        return "Give one answer."
+    allowed = {option for option, _ in question.options}
+    unknown = [v for v in values if v not in allowed]
+    if unknown:
+        return f"Unknown answer code {unknown[0][:32]!r}."
+    return None
 
 
 def safety_score(answers: dict[str, Any]) -> int | None:

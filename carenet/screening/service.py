@@ -10,19 +10,13 @@ from sqlalchemy import select
 from carenet.accounts import policy
 from carenet.accounts.actor import Actor
 from carenet.audit import service as audit
+from carenet.db.retry import run_in_transaction
 from carenet.db.types import utcnow
-from carenet.directory.taxonomy import CATEGORIES
+from carenet.directory.taxonomy import CATEGORIES, EXTRA_CATEGORY_SLUGS
 from carenet.errors import InvalidInput, NotFound
 from carenet.extensions import db
 from carenet.referrals.models import NEED_STATUSES, Need, Patient, Screening
 from carenet.screening import ahc
-
-# SDOH codes with no directory category of their own, searched under a close one.
-EXTRA_CATEGORY_SLUGS = {
-    "homelessness": ("housing",),
-    "inadequate-housing": ("housing",),
-    "elder-abuse": ("safety",),
-}
 
 
 def category_slugs_for(sdoh_code: str) -> list[str]:
@@ -41,6 +35,10 @@ class ScreeningRecorded:
 
 def record_screening(actor: Actor, patient_id: str, answers: dict[str, Any]) -> ScreeningRecorded:
     """Score the answers, store them, and open a need for each positive domain not open yet."""
+    return run_in_transaction(lambda: _record_screening(actor, patient_id, answers))
+
+
+def _record_screening(actor: Actor, patient_id: str, answers: dict[str, Any]) -> ScreeningRecorded:
     patient = db.session.get(Patient, patient_id)
     if patient is None:
         raise NotFound("No such record.")
@@ -77,13 +75,16 @@ def record_screening(actor: Actor, patient_id: str, answers: dict[str, Any]) -> 
         {"patient_id": patient.id, "needs": list(result.needs)},
         organization_id=patient.organization_id,
     )
-    db.session.commit()
     open_needs = [already.get(code) or _find(new_needs, code) for code in result.needs]
     return ScreeningRecorded(screening, result, new_needs, [n for n in open_needs if n])
 
 
 def set_need_status(actor: Actor, need_id: str, status: str) -> Need:
     """Mark a need open, addressed or unmet."""
+    return run_in_transaction(lambda: _set_need_status(actor, need_id, status))
+
+
+def _set_need_status(actor: Actor, need_id: str, status: str) -> Need:
     need = db.session.get(Need, need_id)
     if need is None:
         raise NotFound("No such record.")
@@ -100,7 +101,6 @@ def set_need_status(actor: Actor, need_id: str, status: str) -> Need:
         {"status": status},
         organization_id=need.patient.organization_id,
     )
-    db.session.commit()
     return need
 
 
