@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
+from people import Person
 
 from carenet.accounts import policy
 from carenet.accounts.policy import Decision
 from carenet.errors import NotAllowed, NotFound
-
-
-@dataclass
-class Person:
-    id: str
-    memberships: dict[str, set[str]] = field(default_factory=dict)  # role -> organization ids
-    is_authenticated: bool = True
-
-    @property
-    def roles(self):
-        return frozenset(self.memberships)
-
-    def organization_ids(self, *roles):
-        wanted = roles or tuple(self.memberships)
-        return set().union(*(self.memberships.get(r, set()) for r in wanted))
 
 
 @dataclass

@@ -5,10 +5,11 @@ Plain objects stand in for users and referrals; the real policy decides.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import pytest
+from people import Person
 
 from carenet.referrals.overdue import is_overdue
 from carenet.referrals.workflow import (
@@ -78,21 +79,6 @@ def test_every_move_that_ends_badly_or_pauses_needs_a_reason():
 
 
 # --- who may make which move now (available_moves through the real policy) ----------
-
-
-@dataclass
-class Person:
-    id: str
-    memberships: dict[str, set[str]] = field(default_factory=dict)  # role -> organization ids
-    is_authenticated: bool = True
-
-    @property
-    def roles(self):
-        return frozenset(self.memberships)
-
-    def organization_ids(self, *roles):
-        wanted = roles or tuple(self.memberships)
-        return set().union(*(self.memberships.get(r, set()) for r in wanted))
 
 
 @dataclass
