@@ -41,7 +41,7 @@ REFERRAL_STATUSES = (
 NEED_STATUSES = ("open", "addressed", "unmet")
 CONSENT_METHODS = ("verbal", "written", "electronic")
 CONSENT_SCOPES = ("share-with-cbo",)
-OUTBOX_STATUSES = ("pending", "sent")
+OUTBOX_STATUSES = ("pending", "sent", "dead")  # dead: given up after the last attempt
 
 
 def _big_id() -> Any:
@@ -270,12 +270,18 @@ class ReferralNote(Model):
 
 
 class OutboxMessage(Model):
-    """An e-mail waiting to go out. Written in the same transaction as the change it reports."""
+    """An e-mail waiting to go out. Written in the same transaction as the change it reports.
+
+    ``message_id`` is its ``Message-ID`` header, fixed when it is queued and sent on every
+    attempt. A worker holds a message while ``lease_until`` is in the future
+    (``claimed_by`` names it; after sending, the worker that sent it).
+    """
 
     __tablename__ = "outbox_message"
     __table_args__ = (
         CheckConstraint(one_of("status", OUTBOX_STATUSES), name="ck_outbox_status"),
         Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_message_id", "message_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(_big_id(), primary_key=True, autoincrement=True)
@@ -290,3 +296,7 @@ class OutboxMessage(Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    message_id: Mapped[str] = mapped_column(String(255))
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -51,18 +51,18 @@ def test_a_message_survives_smtp_being_down_and_is_delivered_when_it_returns(net
     assert [m.recipient for m in pending] == ["admin_a@example.org", "staff_a@example.org"]
 
     down = notifications.drain_outbox()
-    assert down == {"sent": 0, "failed": 2}
+    assert down == {"sent": 0, "failed": 2, "dead": 0}
     db.session.expire_all()
     kept = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
     assert [(m.status, m.attempts) for m in kept] == [("pending", 1), ("pending", 1)]
     assert all(m.last_error for m in kept)
     # Not due again before its back-off has passed.
-    assert notifications.drain_outbox() == {"sent": 0, "failed": 0}
+    assert notifications.drain_outbox() == {"sent": 0, "failed": 0, "dead": 0}
 
     controller, inbox = start_server(smtp_port)
     try:
         later = utcnow() + timedelta(minutes=2)
-        assert notifications.drain_outbox(now=later) == {"sent": 2, "failed": 0}
+        assert notifications.drain_outbox(now=later) == {"sent": 2, "failed": 0, "dead": 0}
     finally:
         controller.stop()
     db.session.expire_all()
