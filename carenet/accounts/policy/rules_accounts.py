@@ -1,4 +1,5 @@
-"""Access rules of accounts and the directory: users, API tokens, curation, audit, reports.
+"""Access rules of accounts and the directory: users, API tokens, curation, audit, reports,
+the e-mail outbox.
 
 Registered in the table of ``carenet.accounts.policy`` (which imports this module).
 """
@@ -107,3 +108,11 @@ def _list_audit(user: Actor | None, obj: Any) -> Decision:
 @rule("view", "aggregate_report")
 def _view_aggregates(user: Actor | None, obj: Any) -> Decision:
     return allow_if(has_any_role(user, "program_lead", "admin"))
+
+
+@rule("view", "outbox")
+def _view_outbox(user: Actor | None, obj: Any) -> Decision:
+    return allow_if(is_admin(user))  # the e-mail queue, its dead letters and their errors
+
+
+RULES[("retry", "outbox_message")] = _view_outbox

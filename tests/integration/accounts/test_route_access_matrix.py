@@ -35,6 +35,8 @@ EXPECTED = {
     "accounts_admin.deactivate": frozenset({"admin"}),
     "accounts_admin.activate": frozenset({"admin"}),
     "audit.audit_log": frozenset({"admin"}),
+    "outbox_admin.outbox": frozenset({"admin"}),
+    "outbox_admin.retry": frozenset({"admin"}),
     "curation.services": frozenset({"cbo_admin", "admin"}),
     "curation.stale": frozenset({"cbo_admin", "admin"}),
     "curation.edit_service": frozenset({"cbo_admin", "admin"}),
