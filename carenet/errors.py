@@ -7,9 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from marshmallow import ValidationError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
+
+from carenet.db.engine import expect_writes, is_lock_error
+from carenet.extensions import db
 
 
 class DomainError(Exception):
@@ -44,6 +48,14 @@ class Conflict(DomainError):
     title = "Conflict"
 
 
+class Busy(Conflict):
+    """Other writers held the database's lock for longer than we wait: try again shortly."""
+
+    status = 503
+    title = "Service unavailable"
+    retry_after_seconds = 2
+
+
 def wants_json() -> bool:
     """API paths and clients that prefer JSON get problem documents."""
     if request.path.startswith(("/api/", "/fhir")):
@@ -75,7 +87,24 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> Any:
-        return _render(exc.status, exc.title, exc.detail, exc.errors)
+        rendered = _render(exc.status, exc.title, exc.detail, exc.errors)
+        retry_after = getattr(exc, "retry_after_seconds", None)
+        if not retry_after:
+            return rendered
+        response = make_response(rendered)
+        response.headers["Retry-After"] = str(retry_after)
+        return response
+
+    @app.errorhandler(DBAPIError)
+    def _database(exc: DBAPIError) -> Any:
+        if not is_lock_error(exc):
+            return _unexpected(exc)
+        # A lock not had within the busy timeout (carenet.db.retry): 503, not 500. The page
+        # itself must not wait for a lock again: its reads begin as readers.
+        db.session.rollback()
+        expect_writes(False)
+        app.logger.warning("database busy, answered 503: %s", exc.orig)
+        return _domain(Busy("The service is busy; try again in a moment."))
 
     @app.errorhandler(ValidationError)
     def _validation(exc: ValidationError) -> Any:

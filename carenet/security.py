@@ -53,6 +53,13 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("LOGIN_FAILURE_WINDOW_MINUTES", 15)
     app.config.setdefault("LOGIN_MAX_FAILURES_PER_ADDRESS", 0)  # 0: as LOGIN_MAX_FAILURES
 
+    from carenet.db import bookkeeping, retry
+
+    # First of the request hooks: whether this request's transactions write is decided
+    # before the caller is loaded (the loaders' reads are a request's first transaction).
+    retry.init_app(app)
+    bookkeeping.init_app(app)  # last-seen / last-used stamps, written after the response
+
     login_manager.anonymous_user = Anonymous
     login_manager.login_view = "accounts.login"
     login_manager.user_loader(_load_session_user)
