@@ -44,6 +44,9 @@ def register_extensions(app: Flask) -> None:
     from carenet import security
 
     security.init_app(app)  # who the caller is, route access gate, CSRF, security headers
+    from carenet import validation
+
+    validation.init_app(app)  # size, JSON depth, clean text: after the gate (docs/api.md)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -57,6 +60,7 @@ def register_blueprints(app: Flask) -> None:
     from carenet.directory.search.views import blueprint as search_views
     from carenet.directory.views import blueprint as directory_views
     from carenet.public import blueprint as public_views
+    from carenet.referrals.admin_views import blueprint as outbox_admin_views
     from carenet.referrals.api import blueprint as referrals_api
     from carenet.referrals.patient_views import blueprint as patient_views
     from carenet.referrals.views import blueprint as referral_views
@@ -76,6 +80,7 @@ def register_blueprints(app: Flask) -> None:
         referrals_api,
         patient_views,
         referral_views,
+        outbox_admin_views,
         reports_api,
         reports_views,
     ):

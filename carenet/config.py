@@ -32,6 +32,12 @@ class Config:
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SMTP_URL = _env("SMTP_URL", "smtp://127.0.0.1:25")
     MAIL_FROM = _env("MAIL_FROM", "carenet@localhost")
+    SMTP_TIMEOUT_SECONDS = float(_env("SMTP_TIMEOUT_SECONDS", "10") or 10)
+    # The outbox worker (docs/operations.md "The worker"): how long a claim holds a message,
+    # how many attempts before a dead letter, how many messages one claim takes.
+    OUTBOX_LEASE_SECONDS = float(_env("OUTBOX_LEASE_SECONDS", "120") or 120)
+    OUTBOX_MAX_ATTEMPTS = int(_env("OUTBOX_MAX_ATTEMPTS", "10") or 10)
+    OUTBOX_BATCH_SIZE = int(_env("OUTBOX_BATCH_SIZE", "20") or 20)
     BASE_URL = _env("BASE_URL", "http://127.0.0.1:5000")
     GEOCODER = _env("GEOCODER", "offline")
     GEOCODER_OPTIONS = _env("GEOCODER_OPTIONS", "")  # JSON object passed to the geopy geocoder
@@ -41,6 +47,8 @@ class Config:
     # A search counts and pages through at most this many matches, nearest first (search.md)
     SEARCH_MAX_RESULTS = int(_env("SEARCH_MAX_RESULTS", "200") or 200)
     IMPORT_BATCH_SIZE = int(_env("IMPORT_BATCH_SIZE", "500") or 500)
+    # The largest request body accepted, in bytes (413 beyond; docs/api.md "Limits")
+    MAX_CONTENT_LENGTH = int(_env("MAX_CONTENT_LENGTH", "1048576") or 1048576)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SECURE_COOKIES", True)

@@ -6,8 +6,8 @@ Checked once per request (``init_app`` installs ``check_request``), after the ac
 - the body is at most ``MAX_CONTENT_LENGTH`` bytes (Flask answers 413);
 - a JSON body (``application/json`` or ``+json``) parses, is nested at most
   ``MAX_JSON_DEPTH`` deep and holds finite numbers only;
-- every string of the query, a form, a JSON body (keys too) and the path parameters is
-  valid Unicode (no lone surrogate) without NUL.
+- every string of the query, a form, a JSON body (keys too), the path parameters and the
+  headers is valid Unicode (no lone surrogate) without NUL.
 
 Each refusal is ``InvalidInput`` naming the parameter or field (``body`` for the JSON body
 as a whole), so errors.py shows it as a 400 problem or the error page.
@@ -47,6 +47,7 @@ def check_request() -> None:
     """Raise InvalidInput for the first bad path parameter, query parameter, form field or
     JSON body of the current request."""
     _check_pairs((request.view_args or {}).items())
+    _check_pairs(request.headers.items())  # e.g. Idempotency-Key
     _check_pairs(request.args.items(multi=True))
     if request.is_json:
         _check_json(request.get_data(cache=True))
@@ -91,7 +92,7 @@ def _check_json(raw: bytes) -> None:
     except ValueError as exc:  # includes UnicodeDecodeError and over-long integers
         raise _body_error("Not valid JSON.") from exc
     for path, depth, value in _walk(document):
-        if depth > MAX_JSON_DEPTH:
+        if depth > MAX_JSON_DEPTH and isinstance(value, dict | list):
             raise _body_error(f"Nested more than {MAX_JSON_DEPTH} levels deep.")
         problem = _value_problem(value)
         if problem:
@@ -108,15 +109,16 @@ def _value_problem(value: Any) -> str | None:
 
 
 def _walk(document: Any) -> Iterator[tuple[str, int, Any]]:
-    """(dotted path, depth, value) of every value and key, without recursion."""
-    stack: list[tuple[str, int, Any]] = [("", 0, document)]
+    """(dotted path, depth, value) of every value and key, without recursion; the document
+    is at depth 1, an object's keys at the object's depth."""
+    stack: list[tuple[str, int, Any]] = [("", 1, document)]
     while stack:
         path, depth, value = stack.pop()
         yield path, depth, value
         if isinstance(value, dict):
             for key, item in value.items():
                 child = f"{path}.{_shown(key)}" if path else _shown(key)
-                yield child, depth + 1, key
+                yield child, depth, key
                 stack.append((child, depth + 1, item))
         elif isinstance(value, list):
             stack.extend((f"{path}[{i}]", depth + 1, item) for i, item in enumerate(value))
