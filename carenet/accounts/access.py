@@ -92,8 +92,8 @@ def enforce() -> Any:
     endpoint = request.endpoint
     if endpoint is None or is_framework_endpoint(endpoint):
         return None  # no route matched (404/405 follow) or a static file
-    # Load the caller now, before the view runs: the loaders stamp last-seen/last-used
-    # times and commit, which must not commit a view's half-done work later on.
+    # Load the caller now, before the view runs (the loaders' last-seen/last-used stamps
+    # are bookkeeping, written after the response: carenet.db.bookkeeping).
     user = current_user._get_current_object()
     verdict = route_verdict(current_app.view_functions.get(endpoint), user)
     if verdict is Verdict.ALLOW:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -25,6 +25,8 @@ from carenet.accounts.tokens import (  # noqa: F401  (API tokens live in tokens.
     tokens_of,
     user_for_token,
 )
+from carenet.db import bookkeeping
+from carenet.db.retry import run_in_transaction
 from carenet.db.types import utcnow
 from carenet.directory.models import Organization
 from carenet.errors import DomainError, InvalidInput, NotFound
@@ -150,39 +152,56 @@ def authenticate(email: str, password: str, remote_addr: str) -> User:
     limit = throttle.check(account, remote_addr, user.last_login_at if user else None)
     if limit:
         raise TooManyAttempts(limit.message, limit.retry_after_seconds)
+    user_id = user.id if user is not None else None
+    stored_hash = user.password_hash if user is not None and user.active else None
+    # End the reading transaction (in a POST it began as a writer, holding SQLite's write
+    # lock): no lock is held while the password is checked, a tenth of a second or more.
+    db.session.commit()
     if user is None:
         passwords.dummy_verify()
-    if (
-        user is None
-        or not user.active
-        or not passwords.verify_password(user.password_hash, password)
-    ):
-        throttle.record_failure(account, remote_addr)
-        throttle.prune()  # failures older than a day count for nothing: keep the table small
-        audit.record(None, "sign_in_failed", "user", user.id if user else None, {"email": account})
-        db.session.commit()
+    if stored_hash is None or not passwords.verify_password(stored_hash, password):
+        run_in_transaction(lambda: _count_failure(account, remote_addr, user_id))
         raise SignInRefused("E-mail or password is incorrect.")
-    if passwords.needs_rehash(user.password_hash):
-        user.password_hash = passwords.hash_password(password)
+    assert user is not None  # a stored hash is a user's
+    if passwords.needs_rehash(stored_hash):
+        user.password_hash = passwords.hash_password(password)  # written with the session
     return user
 
 
+def _count_failure(account: str, remote_addr: str, user_id: str | None) -> None:
+    throttle.record_failure(account, remote_addr)
+    throttle.prune()  # failures older than a day count for nothing: keep the table small
+    audit.record(None, "sign_in_failed", "user", user_id, {"email": account})
+
+
 def start_session(user: User, remote_addr: str | None) -> str:
-    """A new session for ``user``; returns the random key for the cookie (its hash is stored)."""
+    """A new session for ``user``; returns the random key for the cookie (its hash is stored).
+
+    ``last_login_at`` is bookkeeping (``carenet.db.bookkeeping``), except when it clears
+    failed sign-ins still counted against the account (``throttle``): then it is part of
+    the sign-in's transaction.
+    """
     key = secrets.token_urlsafe(32)
-    now = utcnow()
-    db.session.add(
-        UserSession(
-            key_hash=_hash(key),
-            user_id=user.id,
-            created_at=now,
-            last_seen_at=now,
-            remote_addr=remote_addr,
+
+    def work() -> tuple[str, datetime, datetime | None]:
+        now = utcnow()
+        db.session.add(
+            UserSession(
+                key_hash=_hash(key),
+                user_id=user.id,
+                created_at=now,
+                last_seen_at=now,
+                remote_addr=remote_addr,
+            )
         )
-    )
-    user.last_login_at = now
-    audit.record(user, "sign_in", "user", user.id)
-    db.session.commit()  # with a password re-hashed by authenticate
+        previous = user.last_login_at
+        if throttle.failures_counted(user.email, previous):
+            user.last_login_at = previous = now
+        audit.record(user, "sign_in", "user", user.id)
+        return user.id, now, previous
+
+    user_id, now, previous = run_in_transaction(work)  # with a password re-hashed by authenticate
+    bookkeeping.stamp(User.__table__, user_id, "last_login_at", now, previous=previous)
     return key
 
 
@@ -196,27 +215,30 @@ def user_for_session(user_id: str, key: str | None) -> User | None:
     now = utcnow()
     idle = timedelta(minutes=int(current_app.config.get("IDLE_TIMEOUT_MINUTES", 30)))
     last_seen = throttle.as_utc(row.last_seen_at)
-    if now - last_seen > idle:
-        row.ended_at = now
-        db.session.commit()
+    if now - last_seen > idle:  # refused from now on whether or not ``ended_at`` is written
+        bookkeeping.stamp(UserSession.__table__, row.id, "ended_at", now, every=None)
         return None
     if not row.user.active:
         return None
-    if (now - last_seen).total_seconds() > SESSION_TOUCH_SECONDS:
-        row.last_seen_at = now
-        db.session.commit()
+    touch = timedelta(seconds=SESSION_TOUCH_SECONDS)
+    bookkeeping.stamp(
+        UserSession.__table__, row.id, "last_seen_at", now, previous=last_seen, every=touch
+    )
     return row.user
 
 
 def end_session(user: Actor, key: str | None) -> None:
     """End the session whose key the cookie held; a copy of the old cookie no longer works."""
-    if key:
-        row = db.session.scalar(select(UserSession).where(UserSession.key_hash == _hash(key)))
-        if row is not None and row.ended_at is None:
-            row.ended_at = utcnow()
-    if getattr(user, "is_authenticated", False):
-        audit.record(user, "sign_out", "user", user.id)
-    db.session.commit()
+
+    def work() -> None:
+        if key:
+            row = db.session.scalar(select(UserSession).where(UserSession.key_hash == _hash(key)))
+            if row is not None and row.ended_at is None:
+                row.ended_at = utcnow()
+        if getattr(user, "is_authenticated", False):
+            audit.record(user, "sign_out", "user", user.id)
+
+    run_in_transaction(work)
 
 
 def change_password(user: User, new_password: str, keep_key: str | None) -> int:
@@ -224,10 +246,12 @@ def change_password(user: User, new_password: str, keep_key: str | None) -> int:
 
     Returns how many sessions were ended; nothing is written when the password is refused.
     """
-    set_password(user, new_password)
-    ended = end_other_sessions(user, keep_key)
-    db.session.commit()
-    return ended
+
+    def work() -> int:
+        set_password(user, new_password)
+        return end_other_sessions(user, keep_key)
+
+    return run_in_transaction(work)
 
 
 def end_other_sessions(user: User, keep_key: str | None) -> int:
@@ -251,19 +275,21 @@ def _hash(key: str) -> str:
 
 def set_active(actor: Actor, user_id: str, active: bool) -> User:
     """Deactivate (ending every session; tokens stop working) or reactivate a user: admins only."""
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound("No such user.")
-    policy.require("activate" if active else "deactivate", actor, user, "user")
-    if user.active != active:
-        user.active = active
-        if not active:
-            end_other_sessions(user, None)
-        audit.record(
-            actor, "activate" if active else "deactivate", "user", user.id, {"email": user.email}
-        )
-    db.session.commit()
-    return user
+
+    def work() -> User:
+        user = db.session.get(User, user_id, populate_existing=True)
+        if user is None:
+            raise NotFound("No such user.")
+        policy.require("activate" if active else "deactivate", actor, user, "user")
+        if user.active != active:
+            user.active = active
+            if not active:
+                end_other_sessions(user, None)
+            action = "activate" if active else "deactivate"
+            audit.record(actor, action, "user", user.id, {"email": user.email})
+        return user
+
+    return run_in_transaction(work)
 
 
 def list_users() -> list[User]:

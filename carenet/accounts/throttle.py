@@ -67,6 +67,21 @@ def check(account: str, remote_addr: str, cleared_at: datetime | None = None) ->
     return Throttle(max(1, int((retry_at - now).total_seconds())))
 
 
+def failures_counted(account: str, cleared_at: datetime | None) -> bool:
+    """Whether failed sign-ins of ``account`` count against it now (inside the window and
+    after ``cleared_at``, its last sign-in): a successful sign-in must then clear them."""
+    _, _, window = _limits()
+    since = utcnow() - window
+    if cleared_at is not None:
+        since = max(since, as_utc(cleared_at))
+    found = db.session.scalar(
+        select(LoginFailure.id)
+        .where(LoginFailure.account == account, LoginFailure.created_at > since)
+        .limit(1)
+    )
+    return found is not None
+
+
 def record_failure(account: str, remote_addr: str) -> None:
     """Count one failed sign-in (part of the caller's transaction)."""
     db.session.add(LoginFailure(account=account, remote_addr=remote_addr, created_at=utcnow()))

@@ -15,7 +15,9 @@ from carenet import audit
 from carenet.accounts import policy
 from carenet.accounts.actor import Actor
 from carenet.accounts.models import ApiToken, User
-from carenet.db.types import as_utc, utcnow
+from carenet.db import bookkeeping
+from carenet.db.retry import run_in_transaction
+from carenet.db.types import utcnow
 from carenet.errors import InvalidInput, NotFound
 from carenet.extensions import db
 
@@ -42,44 +44,50 @@ def create_api_token(owner: User, name: str, actor: Actor | None = None) -> tupl
     if len(name) > 128:
         raise InvalidInput("A token name has at most 128 characters.", {"name": ["too long"]})
     text = new_token()
-    row = ApiToken(
-        user_id=owner.id,
-        name=name,
-        token_hash=token_hash(text),
-        prefix=token_prefix(text),
-        created_at=utcnow(),
-    )
-    db.session.add(row)
-    db.session.flush()
-    audit.record(
-        actor or owner, "create", "api_token", row.id, {"name": name, "owner": owner.email}
-    )
-    db.session.commit()
-    return row, text
+
+    def work() -> ApiToken:
+        row = ApiToken(
+            user_id=owner.id,
+            name=name,
+            token_hash=token_hash(text),
+            prefix=token_prefix(text),
+            created_at=utcnow(),
+        )
+        db.session.add(row)
+        db.session.flush()
+        audit.record(
+            actor or owner, "create", "api_token", row.id, {"name": name, "owner": owner.email}
+        )
+        return row
+
+    return run_in_transaction(work), text
 
 
 def revoke_api_token(actor: Actor, token_id: str) -> ApiToken:
     """Revoke a token (its owner or an admin); another person's token is reported as not found."""
-    row = db.session.get(ApiToken, token_id)
-    if row is None:
-        raise NotFound("No such token.")
-    policy.require("revoke", actor, row, "api_token")
-    if row.revoked_at is None:
-        row.revoked_at = utcnow()
-        audit.record(actor, "revoke", "api_token", row.id, {"owner_id": row.user_id})
-        db.session.commit()
-    return row
+
+    def work() -> ApiToken:
+        row = db.session.get(ApiToken, token_id, populate_existing=True)
+        if row is None:
+            raise NotFound("No such token.")
+        policy.require("revoke", actor, row, "api_token")
+        if row.revoked_at is None:
+            row.revoked_at = utcnow()
+            audit.record(actor, "revoke", "api_token", row.id, {"owner_id": row.user_id})
+        return row
+
+    return run_in_transaction(work)
 
 
 def user_for_token(text: str) -> User | None:
-    """The active user owning this live token; stamps ``last_used_at``."""
+    """The active user owning this live token; stamps ``last_used_at`` (bookkeeping: at most
+    once a minute, after the response, never the request's error)."""
     row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(text)))
     if row is None or row.revoked_at is not None or not row.user.active:
         return None
-    now = utcnow()
-    if row.last_used_at is None or (now - as_utc(row.last_used_at)).total_seconds() > 1:
-        row.last_used_at = now
-        db.session.commit()
+    bookkeeping.stamp(
+        ApiToken.__table__, row.id, "last_used_at", utcnow(), previous=row.last_used_at
+    )
     return row.user
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from carenet.accounts.actor import Actor
 from carenet.audit.models import AuditEvent
+from carenet.db.retry import run_in_transaction
 from carenet.db.types import utcnow
 from carenet.extensions import db
 
@@ -46,12 +47,23 @@ def record(
 
 
 def record_read(
-    actor: Actor, object_type: str, object_id: str, organization_id: str | None = None
+    actor: Actor,
+    object_type: str,
+    object_id: str | None,
+    organization_id: str | None = None,
+    *,
+    action: str = "read",
+    detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Record that ``actor`` read a patient-data object, and commit that row now."""
-    event = record(actor, "read", object_type, object_id, organization_id=organization_id)
-    db.session.commit()
-    return event
+    """Record that ``actor`` read (``action``: or listed, exported) patient data, committed now.
+
+    The row is written in a writing transaction of its own (``run_in_transaction``: the
+    reading one is committed first, the write lock taken up front, retried when busy), so
+    a GET that reads patient data never fails on a lock; a lock not had ends in 503.
+    """
+    return run_in_transaction(
+        lambda: record(actor, action, object_type, object_id, detail, organization_id)
+    )
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from carenet import audit
 from carenet.accounts import policy
 from carenet.accounts.actor import Actor
+from carenet.db.retry import run_in_transaction
 from carenet.db.types import utcnow
 from carenet.directory.models import CAPACITY_STATUSES, Organization, Phone, Schedule, Service
 from carenet.directory.search import index as search_index
@@ -97,14 +98,9 @@ def service_for_curation(actor: Actor, service_id: str) -> Service:
 
 
 def update_service(actor: Actor, service_id: str, changes: ServiceChanges) -> Service:
-    """Replace capacity, weekly hours and phone numbers of a service; commits, or writes nothing."""
-    try:
-        service = _apply_changes(actor, service_id, changes)
-    except Exception:
-        db.session.rollback()  # a refused field after others were set: keep none of them
-        raise
-    db.session.commit()
-    return service
+    """Replace capacity, weekly hours and phone numbers of a service; commits, or writes nothing
+    (a refused field after others were set: the transaction is rolled back, none kept)."""
+    return run_in_transaction(lambda: _apply_changes(actor, service_id, changes))
 
 
 def _apply_changes(actor: Actor, service_id: str, changes: ServiceChanges) -> Service:
@@ -148,12 +144,15 @@ def _apply_changes(actor: Actor, service_id: str, changes: ServiceChanges) -> Se
 
 def verify_service(actor: Actor, service_id: str) -> Service:
     """Stamp the service as verified today by the actor."""
+    return run_in_transaction(lambda: _verify_service(actor, service_id))
+
+
+def _verify_service(actor: Actor, service_id: str) -> Service:
     service = service_for_curation(actor, service_id)
     service.last_verified_at = utcnow()
     service.last_verified_by = actor.email
     audit.record(actor, "verify", "service", service.id, organization_id=service.organization_id)
     search_index.refresh_services([service.id])
-    db.session.commit()
     return service
 
 

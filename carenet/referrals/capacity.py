@@ -8,6 +8,7 @@ from carenet.accounts import policy
 from carenet.accounts.actor import Actor
 from carenet.accounts.policy import cbo_orgs
 from carenet.audit import service as audit
+from carenet.db.retry import run_in_transaction
 from carenet.directory.models import CAPACITY_STATUSES, Service
 from carenet.errors import InvalidInput, NotFound
 from carenet.extensions import db
@@ -15,6 +16,10 @@ from carenet.extensions import db
 
 def set_service_capacity(actor: Actor, service_id: str, capacity_status: str) -> Service:
     """CBO staff switch their own service's capacity (capacity / waitlist / no-capacity ...)."""
+    return run_in_transaction(lambda: _set_service_capacity(actor, service_id, capacity_status))
+
+
+def _set_service_capacity(actor: Actor, service_id: str, capacity_status: str) -> Service:
     from carenet.directory.search.index import refresh_services
 
     service = db.session.get(Service, service_id)
@@ -35,7 +40,6 @@ def set_service_capacity(actor: Actor, service_id: str, capacity_status: str) ->
         {"capacity_status": [before, capacity_status]},
         organization_id=service.organization_id,
     )
-    db.session.commit()
     return service
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import or_, select
 from carenet.accounts import policy
 from carenet.accounts.actor import Actor
 from carenet.audit import service as audit
+from carenet.db.retry import run_in_transaction
 from carenet.db.types import as_utc, utcnow
 from carenet.errors import Conflict, InvalidInput, NotFound
 from carenet.extensions import db
@@ -65,6 +66,19 @@ def record_consent(
     scope: str = "share-with-cbo",
 ) -> Consent:
     """Record how and when the patient agreed to share their details with CBOs."""
+    return run_in_transaction(
+        lambda: _record_consent(actor, patient_id, method, starts_at, expires_at, scope)
+    )
+
+
+def _record_consent(
+    actor: Actor,
+    patient_id: str,
+    method: str,
+    starts_at: datetime | None = None,
+    expires_at: datetime | None = None,
+    scope: str = "share-with-cbo",
+) -> Consent:
     patient = db.session.get(Patient, patient_id)
     if patient is None:
         raise NotFound("No such record.")
@@ -96,12 +110,15 @@ def record_consent(
         {"patient_id": patient.id, "method": method, "scope": scope},
         organization_id=patient.organization_id,
     )
-    db.session.commit()
     return consent
 
 
 def revoke_consent(actor: Actor, consent_id: str, note: str | None = None) -> Consent:
     """Revoke a consent: CBOs lose sight of the patient's details on open referrals at once."""
+    return run_in_transaction(lambda: _revoke_consent(actor, consent_id, note))
+
+
+def _revoke_consent(actor: Actor, consent_id: str, note: str | None = None) -> Consent:
     consent = db.session.get(Consent, consent_id)
     if consent is None:
         raise NotFound("No such record.")
@@ -119,5 +136,4 @@ def revoke_consent(actor: Actor, consent_id: str, note: str | None = None) -> Co
         {"patient_id": consent.patient_id},
         organization_id=consent.patient.organization_id,
     )
-    db.session.commit()
     return consent

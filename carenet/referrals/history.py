@@ -10,6 +10,7 @@ from carenet.accounts import policy
 from carenet.accounts.actor import Actor
 from carenet.accounts.policy import coordinator_orgs
 from carenet.audit import service as audit
+from carenet.db.retry import run_in_transaction
 from carenet.db.types import as_utc, utcnow
 from carenet.errors import InvalidInput, NotFound
 from carenet.extensions import db
@@ -68,6 +69,10 @@ def notes_of(referral: Referral) -> list[ReferralNote]:
 
 def add_note(actor: Actor, referral_id: str, body: str) -> ReferralNote:
     """A note both sides see; audited."""
+    return run_in_transaction(lambda: _add_note(actor, referral_id, body))
+
+
+def _add_note(actor: Actor, referral_id: str, body: str) -> ReferralNote:
     referral = db.session.get(Referral, referral_id)
     if referral is None:
         raise NotFound("No such record.")
@@ -100,5 +105,4 @@ def add_note(actor: Actor, referral_id: str, body: str) -> ReferralNote:
         {"referral_id": referral.id},
         organization_id=side,
     )
-    db.session.commit()
     return note

@@ -12,6 +12,7 @@ from carenet.accounts import policy
 from carenet.accounts.actor import Actor
 from carenet.accounts.policy import coordinator_orgs
 from carenet.audit import service as audit
+from carenet.db.retry import run_in_transaction
 from carenet.db.types import point_wkt
 from carenet.errors import InvalidInput, NotFound
 from carenet.extensions import db
@@ -75,6 +76,10 @@ def _geocode(patient: Patient) -> str | None:
 
 def create_patient(actor: Actor, data: dict[str, Any]) -> PatientCreated:
     """Register a patient of the actor's care organization; warn on a likely duplicate."""
+    return run_in_transaction(lambda: _create_patient(actor, dict(data)))  # popped from: a copy
+
+
+def _create_patient(actor: Actor, data: dict[str, Any]) -> PatientCreated:
     policy.require("create", actor, None, "patient")
     organization_id = _organization_for(actor, data.pop("organization_id", None))
     duplicates = find_duplicates(
@@ -99,12 +104,15 @@ def create_patient(actor: Actor, data: dict[str, Any]) -> PatientCreated:
         {"possible_duplicates": [p.id for p in duplicates]} if duplicates else None,
         organization_id=organization_id,
     )
-    db.session.commit()
     return PatientCreated(patient, warnings, duplicates)
 
 
 def update_patient(actor: Actor, patient_id: str, data: dict[str, Any]) -> Patient:
     """Change a patient's details (re-geocoding a changed address); audited with field names."""
+    return run_in_transaction(lambda: _update_patient(actor, patient_id, data))
+
+
+def _update_patient(actor: Actor, patient_id: str, data: dict[str, Any]) -> Patient:
     patient = _load(actor, patient_id, "edit")
     for name, value in data.items():
         setattr(patient, name, value)
@@ -118,7 +126,6 @@ def update_patient(actor: Actor, patient_id: str, data: dict[str, Any]) -> Patie
         {"fields": sorted(data)},
         organization_id=patient.organization_id,
     )
-    db.session.commit()
     return patient
 
 
@@ -141,8 +148,8 @@ def list_patients(actor: Actor, query: str | None = None, limit: int = 200) -> l
         )
     stmt = stmt.order_by(Patient.family_name, Patient.given_name).limit(limit)
     patients = list(db.session.scalars(stmt))
-    audit.record(actor, "list", "patient", None, {"count": len(patients), "query": bool(query)})
-    db.session.commit()
+    detail = {"count": len(patients), "query": bool(query)}
+    audit.record_read(actor, "patient", None, action="list", detail=detail)
     return patients
 
 

@@ -280,8 +280,8 @@ def list_referrals(
         stmt = stmt.where(Referral.patient_id == patient_id)
     referrals = list(db.session.scalars(stmt.order_by(Referral.created_at.desc()).limit(limit)))
     ids = [r.id for r in referrals]
-    audit.record(actor, "list", "referral", None, {"box": box, "count": len(referrals)})
-    db.session.commit()
+    detail = {"box": box, "count": len(referrals)}
+    audit.record_read(actor, "referral", None, action="list", detail=detail)
     if ids:  # the commit expired the page: load it again at once, not one row at a time
         db.session.scalars(stmt.where(Referral.id.in_(ids))).all()
     return referrals

@@ -222,20 +222,31 @@ def mark_viewed(actor: Actor, referral: Referral) -> None:
     """The receiving CBO opened the referral: stamp ``viewed_at`` once (STU 3 has no 'received')."""
     if referral.viewed_at is not None or not policy.allows(RECIPIENT, actor, referral):
         return
-    now = utcnow()
-    values: dict[str, Any] = {"viewed_at": now}
+    referral_id = referral.id
+    run_in_transaction(lambda: _stamp_viewed(actor, referral_id))
+
+
+def _stamp_viewed(actor: Actor, referral_id: str) -> None:
+    referral = db.session.get(Referral, referral_id, populate_existing=True)
+    if referral is None or referral.viewed_at is not None:
+        return
+    values: dict[str, Any] = {"viewed_at": utcnow()}
     if referral.status == "requested":
         values["business_status"] = "viewed"
-    db.session.execute(
+    stamped = db.session.execute(
         update(Referral)
         .where(Referral.id == referral.id, Referral.viewed_at.is_(None))
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    audit.record(
-        actor, "view", "referral", referral.id, organization_id=referral.recipient_organization_id
-    )
-    db.session.commit()
+    if getattr(stamped, "rowcount", 0) == 1:  # a CursorResult for an UPDATE
+        audit.record(
+            actor,
+            "view",
+            "referral",
+            referral.id,
+            organization_id=referral.recipient_organization_id,
+        )
 
 
 # --- the machinery --------------------------------------------------------------

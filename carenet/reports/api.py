@@ -29,8 +29,13 @@ def report(name: str) -> Any:
 def report_csv(name: str) -> Response:
     """The report as a CSV download (the same cells as the page); the export is audited."""
     table = run_report(db.session(), name, ReportArgs().load(args_from(request.args)))
-    audit.record(current_user, "export", "aggregate_report", table.name, args_from(request.args))
-    db.session.commit()
+    audit.record_read(
+        current_user,
+        "aggregate_report",
+        table.name,
+        action="export",
+        detail=args_from(request.args),
+    )
     response = Response(to_csv(table), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{table.name}.csv"'
     return response

@@ -24,6 +24,7 @@ from sqlalchemy import DateTime, bindparam, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import BindParameter
 
+from carenet.db.retry import run_in_transaction
 from carenet.reports.query import DELIVERED, FINAL, NOT_DELIVERED, OPEN, PERIODS, RESPONSES
 from carenet.reports.store import sql
 from carenet.reports.store.indexes import need_indexes, referral_indexes
@@ -107,22 +108,41 @@ def _need_upsert(dialect: str, incremental: bool) -> str:
 
 
 def refresh(session: Session) -> datetime:
-    """Bring the report tables up to date; returns the mark. Commits when it wrote."""
+    """Bring the report tables up to date; returns the mark. Commits when it wrote.
+
+    The check reads; the upserts run in a writing transaction of their own
+    (``run_in_transaction``: the write lock taken up front, retried when busy).
+    """
     started = datetime.now(UTC)
-    dialect = sql.dialect(session)
+    mark = _mark(session)
+    stamp = bindparam("since", type_=DateTime(timezone=True))
+    if mark is not None and not _changed(session, stamp, (mark - OVERLAP)):
+        session.rollback()  # end the read; nothing to write
+        return mark
+    return run_in_transaction(
+        lambda: _upsert(session, started),
+        session=session,
+        conflict="The report tables are being refreshed; try again in a moment.",
+    )
+
+
+def _mark(session: Session) -> datetime | None:
     mark = session.execute(
         text("SELECT refreshed_at FROM report_refresh WHERE name = 'facts'")
     ).scalar()
     if isinstance(mark, str):  # SQLite hands back text from raw SQL
         mark = datetime.fromisoformat(mark).replace(tzinfo=UTC)
-    since = (mark - OVERLAP) if mark else EPOCH
-    stamp = bindparam("since", type_=DateTime(timezone=True))
-    if mark is not None and not _changed(session, stamp, since):
-        session.rollback()  # end the read; nothing to write
-        return mark
+    return mark
+
+
+def _upsert(session: Session, started: datetime) -> datetime:
+    dialect = sql.dialect(session)
     lock = sql.refresh_lock(dialect)  # one refresh at a time
     if lock:
         session.execute(text(lock))
+    mark = _mark(session)  # again: another refresh may have run meanwhile
+    since = (mark - OVERLAP) if mark else EPOCH
+    stamp = bindparam("since", type_=DateTime(timezone=True))
     if mark is None:  # first build: fill the tables, then sort each index once
         dropped = _drop_report_indexes(session)
         session.execute(text(_referral_upsert(dialect)).bindparams(stamp), {"since": since})
@@ -142,8 +162,7 @@ def refresh(session: Session) -> datetime:
         ).bindparams(when),
         {"at": started},
     )
-    session.commit()
-    return started
+    return started  # run_in_transaction commits
 
 
 def _drop_report_indexes(session: Session) -> list:
