@@ -11,7 +11,7 @@ large the directory. ``carenet import-hsds PATH`` reads the folder back.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -89,12 +89,8 @@ def address_json(address: Address) -> dict[str, Any]:
     )
 
 
-def location_json(location: Location) -> dict[str, Any]:
-    attributes = [property_attribute(location.id, "location", "timezone", location.timezone)]
-    if location.geocode_method:
-        attributes.append(
-            property_attribute(location.id, "location", "geocode_method", location.geocode_method)
-        )
+def location_core_json(location: Location, redacted: bool = False) -> dict[str, Any]:
+    """A location's own fields (the shape in HSDS lists); no coordinates when ``redacted``."""
     fields = ("url", "name", "alternate_name", "description", "transportation")
     return _compact(
         {
@@ -102,44 +98,73 @@ def location_json(location: Location) -> dict[str, Any]:
             "location_type": location.location_type,
             "organization_id": location.organization_id,
             **{f: getattr(location, f) for f in fields},
-            "latitude": location.latitude,
-            "longitude": location.longitude,
-            "addresses": [address_json(a) for a in sorted(location.addresses, key=_by_id)],
-            "phones": [phone_json(p) for p in _own(location.phones, "service_id")],
-            "schedules": [schedule_json(s) for s in _own(location.schedules, "service_id")],
-            "attributes": attributes,
+            "latitude": None if redacted else location.latitude,
+            "longitude": None if redacted else location.longitude,
         }
     )
 
 
-def organization_json(org: Organization, with_locations: bool) -> dict[str, Any]:
+def location_json(location: Location, redacted: bool = False) -> dict[str, Any]:
+    """A location with its addresses, phones, schedules and attributes; ``redacted`` (a
+    confidential service is there and the viewer may not see it) drops the addresses and
+    coordinates."""
+    attributes = [property_attribute(location.id, "location", "timezone", location.timezone)]
+    if location.geocode_method:
+        attributes.append(
+            property_attribute(location.id, "location", "geocode_method", location.geocode_method)
+        )
+    return {
+        **location_core_json(location, redacted),
+        "addresses": []
+        if redacted
+        else [address_json(a) for a in sorted(location.addresses, key=_by_id)],
+        "phones": [phone_json(p) for p in _own(location.phones, "service_id")],
+        "schedules": [schedule_json(s) for s in _own(location.schedules, "service_id")],
+        "attributes": attributes,
+    }
+
+
+def organization_core_json(org: Organization) -> dict[str, Any]:
+    """An organization's own fields (the HSDS ``organization_list`` shape)."""
     fields = ("alternate_name", "email", "website", "tax_status", "tax_id", "legal_status")
-    obj = _compact(
+    return _compact(
         {
             "id": org.id,
             "name": org.name,
             "description": org.description or "",
             **{f: getattr(org, f) for f in fields},
             "year_incorporated": org.year_incorporated,
-            "phones": [phone_json(p) for p in sorted(org.phones, key=_by_id)],
-            "attributes": [property_attribute(org.id, "organization", "kind", org.kind)],
         }
     )
+
+
+def organization_json(
+    org: Organization, with_locations: bool, redacted: Container[str] = ()
+) -> dict[str, Any]:
+    """An organization with its phones and attributes, and its locations if asked (those
+    whose ids are in ``redacted`` without address or coordinates)."""
+    obj = organization_core_json(org)
+    obj["phones"] = [phone_json(p) for p in sorted(org.phones, key=_by_id)]
+    obj["attributes"] = [property_attribute(org.id, "organization", "kind", org.kind)]
     if with_locations:
-        obj["locations"] = [location_json(loc) for loc in sorted(org.locations, key=_by_id)]
+        obj["locations"] = [
+            location_json(loc, loc.id in redacted) for loc in sorted(org.locations, key=_by_id)
+        ]
     return obj
 
 
-def service_area_json(area: ServiceArea) -> dict[str, Any]:
+def service_area_json(area: ServiceArea, redacted: bool = False) -> dict[str, Any]:
+    """A service area; ``redacted`` drops a radius's extent (its centre is the office)."""
     extent_type = "geojson" if area.kind in {"polygon", "radius"} else "text"
+    hidden = redacted and area.kind == "radius"
     return _compact(
         {
             "id": area.id,
             "service_id": area.service_id,
             "name": area.name,
             "description": area.description,
-            "extent": area.extent,
-            "extent_type": extent_type,
+            "extent": None if hidden else area.extent,
+            "extent_type": None if hidden else extent_type,
         }
     )
 
@@ -168,18 +193,9 @@ def _at(items: list[Any], location_id: str) -> list[Any]:
     return sorted((i for i in items if i.location_id == location_id), key=_by_id)
 
 
-def service_json(service: Service) -> dict[str, Any]:
-    """One service as a compiled HSDS 3.0 service object."""
-    attributes = [category_attribute(service.id, "service", t.code) for t in service.categories]
-    attributes += [
-        property_attribute(service.id, "service", "capacity_status", service.capacity_status),
-        property_attribute(service.id, "service", "free", str(service.free).lower()),
-        property_attribute(
-            service.id, "service", "confidential", str(service.confidential).lower()
-        ),
-    ]
+def service_core_json(service: Service) -> dict[str, Any]:
+    """A service's own fields (the HSDS ``service_list`` shape, without its organization)."""
     verified = service.last_verified_at
-    sals = sorted(service.service_at_locations, key=_by_id)
     text_fields = ("alternate_name", "description", "url", "email")
     more_fields = ("interpretation_services", "application_process", "fees_description")
     return _compact(
@@ -195,32 +211,58 @@ def service_json(service: Service) -> dict[str, Any]:
             "maximum_age": service.maximum_age,
             "assured_date": verified.date().isoformat() if verified else None,
             "assurer_email": service.last_verified_by,
-            "organization": organization_json(service.organization, with_locations=False),
-            "phones": [phone_json(p) for p in _own(service.phones, "location_id")],
-            "schedules": [schedule_json(s) for s in _own(service.schedules, "location_id")],
-            "languages": [language_json(lang) for lang in service.languages],
-            "service_areas": [
-                service_area_json(a) for a in sorted(service.service_areas, key=_by_id)
-            ],
-            "attributes": attributes,
-            "service_at_locations": [
-                _compact(
-                    {
-                        "id": sal.id,
-                        "service_id": service.id,
-                        "location_id": sal.location_id,
-                        "description": sal.description,
-                        "phones": [phone_json(p) for p in _at(service.phones, sal.location_id)],
-                        "schedules": [
-                            schedule_json(s) for s in _at(service.schedules, sal.location_id)
-                        ],
-                        "location": location_json(sal.location),
-                    }
-                )
-                for sal in sals
-            ],
         }
     )
+
+
+def service_attributes(service: Service) -> list[dict[str, Any]]:
+    """A service's categories and carenet properties as HSDS attributes."""
+    attributes = [category_attribute(service.id, "service", t.code) for t in service.categories]
+    return attributes + [
+        property_attribute(service.id, "service", "capacity_status", service.capacity_status),
+        property_attribute(service.id, "service", "free", str(service.free).lower()),
+        property_attribute(
+            service.id, "service", "confidential", str(service.confidential).lower()
+        ),
+    ]
+
+
+def service_at_location_json(
+    service: Service, sal: ServiceAtLocation, redacted: bool = False
+) -> dict[str, Any]:
+    """One service_at_location of ``service`` with its phones, schedules and location."""
+    return _compact(
+        {
+            "id": sal.id,
+            "service_id": service.id,
+            "location_id": sal.location_id,
+            "description": sal.description,
+            "phones": [phone_json(p) for p in _at(service.phones, sal.location_id)],
+            "schedules": [schedule_json(s) for s in _at(service.schedules, sal.location_id)],
+            "location": location_json(sal.location, redacted),
+        }
+    )
+
+
+def service_json(service: Service, redacted: Container[str] = ()) -> dict[str, Any]:
+    """One service as a compiled HSDS 3.0 service object. Locations whose ids are in
+    ``redacted`` lose their addresses and coordinates, and then so does a radius area."""
+    hidden = any(sal.location_id in redacted for sal in service.service_at_locations)
+    return {
+        **service_core_json(service),
+        "organization": organization_json(service.organization, with_locations=False),
+        "phones": [phone_json(p) for p in _own(service.phones, "location_id")],
+        "schedules": [schedule_json(s) for s in _own(service.schedules, "location_id")],
+        "languages": [language_json(lang) for lang in service.languages],
+        "service_areas": [
+            service_area_json(a, hidden) for a in sorted(service.service_areas, key=_by_id)
+        ],
+        "attributes": service_attributes(service),
+        "service_at_locations": [
+            service_at_location_json(service, sal, sal.location_id in redacted)
+            for sal in sorted(service.service_at_locations, key=_by_id)
+        ],
+    }
 
 
 def _location_options() -> list[Any]:
