@@ -6,17 +6,23 @@ Overdue: still ``requested`` two business days after it was sent, or
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, and_, case, or_, select, update
 
-from carenet.db.types import utcnow
+from carenet.db.types import as_utc, utcnow
 from carenet.extensions import db
 from carenet.referrals import notifications
 from carenet.referrals.models import Referral
-from carenet.referrals.timeutil import business_deadline, local_today
+from carenet.referrals.timeutil import (
+    business_deadline,
+    is_business_day,
+    local_today,
+    subtract_business_days,
+)
 
 RESPONSE_BUSINESS_DAYS = 2
 
@@ -40,6 +46,50 @@ def is_overdue(referral: Any, now: datetime, zone: str = "UTC") -> bool:
     if referral.status == "accepted" and referral.follow_up_on is not None:
         return local_today(now, zone) > referral.follow_up_on
     return False
+
+
+def requested_overdue_before(now: datetime, zone: str = "UTC") -> datetime:
+    """The instant such that a ``requested`` referral created before it is overdue at ``now``.
+
+    ``is_overdue`` read backwards (the deadline grows with ``created_at``), so lists can
+    put overdue first in SQL and page through them; a unit test holds the two together.
+    """
+    tz = ZoneInfo(zone)
+    local = as_utc(now).astimezone(tz)
+    if is_business_day(local.date()):
+        start = subtract_business_days(local.date(), RESPONSE_BUSINESS_DAYS)
+        edge = datetime.combine(start, local.time(), tzinfo=tz) + timedelta(microseconds=1)
+    else:  # the weekend: every deadline up to the Friday before has passed, none after
+        friday = subtract_business_days(local.date(), 1)
+        start = subtract_business_days(friday, RESPONSE_BUSINESS_DAYS)
+        edge = datetime.combine(start + timedelta(days=1), time.min, tzinfo=tz)
+    return edge.astimezone(UTC)
+
+
+def overdue_clause(now: datetime | None = None) -> ColumnElement[bool]:
+    """SQL for ``is_overdue`` (never NULL, so ``~overdue_clause()`` is its complement)."""
+    now = now or utcnow()
+    tz = zone()
+    return or_(
+        and_(
+            Referral.status == "requested",
+            Referral.created_at < requested_overdue_before(now, tz),
+        ),
+        and_(
+            Referral.status == "accepted",
+            Referral.follow_up_on.is_not(None),
+            Referral.follow_up_on < local_today(now, tz),
+        ),
+    )
+
+
+def overdue_first(now: datetime | None = None) -> tuple[Any, ...]:
+    """The lists' order: overdue first, then newest first; ``id`` keeps pages stable."""
+    return (
+        case((overdue_clause(now), 0), else_=1),
+        Referral.created_at.desc(),
+        Referral.id.desc(),
+    )
 
 
 def overdue_referrals(now: datetime | None = None, organization_ids: Any = None) -> list[Referral]:

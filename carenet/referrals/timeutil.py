@@ -23,6 +23,17 @@ def add_business_days(day: date, days: int) -> date:
     return current
 
 
+def subtract_business_days(day: date, days: int) -> date:
+    """The business day ``days`` business days before ``day``."""
+    current = day
+    remaining = days
+    while remaining > 0:
+        current -= timedelta(days=1)
+        if is_business_day(current):
+            remaining -= 1
+    return current
+
+
 def business_deadline(start: datetime, days: int, zone: str = "UTC") -> datetime:
     """When ``days`` business days have passed since ``start``, in UTC.
 
