@@ -14,7 +14,11 @@ from marshmallow import (
     validates_schema,
 )
 
+from carenet.audit import service
 from carenet.audit.service import AuditFilter
+from carenet.db import paging
+from carenet.db.paging import PageRequest
+from carenet.validation import Date
 
 
 class AuditFilterSchema(Schema):
@@ -25,9 +29,10 @@ class AuditFilterSchema(Schema):
     action = fields.String(load_default=None, validate=validate.Length(max=64))
     object_type = fields.String(load_default=None, validate=validate.Length(max=64))
     object_id = fields.String(load_default=None, validate=validate.Length(max=64))
-    since = fields.Date(load_default=None)
-    until = fields.Date(load_default=None)
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
+    since = Date(load_default=None)
+    until = Date(load_default=None)
+    page = paging.page_field()
+    per_page = paging.per_page_field(service.PER_PAGE)
 
     @validates_schema
     def _ordered(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -36,7 +41,7 @@ class AuditFilterSchema(Schema):
 
     @post_load
     def _build(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        page = data.pop("page")
+        page = PageRequest(data.pop("page"), data.pop("per_page"))
         cleaned: dict[str, Any] = {
             k: (v or None) if isinstance(v, str) else v for k, v in data.items()
         }

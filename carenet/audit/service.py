@@ -7,10 +7,11 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from carenet.accounts.actor import Actor
 from carenet.audit.models import AuditEvent
+from carenet.db.paging import Page, PageRequest, paginate
 from carenet.db.retry import run_in_transaction
 from carenet.db.types import utcnow
 from carenet.extensions import db
@@ -76,20 +77,11 @@ class AuditFilter:
     until: date | None = None  # inclusive
 
 
-@dataclass(frozen=True)
-class AuditPage:
-    events: list[AuditEvent]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+PER_PAGE = 50
 
 
-def search_events(criteria: AuditFilter, page: int = 1, per_page: int = 50) -> AuditPage:
-    """Audit rows matching ``criteria``, newest first, one page of them."""
+def search_events(criteria: AuditFilter, wanted: PageRequest | None = None) -> Page[AuditEvent]:
+    """A page of audit rows matching ``criteria``, newest first (``total`` counts them all)."""
     stmt = select(AuditEvent)
     if criteria.actor:
         stmt = stmt.where(AuditEvent.actor_email.ilike(f"%{criteria.actor.strip().lower()}%"))
@@ -103,13 +95,8 @@ def search_events(criteria: AuditFilter, page: int = 1, per_page: int = 50) -> A
         stmt = stmt.where(AuditEvent.occurred_at >= _midnight(criteria.since))
     if criteria.until:
         stmt = stmt.where(AuditEvent.occurred_at < _midnight(criteria.until + timedelta(days=1)))
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = db.session.scalars(
-        stmt.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return AuditPage(list(rows), total, page, per_page)
+    order = (AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+    return paginate(stmt.order_by(*order), wanted or PageRequest(1, PER_PAGE))
 
 
 def known_values() -> dict[str, list[str]]:

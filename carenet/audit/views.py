@@ -17,11 +17,10 @@ blueprint = Blueprint("audit", __name__, url_prefix="/admin")
 @permission("list", "audit_event")
 def audit_log() -> Any:
     query = AuditFilterSchema().load({k: v for k, v in request.args.items() if v != ""})
-    result = service.search_events(query["criteria"], page=query["page"])
+    result = service.search_events(query["criteria"], query["page"])
     return render_template(
         "admin/audit.html",
         result=result,
         criteria=query["criteria"],
         choices=service.known_values(),
-        args={k: v for k, v in request.args.items() if k != "page" and v},
     )

@@ -8,6 +8,7 @@ from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
 from carenet.accounts.access import permission
+from carenet.db.paging import PageRequest
 from carenet.referrals import capacity, history, patients, schemas, service, workflow
 from carenet.referrals import consent as consents
 from carenet.screening import service as screening
@@ -114,10 +115,14 @@ def list_referrals() -> Any:
         {**request.args.to_dict(), "status": request.args.getlist("status")}
     )
     found = service.referral_list(
-        current_user, args["box"], args.get("status"), args.get("patient_id")
+        current_user,
+        args["box"],
+        args.get("status"),
+        args.get("patient_id"),
+        PageRequest(args["page"], args["per_page"]),
     )
-    items = [referral_body(shown) for shown in found]  # overdue first, then newest
-    return jsonify({"total_items": len(items), "contents": items})
+    items = [referral_body(shown) for shown in found.items]  # overdue first, then newest
+    return jsonify(found.envelope(items))
 
 
 @blueprint.get("/referrals/<referral_id>")

@@ -8,6 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from carenet.accounts.access import permission
+from carenet.db.paging import page_request
 from carenet.directory.search import SearchParams, search_services
 from carenet.directory.search.params import parse_radius_mi
 from carenet.errors import InvalidInput, NotFound
@@ -26,7 +27,7 @@ def patient_list() -> str:
     query = request.args.get("q", "").strip()
     return render_template(
         "referrals/patients.html",
-        patients=patients.list_patients(current_user, query or None),
+        patients=patients.list_patients(current_user, query or None, page_request(request.args)),
         query=query,
     )
 
@@ -50,7 +51,9 @@ def new_patient() -> Any:
 @permission("view", "patient")
 def patient_page(patient_id: str) -> str:
     patient = patients.get_patient(current_user, patient_id)
-    referrals = service.list_referrals(current_user, "outbound", patient_id=patient.id)
+    referrals = service.list_referrals(
+        current_user, "outbound", patient_id=patient.id, wanted=page_request(request.args)
+    )
     return render_template(
         "referrals/patient.html",
         patient=patient,
@@ -80,7 +83,7 @@ def record_consent(patient_id: str) -> Any:
 @permission("edit", "patient")
 def revoke_consent(consent_id: str) -> Any:
     def revoke() -> Any:
-        consent = consents.revoke_consent(current_user, consent_id, request.form.get("note"))
+        consent = consents.revoke_consent(current_user, consent_id, **form_data(schemas.RevokeIn()))
         flash("Consent revoked: community organizations no longer see this patient.", "success")
         return redirect(url_for("patients.patient_page", patient_id=consent.patient_id))
 

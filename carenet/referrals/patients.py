@@ -12,6 +12,7 @@ from carenet.accounts import policy
 from carenet.accounts.actor import Actor
 from carenet.accounts.policy import coordinator_orgs
 from carenet.audit import service as audit
+from carenet.db.paging import Page, PageRequest, paginate
 from carenet.db.retry import run_in_transaction
 from carenet.db.types import point_wkt
 from carenet.errors import InvalidInput, NotFound
@@ -136,8 +137,11 @@ def get_patient(actor: Actor, patient_id: str) -> Patient:
     return patient
 
 
-def list_patients(actor: Actor, query: str | None = None, limit: int = 200) -> list[Patient]:
-    """The actor's organizations' patients, by name; the listing is audited."""
+def list_patients(
+    actor: Actor, query: str | None = None, wanted: PageRequest = PageRequest()
+) -> Page[Patient]:
+    """A page of the actor's organizations' patients, by name (``total`` counts all that
+    match); the page is audited, one row."""
     policy.require("list", actor, None, "patient")
     orgs = coordinator_orgs(actor)
     stmt = select(Patient).where(Patient.organization_id.in_(orgs))
@@ -146,11 +150,24 @@ def list_patients(actor: Actor, query: str | None = None, limit: int = 200) -> l
         stmt = stmt.where(
             func.lower(Patient.family_name).like(like) | func.lower(Patient.given_name).like(like)
         )
-    stmt = stmt.order_by(Patient.family_name, Patient.given_name).limit(limit)
-    patients = list(db.session.scalars(stmt))
-    detail = {"count": len(patients), "query": bool(query)}
-    audit.record_read(actor, "patient", None, action="list", detail=detail)
-    return patients
+    stmt = stmt.order_by(Patient.family_name, Patient.given_name, Patient.id)
+    found = paginate(stmt, wanted)
+    ids = [p.id for p in found.items]
+    audit.record_read(
+        actor,
+        "patient",
+        None,
+        action="list",
+        detail={
+            "count": len(found.items),
+            "query": bool(query),
+            "page": found.page,
+            "total": found.total,
+        },
+    )
+    if ids:  # the commit expired the page: load it again at once, not one row at a time
+        db.session.scalars(select(Patient).where(Patient.id.in_(ids))).all()
+    return found
 
 
 def _load(actor: Actor, patient_id: str, action: str) -> Patient:

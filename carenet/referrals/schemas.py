@@ -7,18 +7,25 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
+from carenet.db import paging
+from carenet.directory.taxonomy import SDOH_CODES
 from carenet.referrals.models import CONSENT_METHODS, NEED_STATUSES, REFERRAL_STATUSES
 from carenet.referrals.workflow import REASONS
+from carenet.validation import AwareDateTime, Date
 
 LANGUAGE = validate.Regexp(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$", error="An ISO 639-1 code.")
+# Limits of free text (docs/api-referrals.md, "Limits"): ids, notes and outcomes.
+ID = validate.Length(min=1, max=64)
+TEXT_MAX = 5000
+MAX_VERSION = 2**31 - 1
 
 
 class PatientIn(Schema):
     given_name = fields.String(required=True, validate=validate.Length(min=1, max=128))
     family_name = fields.String(required=True, validate=validate.Length(min=1, max=128))
-    birth_date = fields.Date(required=True)
+    birth_date = Date(required=True)
     phone = fields.String(load_default=None, validate=validate.Length(max=64))
-    email = fields.Email(load_default=None)
+    email = fields.Email(load_default=None, validate=validate.Length(max=254))
     address_1 = fields.String(load_default=None, validate=validate.Length(max=255))
     city = fields.String(load_default=None, validate=validate.Length(max=128))
     state_province = fields.String(load_default=None, validate=validate.Length(max=64))
@@ -26,7 +33,7 @@ class PatientIn(Schema):
         load_default=None, validate=validate.Regexp(r"^\d{5}(-\d{4})?$", error="A US ZIP code.")
     )
     preferred_language = fields.String(load_default=None, validate=LANGUAGE)
-    organization_id = fields.String(load_default=None)
+    organization_id = fields.String(load_default=None, validate=ID)
 
 
 class PatientOut(Schema):
@@ -52,8 +59,8 @@ class ConsentIn(Schema):
     scope = fields.String(
         load_default="share-with-cbo", validate=validate.OneOf(["share-with-cbo"])
     )
-    starts_at = fields.AwareDateTime(load_default=None, default_timezone=UTC)
-    expires_at = fields.AwareDateTime(load_default=None, default_timezone=UTC)
+    starts_at = AwareDateTime(load_default=None, default_timezone=UTC)
+    expires_at = AwareDateTime(load_default=None, default_timezone=UTC)
 
 
 class RevokeIn(Schema):
@@ -74,7 +81,8 @@ class ConsentOut(Schema):
 
 
 class ScreeningIn(Schema):
-    answers = fields.Dict(keys=fields.String(), required=True)
+    # each value: one answer code, or a list of codes (ahc.validate_answers checks them)
+    answers = fields.Dict(keys=fields.String(validate=validate.Length(max=16)), required=True)
 
 
 class NeedOut(Schema):
@@ -86,38 +94,42 @@ class NeedOut(Schema):
 
 
 class ReferralIn(Schema):
-    patient_id = fields.String(required=True)
-    service_id = fields.String(required=True)
-    need_id = fields.String(load_default=None)
-    category = fields.String(load_default=None)
-    note = fields.String(load_default=None, validate=validate.Length(max=5000))
-    follow_up_on = fields.Date(load_default=None)
+    patient_id = fields.String(required=True, validate=ID)
+    service_id = fields.String(required=True, validate=ID)
+    need_id = fields.String(load_default=None, validate=ID)
+    category = fields.String(load_default=None, validate=validate.OneOf(SDOH_CODES))
+    note = fields.String(load_default=None, validate=validate.Length(max=TEXT_MAX))
+    follow_up_on = Date(load_default=None)
 
 
 class TransitionIn(Schema):
     to = fields.String(required=True, validate=validate.OneOf(REFERRAL_STATUSES))
-    version = fields.Integer(required=True, strict=True)
+    version = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=0, max=MAX_VERSION)
+    )
     reason = fields.String(load_default=None, validate=validate.OneOf(list(REASONS)))
-    note = fields.String(load_default=None, validate=validate.Length(max=5000))
-    outcome = fields.String(load_default=None, validate=validate.Length(max=5000))
-    delivered_on = fields.Date(load_default=None)
-    follow_up_on = fields.Date(load_default=None)
+    note = fields.String(load_default=None, validate=validate.Length(max=TEXT_MAX))
+    outcome = fields.String(load_default=None, validate=validate.Length(max=TEXT_MAX))
+    delivered_on = Date(load_default=None)
+    follow_up_on = Date(load_default=None)
 
 
 class TransitionForm(TransitionIn):
     """The same move posted from an HTML form, where every value is text."""
 
-    version = fields.Integer(required=True)
+    version = fields.Integer(required=True, validate=validate.Range(min=0, max=MAX_VERSION))
 
 
 class ReferralListIn(Schema):
     box = fields.String(load_default="outbound", validate=validate.OneOf(["inbound", "outbound"]))
     status = fields.List(fields.String(validate=validate.OneOf(REFERRAL_STATUSES)))
     patient_id = fields.String(load_default=None)
+    page = paging.page_field()
+    per_page = paging.per_page_field()
 
 
 class NoteIn(Schema):
-    body = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    body = fields.String(required=True, validate=validate.Length(min=1, max=TEXT_MAX))
 
 
 class EventOut(Schema):
@@ -140,7 +152,7 @@ class NoteOut(Schema):
 
 
 class CapacityIn(Schema):
-    capacity_status = fields.String(required=True)
+    capacity_status = fields.String(required=True, validate=validate.Length(max=64))
 
 
 def referral_out(referral: Any, patient_visible: bool, moves: list[str], overdue: bool) -> dict:

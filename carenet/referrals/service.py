@@ -1,10 +1,11 @@
 """Sending referrals (consent gate, capacity gate, idempotency) and reading them.
 
 Reading: one referral as its page and the API show it (``open_referral``,
-``view_of``), a list for the API (``referral_list``), the coordinator's
-``dashboard`` and the CBO's ``inbox`` — all through ``list_referrals``, overdue
-first. The moves after sending live in ``workflow.py``; overdue rules in
-``overdue.py``.
+``view_of``), a page of a list for the API (``referral_list``), the coordinator's
+``dashboard`` and the CBO's ``inbox`` (and ``inbox_section``) — pages
+(``carenet.db.paging``) of the policy-scoped query, overdue first in SQL, counted
+with ``COUNT``, one audit row per page. The moves after sending live in
+``workflow.py``; overdue rules in ``overdue.py``.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -23,6 +25,7 @@ from carenet.accounts import policy
 from carenet.accounts.actor import Actor
 from carenet.accounts.policy import cbo_orgs, coordinator_orgs
 from carenet.audit import service as audit
+from carenet.db.paging import Page, PageRequest, paginate
 from carenet.db.retry import run_in_transaction
 from carenet.db.types import utcnow
 from carenet.directory.models import (
@@ -40,6 +43,8 @@ from carenet.referrals.consent import has_valid_consent, patients_with_valid_con
 from carenet.referrals.models import Need, Patient, Referral, ReferralEvent
 from carenet.referrals.overdue import Flagged
 from carenet.referrals.workflow import OPEN_STATUSES, Move
+
+FIRST_PAGE = PageRequest()
 
 
 @dataclass(frozen=True)
@@ -250,41 +255,61 @@ def open_referral(actor: Actor, referral_id: str) -> ReferralView:
     return view_of(actor, referral)
 
 
+def _box_condition(actor: Actor, box: str) -> ColumnElement[bool]:
+    if box == "inbound":
+        return Referral.recipient_organization_id.in_(cbo_orgs(actor))
+    if box == "outbound":
+        return Referral.sender_organization_id.in_(coordinator_orgs(actor))
+    raise InvalidInput("box is inbound or outbound.", {"box": ["inbound or outbound."]})
+
+
+def _referrals(
+    actor: Actor, box: str, statuses: Iterable[str] | None = None, patient_id: str | None = None
+) -> Select[tuple[Referral]]:
+    """The actor's referrals in ``box`` (the policy's scope), filtered; not yet ordered."""
+    policy.require("view", actor, None, "referral")
+    stmt = select(Referral).where(_box_condition(actor, box))
+    if statuses:
+        stmt = stmt.where(Referral.status.in_(list(statuses)))
+    if patient_id:
+        stmt = stmt.where(Referral.patient_id == patient_id)
+    return stmt
+
+
+def _with_parties(stmt: Select[tuple[Referral]]) -> Select[tuple[Referral]]:
+    return stmt.options(
+        selectinload(Referral.patient),
+        selectinload(Referral.recipient_organization),
+        selectinload(Referral.sender_organization),
+    )
+
+
+def _page_of(stmt: Select[tuple[Referral]], wanted: PageRequest, now: datetime) -> Page[Referral]:
+    return paginate(_with_parties(stmt).order_by(*overdue.overdue_first(now)), wanted)
+
+
+def _audited(actor: Actor, detail: dict[str, Any], pages: Iterable[Page[Referral]]) -> None:
+    """One audit row for what a page showed, committed; the commit expired the rows, so they
+    are loaded again at once (not one row at a time when the template reads them)."""
+    ids = {r.id for page in pages for r in page.items}  # before the commit expires them
+    audit.record_read(actor, "referral", None, action="list", detail=detail)
+    if ids:
+        db.session.scalars(_with_parties(select(Referral)).where(Referral.id.in_(ids))).all()
+
+
 def list_referrals(
     actor: Actor,
     box: str = "outbound",
     statuses: list[str] | None = None,
     patient_id: str | None = None,
-    limit: int = 500,
-) -> list[Referral]:
-    """The actor's outbound (sent by their care org) or inbound (to their CBO) referrals."""
-    policy.require("view", actor, None, "referral")
-    if box == "inbound":
-        condition = Referral.recipient_organization_id.in_(cbo_orgs(actor))
-    elif box == "outbound":
-        condition = Referral.sender_organization_id.in_(coordinator_orgs(actor))
-    else:
-        raise InvalidInput("box is inbound or outbound.", {"box": ["inbound or outbound."]})
-    stmt = (
-        select(Referral)
-        .where(condition)
-        .options(
-            selectinload(Referral.patient),
-            selectinload(Referral.recipient_organization),
-            selectinload(Referral.sender_organization),
-        )
-    )
-    if statuses:
-        stmt = stmt.where(Referral.status.in_(statuses))
-    if patient_id:
-        stmt = stmt.where(Referral.patient_id == patient_id)
-    referrals = list(db.session.scalars(stmt.order_by(Referral.created_at.desc()).limit(limit)))
-    ids = [r.id for r in referrals]
-    detail = {"box": box, "count": len(referrals)}
-    audit.record_read(actor, "referral", None, action="list", detail=detail)
-    if ids:  # the commit expired the page: load it again at once, not one row at a time
-        db.session.scalars(stmt.where(Referral.id.in_(ids))).all()
-    return referrals
+    wanted: PageRequest = FIRST_PAGE,
+) -> Page[Referral]:
+    """A page of the actor's outbound (sent by their care org) or inbound (to their CBO)
+    referrals, overdue first, then newest; ``total`` counts them all. One audit row."""
+    found = _page_of(_referrals(actor, box, statuses, patient_id), wanted, utcnow())
+    detail = {"box": box, "count": len(found.items), "page": found.page, "total": found.total}
+    _audited(actor, detail, [found])
+    return found
 
 
 def referral_list(
@@ -292,22 +317,24 @@ def referral_list(
     box: str = "outbound",
     statuses: list[str] | None = None,
     patient_id: str | None = None,
-) -> list[ReferralView]:
-    """``list_referrals`` as the actor sees them, overdue first, then newest first.
+    wanted: PageRequest = FIRST_PAGE,
+) -> Page[ReferralView]:
+    """A page of ``list_referrals`` as the actor sees it, overdue first, then newest first.
 
     Consent is looked up once for the whole page (not once per row).
     """
-    referrals = list_referrals(actor, box, statuses, patient_id)
-    consent_valid = _consent_lookup(r.patient_id for r in referrals)
-    return [
-        ReferralView(
+    now = utcnow()
+    found = list_referrals(actor, box, statuses, patient_id, wanted)
+    consent_valid = _consent_lookup(r.patient_id for r in found.items)
+    tz = overdue.zone()
+    return found.map(
+        lambda referral: ReferralView(
             referral,
             policy.patient_details(actor, referral, consent_valid) is policy.Decision.ALLOW,
             workflow.available_moves(actor, referral),
-            late,
+            overdue.is_overdue(referral, now, tz),
         )
-        for referral, late in overdue.sort_overdue_first(referrals)
-    ]
+    )
 
 
 def _consent_lookup(patient_ids: Iterable[str]) -> Callable[[str], bool]:
@@ -326,35 +353,90 @@ def _consent_lookup(patient_ids: Iterable[str]) -> Callable[[str], bool]:
 # --- the coordinator's dashboard and the CBO's inbox ---------------------------------
 
 
+def _flagged(page: Page[Referral], now: datetime) -> Page[Flagged]:
+    tz = overdue.zone()
+    return page.map(lambda r: Flagged(r, overdue.is_overdue(r, now, tz)))
+
+
 @dataclass(frozen=True)
 class Dashboard:
-    rows: list[Flagged]  # open referrals sent by the coordinator's organizations, overdue first
-    counts: dict[str, int]  # open status → how many
+    rows: Page[Flagged]  # open referrals sent by the coordinator's organizations, overdue first
+    counts: dict[str, int]  # open status → how many (all of them, not only this page)
 
 
-def dashboard(actor: Actor) -> Dashboard:
-    """The coordinator's open referrals, overdue first, counted by status."""
-    rows = overdue.sort_overdue_first(list_referrals(actor, "outbound", list(OPEN_STATUSES)))
-    counts = {status: sum(1 for r, _ in rows if r.status == status) for status in OPEN_STATUSES}
-    return Dashboard(rows, counts)
+def dashboard(actor: Actor, wanted: PageRequest = FIRST_PAGE) -> Dashboard:
+    """A page of the coordinator's open referrals, overdue first, and all of them by status."""
+    now = utcnow()
+    stmt = _referrals(actor, "outbound", OPEN_STATUSES)
+    by_status = stmt.with_only_columns(Referral.status, func.count()).group_by(Referral.status)
+    counted = dict(db.session.execute(by_status).tuples().all())
+    counts = {status: counted.get(status, 0) for status in OPEN_STATUSES}
+    rows = _page_of(stmt, wanted, now)
+    detail = {"box": "outbound", "count": len(rows.items), "page": rows.page, "total": rows.total}
+    _audited(actor, detail, [rows])
+    return Dashboard(_flagged(rows, now), counts)
+
+
+INBOX_SECTIONS = {
+    "overdue": "Overdue",
+    "new": "New",
+    "accepted": "Accepted",
+    "waitlist": "Waitlist",
+}
+INBOX_PREVIEW = 10  # rows of each section on the inbox; the rest on the section's own pages
+
+
+def _section_condition(slug: str, now: datetime, waitlisted: list[str]) -> ColumnElement[bool]:
+    late = overdue.overdue_clause(now)
+    conditions: dict[str, ColumnElement[bool]] = {
+        "overdue": late,
+        "new": and_(~late, Referral.status == "requested"),
+        "accepted": and_(~late, Referral.status != "requested"),  # and under way
+        "waitlist": Referral.service_id.in_(waitlisted),  # to a waitlisted service, late or not
+    }
+    if slug not in conditions:
+        raise NotFound("No such part of the inbox.")
+    return conditions[slug]
 
 
 @dataclass(frozen=True)
 class Inbox:
-    sections: dict[str, list[Referral]]  # Overdue, New, Accepted (and under way), Waitlist
+    sections: dict[str, Page[Flagged]]  # slug (INBOX_SECTIONS) → its first rows and its count
     services: list[Service]  # the services whose capacity the actor may switch
     capacities: tuple[str, ...] = CAPACITY_STATUSES
+    titles: dict[str, str] = field(default_factory=lambda: dict(INBOX_SECTIONS))
+
+
+def _inbox_pages(
+    actor: Actor, slugs: Iterable[str], wanted: PageRequest
+) -> dict[str, Page[Flagged]]:
+    now = utcnow()
+    services = capacity.services_of_my_organizations(actor)
+    waitlisted = [s.id for s in services if s.capacity_status == WAITLIST]
+    open_inbound = _referrals(actor, "inbound", OPEN_STATUSES)
+    pages = {
+        slug: _page_of(open_inbound.where(_section_condition(slug, now, waitlisted)), wanted, now)
+        for slug in slugs
+    }
+    detail = {
+        "box": "inbound",
+        "count": sum(len(p.items) for p in pages.values()),
+        "sections": {slug: p.total for slug, p in pages.items()},
+        "page": wanted.page,
+    }
+    _audited(actor, detail, pages.values())
+    return {slug: _flagged(page, now) for slug, page in pages.items()}
 
 
 def inbox(actor: Actor) -> Inbox:
-    """The CBO's open referrals in sections; "Waitlist" holds those to a waitlisted service."""
-    rows = overdue.sort_overdue_first(list_referrals(actor, "inbound", list(OPEN_STATUSES)))
-    services = capacity.services_of_my_organizations(actor)
-    waitlisted = {s.id for s in services if s.capacity_status == WAITLIST}
-    sections = {
-        "Overdue": [r for r, late in rows if late],
-        "New": [r for r, late in rows if not late and r.status == "requested"],
-        "Accepted": [r for r, late in rows if not late and r.status != "requested"],
-        "Waitlist": [r for r, _ in rows if r.service_id in waitlisted],
-    }
-    return Inbox(sections, services)
+    """The CBO's open referrals in sections, the first ``INBOX_PREVIEW`` of each with its
+    count; "Waitlist" holds those to a waitlisted service. One audit row."""
+    sections = _inbox_pages(actor, INBOX_SECTIONS, PageRequest(1, INBOX_PREVIEW))
+    return Inbox(sections, capacity.services_of_my_organizations(actor))
+
+
+def inbox_section(actor: Actor, slug: str, wanted: PageRequest = FIRST_PAGE) -> Page[Flagged]:
+    """One section of the inbox (``INBOX_SECTIONS``), a page of it; unknown section: 404."""
+    if slug not in INBOX_SECTIONS:
+        raise NotFound("No such part of the inbox.")
+    return _inbox_pages(actor, [slug], wanted)[slug]

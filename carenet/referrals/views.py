@@ -10,6 +10,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from carenet.accounts.access import permission
+from carenet.db.paging import page_request
 from carenet.directory.models import Service
 from carenet.errors import NotFound
 from carenet.extensions import db
@@ -25,21 +26,36 @@ blueprint = Blueprint(
 @blueprint.get("/dashboard")
 @permission("manage", "referral")
 def dashboard() -> str:
-    """The coordinator's open referrals, overdue first, counted by status."""
-    found = service.dashboard(current_user)
+    """The coordinator's open referrals, overdue first, a page at a time, counted by status."""
+    found = service.dashboard(current_user, page_request(request.args))
     return render_template("referrals/dashboard.html", rows=found.rows, counts=found.counts)
 
 
 @blueprint.get("/inbox")
 @permission("respond", "referral")
 def inbox() -> str:
-    """The CBO's referrals: overdue, new, accepted (and under way), waitlist."""
+    """The CBO's referrals: overdue, new, accepted (and under way), waitlist — the first rows
+    of each, with a link to all of a section."""
     found = service.inbox(current_user)
     return render_template(
         "referrals/inbox.html",
         sections=found.sections,
+        titles=found.titles,
         services=found.services,
         capacities=found.capacities,
+    )
+
+
+@blueprint.get("/inbox/<section>")
+@permission("respond", "referral")
+def inbox_section(section: str) -> str:
+    """All of one inbox section, a page at a time."""
+    found = service.inbox_section(current_user, section, page_request(request.args))
+    return render_template(
+        "referrals/inbox_section.html",
+        rows=found,
+        section=section,
+        title=service.INBOX_SECTIONS[section],
     )
 
 

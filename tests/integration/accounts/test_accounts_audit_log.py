@@ -72,7 +72,7 @@ def test_admin_filters_the_audit_log(app, world, sign_in):
     client = app.test_client()
     sign_in(client, world.emails["admin"])
     page = client.get("/admin/audit?action=read&object_type=patient").get_data(as_text=True)
-    assert "p-1" in page and "1 event;" in page
+    assert "p-1" in page and "<strong>1</strong> event · page 1 of 1" in page
     none = client.get("/admin/audit?actor=nobody").get_data(as_text=True)
     assert "No events match." in none
     dated = client.get("/admin/audit?since=2000-01-01&until=2000-01-02").get_data(as_text=True)

@@ -92,9 +92,9 @@ def test_patient_writes_and_reads_are_audited(net):
 
 
 def test_patients_list_only_the_coordinators_organization(net):
-    names = [p.given_name for p in patients.list_patients(net.user("coordinator"))]
+    names = [p.given_name for p in patients.list_patients(net.user("coordinator")).items]
     assert names == ["Ana", "Ben"]
-    assert patients.list_patients(net.user("coordinator_other")) == []
+    assert patients.list_patients(net.user("coordinator_other")).items == []
 
 
 def test_notes_are_seen_by_both_sides_and_no_one_else(net, send):
@@ -115,9 +115,9 @@ def test_notes_are_seen_by_both_sides_and_no_one_else(net, send):
 def test_cbo_staff_list_only_referrals_to_their_organization(net, send):
     send()
     send(service="b")
-    inbound_a = service.list_referrals(net.user("staff_a"), "inbound")
-    inbound_b = service.list_referrals(net.user("staff_b"), "inbound")
+    inbound_a = service.list_referrals(net.user("staff_a"), "inbound").items
+    inbound_b = service.list_referrals(net.user("staff_b"), "inbound").items
     assert [r.service_name for r in inbound_a] == ["Pantry A"]
     assert [r.service_name for r in inbound_b] == ["Rides B"]
-    assert service.list_referrals(net.user("staff_a"), "outbound") == []
+    assert service.list_referrals(net.user("staff_a"), "outbound").total == 0
     assert len(db.session.scalars(select(Referral)).all()) == 2
