@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from carenet.accounts import service
 from carenet.accounts.access import permission
 from carenet.accounts.forms import ConfirmForm
+from carenet.db.paging import page_request
 
 blueprint = Blueprint("accounts_admin", __name__, url_prefix="/admin")
 
@@ -17,7 +18,8 @@ blueprint = Blueprint("accounts_admin", __name__, url_prefix="/admin")
 @blueprint.get("/users")
 @permission("list", "user")
 def users() -> Any:
-    return render_template("admin/users.html", users=service.list_users(), confirm=ConfirmForm())
+    found = service.users_page(page_request(request.args))
+    return render_template("admin/users.html", users=found, confirm=ConfirmForm())
 
 
 @blueprint.post("/users/<user_id>/deactivate")

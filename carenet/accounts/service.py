@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from carenet import audit
 from carenet.accounts import passwords, policy, throttle
@@ -26,8 +27,9 @@ from carenet.accounts.tokens import (  # noqa: F401  (API tokens live in tokens.
     user_for_token,
 )
 from carenet.db import bookkeeping
+from carenet.db.paging import Page, PageRequest, paginate
 from carenet.db.retry import run_in_transaction
-from carenet.db.types import utcnow
+from carenet.db.types import as_utc, utcnow
 from carenet.directory.models import Organization
 from carenet.errors import DomainError, InvalidInput, NotFound
 from carenet.extensions import db
@@ -214,7 +216,7 @@ def user_for_session(user_id: str, key: str | None) -> User | None:
         return None
     now = utcnow()
     idle = timedelta(minutes=int(current_app.config.get("IDLE_TIMEOUT_MINUTES", 30)))
-    last_seen = throttle.as_utc(row.last_seen_at)
+    last_seen = as_utc(row.last_seen_at)
     if now - last_seen > idle:  # refused from now on whether or not ``ended_at`` is written
         bookkeeping.stamp(UserSession.__table__, row.id, "ended_at", now, every=None)
         return None
@@ -294,3 +296,9 @@ def set_active(actor: Actor, user_id: str, active: bool) -> User:
 
 def list_users() -> list[User]:
     return list(db.session.scalars(select(User).order_by(User.email)))
+
+
+def users_page(wanted: PageRequest) -> Page[User]:
+    """A page of users by e-mail, their memberships loaded with them."""
+    stmt = select(User).options(selectinload(User.memberships)).order_by(User.email, User.id)
+    return paginate(stmt, wanted)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from carenet import audit
 from carenet.accounts import policy
 from carenet.accounts.actor import Actor
+from carenet.db.paging import Page, PageRequest, paginate
 from carenet.db.retry import run_in_transaction
 from carenet.db.types import utcnow
 from carenet.directory.models import CAPACITY_STATUSES, Organization, Phone, Schedule, Service
@@ -58,8 +59,11 @@ class ServiceChanges:
     # None leaves a text field as it is; "" clears it.
 
 
-def curatable_services(actor: Actor, organization_id: str | None = None) -> list[Service]:
-    """Services the actor may curate (their organizations', or all for an admin)."""
+def curatable_services(
+    actor: Actor, organization_id: str | None = None, wanted: PageRequest = PageRequest()
+) -> Page[Service]:
+    """A page of the services the actor may curate (their organizations', or all for an
+    admin), by organization and name."""
     policy.require("list", actor, None, "service")
     stmt = select(Service).join(Service.organization).options(selectinload(Service.organization))
     scope = policy.curatable_organization_ids(actor)
@@ -67,11 +71,14 @@ def curatable_services(actor: Actor, organization_id: str | None = None) -> list
         stmt = stmt.where(Service.organization_id.in_(scope))
     if organization_id:
         stmt = stmt.where(Service.organization_id == organization_id)
-    return list(db.session.scalars(stmt.order_by(Organization.name, Service.name).limit(500)))
+    return paginate(stmt.order_by(Organization.name, Service.name, Service.id), wanted)
 
 
-def stale_services(actor: Actor, now: datetime | None = None) -> list[Service]:
-    """Services in the actor's scope not verified in ``STALE_AFTER_DAYS`` days (or never)."""
+def stale_services(
+    actor: Actor, now: datetime | None = None, wanted: PageRequest = PageRequest()
+) -> Page[Service]:
+    """A page of the services in the actor's scope not verified in ``STALE_AFTER_DAYS`` days
+    (or never), never-verified first, then the longest unverified."""
     policy.require("list", actor, None, "stale_service")
     cutoff = (now or utcnow()) - timedelta(days=STALE_AFTER_DAYS)
     stmt = (
@@ -84,8 +91,13 @@ def stale_services(actor: Actor, now: datetime | None = None) -> list[Service]:
     scope = policy.curatable_organization_ids(actor)
     if scope is not None:
         stmt = stmt.where(Service.organization_id.in_(scope))
-    order = (Service.last_verified_at.is_(None).desc(), Service.last_verified_at, Service.name)
-    return list(db.session.scalars(stmt.order_by(*order).limit(1000)))
+    order = (
+        Service.last_verified_at.is_(None).desc(),
+        Service.last_verified_at,
+        Service.name,
+        Service.id,
+    )
+    return paginate(stmt.order_by(*order), wanted)
 
 
 def service_for_curation(actor: Actor, service_id: str) -> Service:

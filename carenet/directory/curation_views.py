@@ -11,6 +11,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Length
 
 from carenet.accounts.access import permission
+from carenet.db.paging import page_request
 from carenet.directory import curation
 from carenet.directory.models import CAPACITY_STATUSES
 from carenet.errors import InvalidInput
@@ -41,7 +42,9 @@ class VerifyForm(FlaskForm):
 @blueprint.get("/")
 @permission("list", "service")
 def services() -> Any:
-    found = curation.curatable_services(current_user, request.args.get("organization") or None)
+    found = curation.curatable_services(
+        current_user, request.args.get("organization") or None, page_request(request.args)
+    )
     return render_template("directory/curation_list.html", services=found, verify=VerifyForm())
 
 
@@ -50,7 +53,7 @@ def services() -> Any:
 def stale() -> Any:
     return render_template(
         "directory/curation_stale.html",
-        services=curation.stale_services(current_user),
+        services=curation.stale_services(current_user, wanted=page_request(request.args)),
         days=curation.STALE_AFTER_DAYS,
         verify=VerifyForm(),
     )

@@ -120,10 +120,10 @@ def test_stale_means_never_verified_or_older_than_180_days(app_ctx, world):
     old = db.session.get(Service, world.service_b)
     old.last_verified_at = utcnow() - timedelta(days=181)
     db.session.commit()
-    assert [s.name for s in curation.stale_services(admin)] == ["Pantry B"]
+    assert [s.name for s in curation.stale_services(admin).items] == ["Pantry B"]
     old.last_verified_at = None
     db.session.commit()
-    assert [s.name for s in curation.stale_services(admin)] == ["Pantry B"]
+    assert [s.name for s in curation.stale_services(admin).items] == ["Pantry B"]
 
 
 def test_verify_without_csrf_is_rejected(app, world, sign_in):
