@@ -7,12 +7,14 @@ Overdue: still ``requested`` two business days after it was sent, or
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+from functools import partial
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import ColumnElement, and_, case, or_, select, update
 
+from carenet.db.retry import run_in_transaction
 from carenet.db.types import as_utc, utcnow
 from carenet.extensions import db
 from carenet.referrals import notifications
@@ -114,20 +116,26 @@ def overdue_referrals(now: datetime | None = None, organization_ids: Any = None)
 def notify_overdue(now: datetime | None = None) -> int:
     """E-mail both sides once per overdue referral; returns how many were announced."""
     announced = 0
-    for referral in overdue_referrals(now):
-        if referral.overdue_notified_at is not None:
-            continue
-        claimed = db.session.execute(
-            update(Referral)
-            .where(Referral.id == referral.id, Referral.overdue_notified_at.is_(None))
-            .values(overdue_notified_at=now or utcnow())
-            .execution_options(synchronize_session=False)
-        )
-        if getattr(claimed, "rowcount", 0) == 1:
-            notifications.enqueue_overdue(referral)
+    for referral_id in [r.id for r in overdue_referrals(now) if r.overdue_notified_at is None]:
+        # each claim its own writing transaction: web workers write meanwhile
+        if run_in_transaction(partial(_claim_overdue, referral_id, now or utcnow())):
             announced += 1
-        db.session.commit()
     return announced
+
+
+def _claim_overdue(referral_id: str, at: datetime) -> bool:
+    claimed = db.session.execute(
+        update(Referral)
+        .where(Referral.id == referral_id, Referral.overdue_notified_at.is_(None))
+        .values(overdue_notified_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(claimed, "rowcount", 0) != 1:
+        return False  # another worker announced it first
+    referral = db.session.get(Referral, referral_id)
+    if referral is not None:
+        notifications.enqueue_overdue(referral)
+    return True
 
 
 def sort_overdue_first(referrals: list[Referral], now: datetime | None = None) -> list[Flagged]:
