@@ -57,8 +57,10 @@ def register_blueprints(app: Flask) -> None:
     from carenet.audit.views import blueprint as audit_views
     from carenet.directory.api import blueprint as directory_api
     from carenet.directory.curation_views import blueprint as curation_views
+    from carenet.directory.hsds.api import blueprint as hsds_api
     from carenet.directory.search.views import blueprint as search_views
     from carenet.directory.views import blueprint as directory_views
+    from carenet.openapi import blueprint as openapi
     from carenet.public import blueprint as public_views
     from carenet.referrals.admin_views import blueprint as outbox_admin_views
     from carenet.referrals.api import blueprint as referrals_api
@@ -75,6 +77,8 @@ def register_blueprints(app: Flask) -> None:
         audit_views,
         directory_views,
         directory_api,
+        hsds_api,
+        openapi,
         search_views,
         curation_views,
         referrals_api,

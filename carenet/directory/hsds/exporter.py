@@ -30,6 +30,8 @@ from carenet.directory.models import (
     Service,
     ServiceArea,
     ServiceAtLocation,
+    Taxonomy,
+    TaxonomyTerm,
 )
 from carenet.extensions import db
 
@@ -265,11 +267,56 @@ def service_json(service: Service, redacted: Container[str] = ()) -> dict[str, A
     }
 
 
-def _location_options() -> list[Any]:
+def taxonomy_json(taxonomy: Taxonomy) -> dict[str, Any]:
+    """A taxonomy as an HSDS 3.0 taxonomy object (description required: ``""`` if none)."""
+    return _compact(
+        {
+            "id": taxonomy.id,
+            "name": taxonomy.name,
+            "description": taxonomy.description or "",
+            "uri": taxonomy.uri,
+            "version": taxonomy.version,
+        }
+    )
+
+
+def taxonomy_term_json(term: TaxonomyTerm) -> dict[str, Any]:
+    """A taxonomy term as an HSDS 3.0 taxonomy_term object (as attributes carry them)."""
+    return _compact(
+        {
+            "id": term.id,
+            "code": term.code,
+            "name": term.name,
+            "description": term.description or "",
+            "parent_id": term.parent_id,
+            "taxonomy": term.taxonomy_id,
+            "taxonomy_id": term.taxonomy_id,
+            "term_uri": term.term_uri,
+        }
+    )
+
+
+def location_options() -> list[Any]:
+    """Loader options for everything ``location_json`` reads."""
     return [
         selectinload(Location.addresses),
         selectinload(Location.phones),
         selectinload(Location.schedules),
+    ]
+
+
+def service_options() -> list[Any]:
+    """Loader options for everything ``service_json`` reads (one query per relation)."""
+    return [
+        selectinload(Service.organization).selectinload(Organization.phones),
+        selectinload(Service.categories),
+        selectinload(Service.languages),
+        selectinload(Service.phones),
+        selectinload(Service.schedules),
+        selectinload(Service.service_areas),
+        selectinload(Service.service_at_locations)
+        .selectinload(ServiceAtLocation.location)
+        .options(*location_options()),
     ]
 
 
@@ -282,17 +329,7 @@ def iter_services(batch: int = BATCH) -> Iterator[dict[str, Any]]:
             .where(Service.id > last)
             .order_by(Service.id)
             .limit(batch)
-            .options(
-                selectinload(Service.organization).selectinload(Organization.phones),
-                selectinload(Service.categories),
-                selectinload(Service.languages),
-                selectinload(Service.phones),
-                selectinload(Service.schedules),
-                selectinload(Service.service_areas),
-                selectinload(Service.service_at_locations)
-                .selectinload(ServiceAtLocation.location)
-                .options(*_location_options()),
-            )
+            .options(*service_options())
         ).all()
         if not services:
             return
@@ -313,7 +350,7 @@ def iter_organizations(batch: int = BATCH) -> Iterator[dict[str, Any]]:
             .limit(batch)
             .options(
                 selectinload(Organization.phones),
-                selectinload(Organization.locations).options(*_location_options()),
+                selectinload(Organization.locations).options(*location_options()),
             )
         ).all()
         if not orgs:
