@@ -32,6 +32,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Flask, request
+from sqlalchemy.orm import scoped_session
 
 from carenet.db.engine import (
     LOCK_WAIT_SECONDS,
@@ -109,7 +110,9 @@ def run_in_transaction(
     Every error rolls the session back. Lock errors that never stop: ``Busy``
     (503, with ``conflict`` as its detail).
     """
-    session = session if session is not None else db.session()  # the Session, not its proxy
+    session = session if session is not None else db.session
+    if isinstance(session, scoped_session):
+        session = session()  # the Session itself: its proxy has no in_transaction()
     give_up_at = time.monotonic() + LOCK_WAIT_SECONDS
     locked = False
     for attempt in range(retries):
