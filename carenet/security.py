@@ -7,9 +7,11 @@ CSRF for cookie-authenticated requests, and the headers every response gets.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import timedelta
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import Flask, Request, Response, current_app, flash, g, request, session
 from flask_login import AnonymousUserMixin, current_user
@@ -96,11 +98,47 @@ def _load_token_user(req: Request) -> User | None:
     return user
 
 
+MAX_LOCAL_PATH = 2048
+_CONTROL = frozenset({"Cc", "Cf", "Zl", "Zp"})  # controls, format characters, line breaks
+
+
 def safe_local_path(target: str | None) -> str | None:
-    """``target`` if it is a path on this site (no scheme, host or ``//``), else None."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """``target`` if it is a path on this site, else None: the one check of every redirect
+    target taken from a request (``next``, ``back``).
+
+    Accepted: an absolute path (``/...``, optionally ``?query`` / ``#fragment``) with no
+    scheme and no host, in printable ASCII with no space or backslash. The same holds
+    after each of up to three rounds of percent-decoding (for the query, no control
+    characters), so ``/%09/evil.example``, ``/%2F/evil.example`` and
+    ``/%5Cevil.example`` are refused like the characters they encode. Refused:
+    ``//host``, ``/\\host``, ``https:...``, ``javascript:...``, control characters (a
+    tab, CR or LF is dropped by browsers and servers, turning ``/\t/evil`` into
+    ``//evil``), non-ASCII (look-alike slashes), more than 2048 characters.
+    """
+    if not target or len(target) > MAX_LOCAL_PATH or not _plain_path(target, target):
         return None
-    return target
+    text = target
+    for _ in range(3):  # each level of percent-decoding
+        decoded = unquote(text)
+        if decoded == text:
+            return target
+        if not _plain_path(decoded, re.split(r"[?#]", decoded, maxsplit=1)[0]):
+            return None
+        text = decoded
+    return None  # still encoded after three rounds: nobody needs that
+
+
+def _plain_path(text: str, strict: str) -> bool:
+    """Whether ``text`` is a local path: ``strict`` (its head, or all of it) printable
+    ASCII without space or backslash, the rest free of control characters."""
+    if not text.startswith("/") or text.startswith("//"):
+        return False
+    if any(not ("!" <= char <= "~") or char == "\\" for char in strict):
+        return False
+    if any(unicodedata.category(char) in _CONTROL for char in text):
+        return False
+    parts = urlsplit(text)
+    return not parts.scheme and not parts.netloc
 
 
 def authenticated_by_token() -> bool:
