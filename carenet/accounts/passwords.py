@@ -1,8 +1,10 @@
 """Password hashing (argon2id) and the password rules.
 
 Parameters follow RFC 9106's second recommended option (t=3, m=64 MiB, p=4).
-The check refuses short passwords and passwords built on a common one
-("Password123!", "qwertyuiop12"), so breached-list favourites are not accepted.
+The check refuses short passwords, passwords built on a common one ("Password123!",
+"qwertyuiop12"), so breached-list favourites are not accepted, and the product's
+name with little else or the public demo password ("carenetcarenet",
+"carenet-demo-2026").
 """
 
 from __future__ import annotations
@@ -28,6 +30,16 @@ _hasher = PasswordHasher(
     salt_len=16,
     type=Type.ID,
 )
+
+# The product's own name and the public demo password (docs/security.md "Demo users"):
+# the first words an attacker tries against this site. Compared case-insensitively,
+# with common letter-for-digit swaps undone ("C4r3n3t" is "carenet").
+PRODUCT_NAMES = ("carenet",)
+BLOCKED = frozenset({"carenet-demo-2026", "carenetdemo2026", "carenet-demo", "carenetdemo"})
+_LEET = str.maketrans({"4": "a", "@": "a", "3": "e", "0": "o", "1": "i", "!": "i", "$": "s",
+                       "5": "s", "7": "t", "+": "t"})  # fmt: skip
+_PRODUCT_WORDS = frozenset({"demo", "admin", "login", "user", "test"})
+_PRODUCT_REST_MIN = 8  # the name plus fewer letters/digits than this is "the name"
 
 _SEQUENCES = (
     "abcdefghijklmnopqrstuvwxyz",
@@ -81,7 +93,9 @@ def password_problems(password: str, email: str | None = None) -> list[str]:
     lowered = password.lower()
     core = re.sub(r"^[\W\d_]+|[\W\d_]+$", "", lowered)  # "Password123!" -> "password"
     problems = []
-    if lowered in common_passwords() or core in common_passwords():
+    if _about_the_product(lowered):
+        problems.append("Do not use the name of this service or the demo password.")
+    elif lowered in common_passwords() or core in common_passwords():
         problems.append("This password is on the lists of common, breached passwords.")
     elif len(set(lowered)) <= 3:
         problems.append("Use more than three different characters.")
@@ -91,6 +105,27 @@ def password_problems(password: str, email: str | None = None) -> list[str]:
     if len(local) >= 4 and local in lowered:
         problems.append("Do not use your e-mail address in the password.")
     return problems
+
+
+def _about_the_product(lowered: str) -> bool:
+    """The demo password, or the product's name with little else ("carenetcarenet",
+    "Carenet2026!", "c4r3n3t-c4r3n3t")."""
+    squashed = re.sub(r"[\W_]", "", lowered)
+    if lowered in BLOCKED or squashed in BLOCKED:
+        return True
+    for text in (lowered, lowered.translate(_LEET)):
+        rest = text
+        for name in PRODUCT_NAMES:
+            rest = rest.replace(name, "")
+        if rest == text:
+            continue  # the name is not in it
+        rest = re.sub(r"[\W_]", "", rest)
+        if len(rest) < _PRODUCT_REST_MIN or len(set(rest)) <= 3 or rest.isdigit():
+            return True
+        letters = re.sub(r"\d", "", rest)  # "carenet-demo-2027": the name, "demo", a year
+        if len(letters) < 4 or letters in common_passwords() or letters in _PRODUCT_WORDS:
+            return True
+    return False
 
 
 def _is_sequence(text: str) -> bool:

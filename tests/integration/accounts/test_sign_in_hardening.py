@@ -51,3 +51,39 @@ def test_next_from_the_query_never_leaves_the_site(app, world, csrf_token, query
 def test_a_local_next_is_followed(client, world, csrf_token):
     response = _post_login(client, csrf_token, world.emails["admin"], next="/admin/audit?page=2")
     assert response.headers["Location"] == "/admin/audit?page=2"
+
+
+# --- (10) weak passwords ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("weak", ["carenet-demo-2026", "carenetcarenet", "CareNet2026!!"])
+def test_the_demo_password_and_the_product_name_are_refused_as_new_passwords(
+    app, world, sign_in, csrf_token, weak
+):
+    client = app.test_client()
+    sign_in(client, world.emails["coordinator"])
+    response = client.post(
+        "/account/password",
+        data={
+            "current_password": PASSWORD,
+            "new_password": weak,
+            "csrf_token": csrf_token(client, "/account"),
+        },
+    )
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    error = "Do not use the name of this service or the demo password."
+    assert error in page
+    assert page.index("New password") < page.index(error)  # shown at the field it is about
+    assert sign_in(app.test_client(), world.emails["coordinator"], weak).status_code == 401
+
+
+def test_the_command_line_refuses_the_demo_password_naming_the_field(runner, world):
+    result = runner.invoke(
+        args=["users", "create", "--email", "new@example.org", "--role", "coordinator",
+              "--org", "Care Org", "--password-stdin"],
+        input="carenet-demo-2026\n",
+    )  # fmt: skip
+    assert result.exit_code != 0
+    assert "Password refused" in result.output
+    assert "name of this service or the demo password" in result.output
