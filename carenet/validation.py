@@ -14,7 +14,7 @@ as a whole), so errors.py shows it as a 400 problem or the error page.
 
 The fields (``Date``, ``AwareDateTime``, ``check_year``) keep dates and date-times within
 the years ``MIN_YEAR``..``MAX_YEAR``, so that adding a day or converting between time
-zones can never overflow.
+zones can never overflow; ``PastDate`` (birth dates) also refuses a day after today.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import Flask, request
@@ -34,6 +34,7 @@ DEFAULT_MAX_CONTENT_LENGTH = 1024 * 1024  # bytes; CARENET_MAX_CONTENT_LENGTH ov
 MAX_JSON_DEPTH = 32
 MIN_YEAR, MAX_YEAR = 1900, 2100
 YEAR_MESSAGE = f"Must be within the years {MIN_YEAR} to {MAX_YEAR}."
+LATEST_OFFSET = timedelta(hours=14)  # the time zone furthest ahead of UTC
 TEXT_MESSAGE = "Not valid text: a NUL character or an unpaired surrogate."
 
 
@@ -141,6 +142,19 @@ class Date(fields.Date):
         found = super()._deserialize(value, attr, data, **kwargs)
         if not check_year(found):
             raise self.make_error("range")
+        return found
+
+
+class PastDate(Date):
+    """An ISO 8601 date from MIN_YEAR-01-01 to today (e.g. a birth date). Today is the
+    latest date anywhere on Earth (UTC+14), so no time zone's today is refused."""
+
+    default_error_messages = {"past": f"Must be from {MIN_YEAR}-01-01 to today."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
+        found = super()._deserialize(value, attr, data, **kwargs)
+        if found > (datetime.now(UTC) + LATEST_OFFSET).date():
+            raise self.make_error("past")
         return found
 
 

@@ -32,9 +32,10 @@ def _need_body(need: Any) -> dict[str, Any]:
     return schemas.NeedOut().dump(need)
 
 
-def _consent_body(consent: Any) -> dict[str, Any]:
-    consent.state = consents.consent_state(consent)
-    return schemas.ConsentOut().dump(consent)
+def _consent_body(consent: Any, state: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = schemas.ConsentOut().dump(consent)
+    body["state"] = state or consents.consent_state(consent)
+    return body
 
 
 @blueprint.post("/patients")
@@ -53,7 +54,8 @@ def get_patient(patient_id: str) -> Any:
     patient = patients.get_patient(current_user, patient_id)
     body = schemas.PatientOut().dump(patient)
     body["needs"] = [_need_body(n) for n in patient.needs]
-    body["consents"] = [_consent_body(c) for c in patient.consents]
+    states = consents.consent_states(patient.consents)
+    body["consents"] = [_consent_body(c, s) for c, s in zip(patient.consents, states, strict=True)]
     body["consent_valid"] = consents.has_valid_consent(patient.id)
     return jsonify(body)
 

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     Float,
@@ -41,6 +42,8 @@ REFERRAL_STATUSES = (
 NEED_STATUSES = ("open", "addressed", "unmet")
 CONSENT_METHODS = ("verbal", "written", "electronic")
 CONSENT_SCOPES = ("share-with-cbo",)
+# A consent row is one decision of the patient for a scope: a permit, or a deny (a revocation).
+CONSENT_DECISIONS = ("permit", "deny")
 OUTBOX_STATUSES = ("pending", "sent", "dead")  # dead: given up after the last attempt
 
 
@@ -80,8 +83,9 @@ class Patient(Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     organization: Mapped[Organization] = relationship()
-    consents: Mapped[list[Consent]] = relationship(
-        back_populates="patient", order_by="Consent.starts_at.desc()"
+    consents: Mapped[list[Consent]] = relationship(  # newest decision first
+        back_populates="patient",
+        order_by=lambda: [Consent.starts_at.desc(), Consent.recorded_at.desc()],
     )
     needs: Mapped[list[Need]] = relationship(
         back_populates="patient", order_by="Need.created_at.desc()"
@@ -102,13 +106,21 @@ class Patient(Model):
 
 
 class Consent(Model):
-    """The patient's permission to share their details with community organizations."""
+    """One decision of the patient about sharing their details (``scope``), from ``starts_at``.
+
+    ``decision`` is ``permit`` (a consent, until ``expires_at`` if given) or ``deny`` (a
+    revocation: ``revokes_id`` names the consent it withdrew). The latest decision of a
+    patient for a scope wins (``carenet.referrals.consent``); a revoked permit also carries
+    ``revoked_at``. ``historical``: recorded later from a paper form dated ``starts_at``.
+    """
 
     __tablename__ = "consent"
     __table_args__ = (
         CheckConstraint(one_of("method", CONSENT_METHODS), name="ck_consent_method"),
         CheckConstraint(one_of("scope", CONSENT_SCOPES), name="ck_consent_scope"),
+        CheckConstraint(one_of("decision", CONSENT_DECISIONS), name="ck_consent_decision"),
         CheckConstraint("expires_at IS NULL OR expires_at > starts_at", name="ck_consent_period"),
+        Index("ix_consent_patient_scope", "patient_id", "scope", "starts_at"),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
@@ -128,6 +140,9 @@ class Consent(Model):
         ID, ForeignKey("user_account.id", ondelete="SET NULL")
     )
     revocation_note: Mapped[str | None] = mapped_column(Text)
+    decision: Mapped[str] = mapped_column(String(8), default="permit")
+    revokes_id: Mapped[str | None] = mapped_column(ID, ForeignKey("consent.id", ondelete="CASCADE"))
+    historical: Mapped[bool] = mapped_column(Boolean, default=False)
 
     patient: Mapped[Patient] = relationship(back_populates="consents")
 

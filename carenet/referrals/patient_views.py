@@ -57,7 +57,9 @@ def patient_page(patient_id: str) -> str:
     return render_template(
         "referrals/patient.html",
         patient=patient,
-        consents=[(c, consents.consent_state(c)) for c in patient.consents],
+        consents=list(
+            zip(patient.consents, consents.consent_states(patient.consents), strict=True)
+        ),
         consent_valid=consents.has_valid_consent(patient.id),
         referrals=referrals,
         history=history.patient_history(patient),

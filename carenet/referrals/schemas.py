@@ -11,7 +11,7 @@ from carenet.db import paging
 from carenet.directory.taxonomy import SDOH_CODES
 from carenet.referrals.models import CONSENT_METHODS, NEED_STATUSES, REFERRAL_STATUSES
 from carenet.referrals.workflow import REASONS
-from carenet.validation import AwareDateTime, Date
+from carenet.validation import AwareDateTime, Date, PastDate
 
 LANGUAGE = validate.Regexp(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$", error="An ISO 639-1 code.")
 # Limits of free text (docs/api-referrals.md, "Limits"): ids, notes and outcomes.
@@ -23,7 +23,7 @@ MAX_VERSION = 2**31 - 1
 class PatientIn(Schema):
     given_name = fields.String(required=True, validate=validate.Length(min=1, max=128))
     family_name = fields.String(required=True, validate=validate.Length(min=1, max=128))
-    birth_date = Date(required=True)
+    birth_date = PastDate(required=True)  # 1900-01-01 to today
     phone = fields.String(load_default=None, validate=validate.Length(max=64))
     email = fields.Email(load_default=None, validate=validate.Length(max=254))
     address_1 = fields.String(load_default=None, validate=validate.Length(max=255))
@@ -61,6 +61,9 @@ class ConsentIn(Schema):
     )
     starts_at = AwareDateTime(load_default=None, default_timezone=UTC)
     expires_at = AwareDateTime(load_default=None, default_timezone=UTC)
+    # Recorded from a paper form: ``starts_at`` (required) is the form's date, and may be
+    # before the patient's record was created.
+    historical = fields.Boolean(load_default=False)
 
 
 class RevokeIn(Schema):
@@ -77,6 +80,9 @@ class ConsentOut(Schema):
     recorded_by_id = fields.String()
     recorded_at = fields.DateTime()
     revoked_at = fields.DateTime()
+    decision = fields.String()
+    revokes_id = fields.String()
+    historical = fields.Boolean()
     state = fields.String()
 
 

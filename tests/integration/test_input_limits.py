@@ -197,7 +197,9 @@ def test_consent_timestamps_out_of_range_are_400(app, world, value):
 
 def test_consent_timestamps_within_range_are_taken(app, world):
     patient = world.ids["patient_id"][0]
-    raw = json.dumps({"method": "verbal", "starts_at": "2026-01-01T00:00:00-14:00"}).encode()
+    raw = json.dumps(
+        {"method": "verbal", "starts_at": "2026-01-01T00:00:00-14:00", "historical": True}
+    ).encode()
     response = _post_json(
         app.test_client(),
         f"/api/v1/patients/{patient}/consents",

@@ -23,13 +23,12 @@ def _request(net, patient_id):
     )
 
 
-def test_consent_starting_later_or_expired_does_not_open_the_gate(net):
+def test_consent_starting_later_is_refused_and_an_expired_one_does_not_open_the_gate(net):
     coordinator = net.user("coordinator")
     bare = net.patient_without_consent
-    later = consent.record_consent(
-        coordinator, bare, "written", starts_at=utcnow() + timedelta(days=2)
-    )
-    assert consent.consent_state(later) == "pending"
+    with pytest.raises(InvalidInput) as later:
+        consent.record_consent(coordinator, bare, "written", starts_at=utcnow() + timedelta(2))
+    assert "starts_at" in later.value.errors
     with pytest.raises(Conflict):
         service.send_referral(coordinator, _request(net, bare))
     lapsed = consent.record_consent(
@@ -38,6 +37,7 @@ def test_consent_starting_later_or_expired_does_not_open_the_gate(net):
         "electronic",
         starts_at=utcnow() - timedelta(days=30),
         expires_at=utcnow() - timedelta(days=1),
+        historical=True,  # dated before the patient's record: a paper form
     )
     assert consent.consent_state(lapsed) == "expired"
     assert not consent.has_valid_consent(bare)
