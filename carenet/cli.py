@@ -25,6 +25,7 @@ def main() -> None:
 def register_commands(app: Flask) -> None:
     """Attach every domain's commands to ``app.cli``."""
     from carenet.accounts.commands import tokens_group, users_group
+    from carenet.audit.commands import audit_group
     from carenet.bench.commands import bench_group
     from carenet.directory.commands import (
         export_hsds_command,
@@ -41,6 +42,7 @@ def register_commands(app: Flask) -> None:
         reindex_search_command,
         users_group,
         tokens_group,
+        audit_group,
         worker_command,
         bench_group,
     ):

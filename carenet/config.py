@@ -55,6 +55,11 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SECURE = _bool("SECURE_COOKIES", True)
     IDLE_TIMEOUT_MINUTES = int(_env("IDLE_TIMEOUT_MINUTES", "30") or 30)
+    # A session ends after this many hours however active it is (idle timeout aside)
+    SESSION_MAX_HOURS = float(_env("SESSION_MAX_HOURS", "12") or 12)
+    # API tokens: lifetime when none is asked for, and the longest one may ask for (days)
+    TOKEN_DEFAULT_DAYS = int(_env("TOKEN_DEFAULT_DAYS", "90") or 90)
+    TOKEN_MAX_DAYS = int(_env("TOKEN_MAX_DAYS", "365") or 365)
     LOGIN_MAX_FAILURES = int(_env("LOGIN_MAX_FAILURES", "5") or 5)  # per account and per address
     LOGIN_FAILURE_WINDOW_MINUTES = int(_env("LOGIN_FAILURE_WINDOW_MINUTES", "15") or 15)
     # empty: same as LOGIN_MAX_FAILURES; raise it when many people share one address (NAT)

@@ -22,7 +22,7 @@ from flask import Blueprint, Flask, current_app, jsonify
 from werkzeug.routing import Rule
 
 from carenet.accounts.access import marker_of, public
-from carenet.accounts.schemas import ApiTokenSchema, MeSchema
+from carenet.accounts.schemas import ApiTokenIn, ApiTokenSchema, MeSchema, NewApiTokenSchema
 from carenet.directory.hsds import schemas as hsds
 from carenet.directory.schemas_detail import ServiceDetailSchema
 from carenet.directory.search.schemas import SearchArgsSchema, SearchPageSchema
@@ -151,6 +151,12 @@ ERRORS = {
 OPERATIONS: dict[str, Operation] = {
     "openapi.document": Operation("This OpenAPI document.", response=OBJECT),
     "accounts_api.me": Operation("The signed-in user.", response=MeSchema),
+    "accounts_api.create_token": Operation(
+        "Create an API token for yourself (from a signed-in session; shown once).",
+        body=ApiTokenIn,
+        response=NewApiTokenSchema,
+        status=201,
+    ),
     "accounts_api.revoke_token": Operation("Revoke an API token.", response=ApiTokenSchema),
     "directory_api.search": Operation(
         "Search services near a place.", query=SearchArgsSchema, response=SearchPageSchema

@@ -79,8 +79,14 @@ def tokens_group() -> None:
 @tokens_group.command("create")
 @click.option("--email", required=True, help="Owner of the token.")
 @click.option("--name", default="API token", help="A name to tell tokens apart.")
+@click.option(
+    "--days",
+    type=int,
+    default=None,
+    help="Lifetime in days (default CARENET_TOKEN_DEFAULT_DAYS, at most CARENET_TOKEN_MAX_DAYS).",
+)
 @with_appcontext
-def create_token_command(email: str, name: str) -> None:
+def create_token_command(email: str, name: str, days: int | None) -> None:
     """Make an API token and print it once (only its hash is kept)."""
     from carenet.accounts import service, tokens
 
@@ -89,11 +95,12 @@ def create_token_command(email: str, name: str) -> None:
         _fail(f"No user with e-mail {email!r}.")
         return
     try:
-        row, text = tokens.create_api_token(user, name, actor=user)
+        row, text = tokens.create_api_token(user, name, actor=user, days=days)
     except DomainError as refused:
         _fail(refused.detail)
         return
-    click.echo(f"Token {row.id} for {user.email} (shown once; store it now):", err=True)
+    until = f"{row.expires_at:%Y-%m-%d %H:%M} UTC"
+    click.echo(f"Token {row.id} for {user.email}, until {until} (shown once):", err=True)
     click.echo(text)
 
 
@@ -109,8 +116,13 @@ def list_tokens_command(email: str) -> None:
         _fail(f"No user with e-mail {email!r}.")
         return
     for token in tokens.tokens_of(user):
-        state = "active" if token.active else f"revoked {token.revoked_at:%Y-%m-%d}"
-        used = f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never used"
+        if token.revoked_at is not None:
+            state = f"revoked {token.revoked_at:%Y-%m-%d}"
+        else:
+            state = f"{token.state} (expires {token.expires_at:%Y-%m-%d})"
+        used = (
+            f"last used {token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never used"
+        )
         click.echo(f"{token.id}\t{token.prefix}…\t{token.name}\t{state}\t{used}")
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import EmailField, HiddenField, IntegerField, PasswordField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 
 class LoginForm(FlaskForm):
@@ -19,6 +19,8 @@ class ConfirmForm(FlaskForm):
 
 class TokenForm(FlaskForm):
     name = StringField("Token name", validators=[Length(max=128)])
+    # empty: TOKEN_DEFAULT_DAYS; the maximum (TOKEN_MAX_DAYS) is checked by the service
+    days = IntegerField("Expires in (days)", validators=[Optional(), NumberRange(min=1)])
 
 
 class PasswordForm(FlaskForm):

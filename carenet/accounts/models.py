@@ -13,7 +13,7 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from carenet.accounts.policy import ROLES
-from carenet.db.types import ID, UTCDateTime, new_id, one_of, utcnow
+from carenet.db.types import ID, UTCDateTime, as_utc, new_id, one_of, utcnow
 from carenet.directory.models import Organization
 from carenet.extensions import Model
 
@@ -85,7 +85,8 @@ class UserSession(Model):
     """A signed-in browser session. The cookie holds a random key; we keep its hash.
 
     Sign-in makes a new row (the session id rotates), sign-out ends it, so a
-    copied cookie stops working; ``last_seen_at`` enforces the idle timeout.
+    copied cookie stops working; ``last_seen_at`` enforces the idle timeout and
+    ``created_at`` the absolute lifetime (``SESSION_MAX_HOURS``).
     """
 
     __tablename__ = "user_session"
@@ -104,7 +105,12 @@ class UserSession(Model):
 
 
 class ApiToken(Model):
-    """A bearer token for the API. Only its SHA-256 is stored; the token is shown once."""
+    """A bearer token for the API. Only its SHA-256 is stored; the token is shown once.
+
+    It works until ``expires_at`` (chosen at creation, at most ``TOKEN_MAX_DAYS``) unless
+    revoked first; revocation is final (a password change or deactivation revokes all of
+    a user's tokens, and reactivation does not bring them back).
+    """
 
     __tablename__ = "api_token"
 
@@ -118,12 +124,24 @@ class ApiToken(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship()
 
     @property
+    def expired(self) -> bool:
+        return as_utc(self.expires_at) <= utcnow()
+
+    @property
     def active(self) -> bool:
-        return self.revoked_at is None
+        """Usable: neither revoked (final) nor past its expiry."""
+        return self.revoked_at is None and not self.expired
+
+    @property
+    def state(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.expired else "active"
 
 
 class LoginFailure(Model):

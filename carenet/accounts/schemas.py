@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 
 class MembershipSchema(Schema):
@@ -27,3 +27,21 @@ class ApiTokenSchema(Schema):
     created_at = fields.DateTime()
     last_used_at = fields.DateTime(allow_none=True)
     revoked_at = fields.DateTime(allow_none=True)
+    expires_at = fields.DateTime()
+    state = fields.String()  # active, expired or revoked
+
+
+class NewApiTokenSchema(ApiTokenSchema):
+    token = fields.String()  # the secret, in this answer only
+
+
+class ApiTokenIn(Schema):
+    """``POST /api/v1/tokens``: a name, and a lifetime within ``TOKEN_MAX_DAYS``."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    name = fields.String(load_default="", validate=validate.Length(max=128))
+    expires_in_days = fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1)
+    )

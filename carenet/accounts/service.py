@@ -22,6 +22,7 @@ from carenet.accounts.actor import Actor
 from carenet.accounts.models import Membership, User, UserSession
 from carenet.accounts.tokens import (  # noqa: F401  (API tokens live in tokens.py; names kept here)
     create_api_token,
+    revoke_all_tokens,
     revoke_api_token,
     tokens_of,
     user_for_token,
@@ -187,19 +188,19 @@ def start_session(user: User, remote_addr: str | None) -> str:
 
     def work() -> tuple[str, datetime, datetime | None]:
         now = utcnow()
-        db.session.add(
-            UserSession(
-                key_hash=_hash(key),
-                user_id=user.id,
-                created_at=now,
-                last_seen_at=now,
-                remote_addr=remote_addr,
-            )
+        row = UserSession(
+            key_hash=_hash(key),
+            user_id=user.id,
+            created_at=now,
+            last_seen_at=now,
+            remote_addr=remote_addr,
         )
+        db.session.add(row)
+        db.session.flush()
         previous = user.last_login_at
         if throttle.failures_counted(user.email, previous):
             user.last_login_at = previous = now
-        audit.record(user, "sign_in", "user", user.id)
+        audit.record(user, "sign_in", "user", user.id, session_id=row.id)
         return user.id, now, previous
 
     user_id, now, previous = run_in_transaction(work)  # with a password re-hashed by authenticate
@@ -208,16 +209,20 @@ def start_session(user: User, remote_addr: str | None) -> str:
 
 
 def user_for_session(user_id: str, key: str | None) -> User | None:
-    """The user of a live session (right user, not ended, not idle too long), else None."""
+    """The user of a live session (right user, not ended, not idle too long, younger than
+    ``SESSION_MAX_HOURS``), else None. Its id is noted for the request's audit rows."""
     if not key:
         return None
     row = db.session.scalar(select(UserSession).where(UserSession.key_hash == _hash(key)))
     if row is None or row.user_id != user_id or row.ended_at is not None:
         return None
+    audit.note_credential("session", row.id)
     now = utcnow()
     idle = timedelta(minutes=int(current_app.config.get("IDLE_TIMEOUT_MINUTES", 30)))
+    most = timedelta(hours=float(current_app.config.get("SESSION_MAX_HOURS") or 12))
     last_seen = as_utc(row.last_seen_at)
-    if now - last_seen > idle:  # refused from now on whether or not ``ended_at`` is written
+    too_old = now - as_utc(row.created_at) > most  # the absolute lifetime, however active
+    if too_old or now - last_seen > idle:  # refused now, whether or not ``ended_at`` is written
         bookkeeping.stamp(UserSession.__table__, row.id, "ended_at", now, every=None)
         return None
     if not row.user.active:
@@ -244,13 +249,15 @@ def end_session(user: Actor, key: str | None) -> None:
 
 
 def change_password(user: User, new_password: str, keep_key: str | None) -> int:
-    """Set a new password (checked by the rules) and end the user's other sessions.
+    """Set a new password (checked by the rules), end the user's other sessions and revoke
+    all their API tokens.
 
     Returns how many sessions were ended; nothing is written when the password is refused.
     """
 
     def work() -> int:
         set_password(user, new_password)
+        revoke_all_tokens(user, user, "password_change")
         return end_other_sessions(user, keep_key)
 
     return run_in_transaction(work)
@@ -276,7 +283,8 @@ def _hash(key: str) -> str:
 
 
 def set_active(actor: Actor, user_id: str, active: bool) -> User:
-    """Deactivate (ending every session; tokens stop working) or reactivate a user: admins only."""
+    """Deactivate (ending every session, revoking every token) or reactivate a user (no
+    token comes back): admins only."""
 
     def work() -> User:
         user = db.session.get(User, user_id, populate_existing=True)
@@ -285,8 +293,9 @@ def set_active(actor: Actor, user_id: str, active: bool) -> User:
         policy.require("activate" if active else "deactivate", actor, user, "user")
         if user.active != active:
             user.active = active
-            if not active:
+            if not active:  # tokens revoked for good: reactivation brings none back
                 end_other_sessions(user, None)
+                revoke_all_tokens(user, actor, "deactivated")
             action = "activate" if active else "deactivate"
             audit.record(actor, action, "user", user.id, {"email": user.email})
         return user

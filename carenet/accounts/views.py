@@ -60,7 +60,13 @@ def create_token() -> Any:
     form = TokenForm()
     if not form.validate():
         return _account_page(token_form=form), 400
-    row, text = tokens.create_api_token(current_user, form.name.data or "")
+    try:
+        row, text = tokens.create_api_token(current_user, form.name.data or "", days=form.days.data)
+    except DomainError as refused:
+        errors = refused.errors or {}
+        form.days.errors = list(errors.get("expires_in_days", []))
+        form.name.errors = list(errors.get("name", [])) or ([] if errors else [refused.detail])
+        return _account_page(token_form=form), 400
     return _account_page(new_token=text, new_token_row=row)
 
 
@@ -100,6 +106,7 @@ def _account_page(**forms: Any) -> str:
         password_form=forms.pop("password_form", None) or PasswordForm(formdata=None),
         confirm_form=ConfirmForm(formdata=None),
         min_length=passwords.MIN_LENGTH,
+        token_days=tokens.lifetime_limits(),
         **forms,
     )
 

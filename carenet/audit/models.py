@@ -1,5 +1,6 @@
 """The audit table. Rows are only ever inserted: database triggers refuse UPDATE and
-DELETE on both backends (see migration 0003), and the app offers no edit path.
+DELETE on both backends (see migration 0003; 0014 added columns with plain ADD COLUMN,
+keeping them), and the app offers no edit path.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ class AuditEvent(Model):
         Index("ix_audit_event_occurred_at", "occurred_at"),
         Index("ix_audit_event_object", "object_type", "object_id"),
         Index("ix_audit_event_actor", "actor_id", "occurred_at"),
+        Index("ix_audit_event_patient", "patient_id", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(
@@ -35,3 +37,9 @@ class AuditEvent(Model):
     organization_id: Mapped[str | None] = mapped_column(String(64))
     remote_addr: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The credential the request came with (its row id, never the secret) and its user agent.
+    session_id: Mapped[str | None] = mapped_column(String(64))
+    token_id: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(255))
+    # The patient this row discloses (accounting of disclosures); None for anything else.
+    patient_id: Mapped[str | None] = mapped_column(String(64))

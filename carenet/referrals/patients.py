@@ -133,7 +133,13 @@ def _update_patient(actor: Actor, patient_id: str, data: dict[str, Any]) -> Pati
 def get_patient(actor: Actor, patient_id: str) -> Patient:
     """One patient of the actor's organization; the read is audited. Others' patients: 404."""
     patient = _load(actor, patient_id, "view")
-    audit.record_read(actor, "patient", patient.id, organization_id=patient.organization_id)
+    audit.record_read(
+        actor,
+        "patient",
+        patient.id,
+        organization_id=patient.organization_id,
+        patient_id=patient.id,
+    )
     return patient
 
 
@@ -141,7 +147,7 @@ def list_patients(
     actor: Actor, query: str | None = None, wanted: PageRequest = PageRequest()
 ) -> Page[Patient]:
     """A page of the actor's organizations' patients, by name (``total`` counts all that
-    match); the page is audited, one row."""
+    match); audited: one row per patient on the page (one INSERT), or one for an empty page."""
     policy.require("list", actor, None, "patient")
     orgs = coordinator_orgs(actor)
     stmt = select(Patient).where(Patient.organization_id.in_(orgs))
@@ -153,11 +159,11 @@ def list_patients(
     stmt = stmt.order_by(Patient.family_name, Patient.given_name, Patient.id)
     found = paginate(stmt, wanted)
     ids = [p.id for p in found.items]
-    audit.record_read(
+    audit.record_disclosures(
         actor,
+        "list",
         "patient",
-        None,
-        action="list",
+        [audit.Disclosure(p.id, p.id, p.organization_id) for p in found.items],
         detail={
             "count": len(found.items),
             "query": bool(query),

@@ -4,7 +4,8 @@ Reading: one referral as its page and the API show it (``open_referral``,
 ``view_of``), a page of a list for the API (``referral_list``), the coordinator's
 ``dashboard`` and the CBO's ``inbox`` (and ``inbox_section``) — pages
 (``carenet.db.paging``) of the policy-scoped query, overdue first in SQL, counted
-with ``COUNT``, one audit row per page. The moves after sending live in
+with ``COUNT``, one audit row per patient a page shows (one INSERT; a page showing none: one
+row). The moves after sending live in
 ``workflow.py``; overdue rules in ``overdue.py``.
 """
 
@@ -168,6 +169,7 @@ def _try_send(actor: Actor, request: ReferralRequest, key: str | None) -> Referr
         referral.id,
         {"patient_id": patient.id, "service_id": service.id},
         organization_id=patient.organization_id,
+        patient_id=patient.id,  # disclosed to the service's organization
     )
     notifications.enqueue_new_referral(referral)
     return ReferralSent(referral, created=True, warnings=warnings)
@@ -211,15 +213,28 @@ def _category(request: ReferralRequest, need: Need | None, service: Service) -> 
 
 
 def get_referral(actor: Actor, referral_id: str) -> Referral:
-    """One referral the actor may see (others: 404); the read is audited."""
+    """One referral the actor may see (others: 404); the read is audited, as a disclosure of
+    the patient when the actor sees the patient's details (not for a stub)."""
     referral = db.session.get(Referral, referral_id, populate_existing=True)
     if referral is None:
         raise NotFound("No such record.")
     policy.require("view", actor, referral)
+    shown = patient_details_visible(actor, referral)
     audit.record_read(
-        actor, "referral", referral.id, organization_id=referral.recipient_organization_id
+        actor,
+        "referral",
+        referral.id,
+        organization_id=_acting_organization(actor, referral),
+        patient_id=referral.patient_id if shown else None,
     )
     return referral
+
+
+def _acting_organization(actor: Actor, referral: Referral) -> str:
+    """The organization the actor sees the referral for: the receiving CBO or the sender."""
+    if referral.recipient_organization_id in cbo_orgs(actor):
+        return referral.recipient_organization_id
+    return referral.sender_organization_id
 
 
 def patient_details_visible(actor: Actor, referral: Referral) -> bool:
@@ -288,11 +303,39 @@ def _page_of(stmt: Select[tuple[Referral]], wanted: PageRequest, now: datetime) 
     return paginate(_with_parties(stmt).order_by(*overdue.overdue_first(now)), wanted)
 
 
-def _audited(actor: Actor, detail: dict[str, Any], pages: Iterable[Page[Referral]]) -> None:
-    """One audit row for what a page showed, committed; the commit expired the rows, so they
-    are loaded again at once (not one row at a time when the template reads them)."""
-    ids = {r.id for page in pages for r in page.items}  # before the commit expires them
-    audit.record_read(actor, "referral", None, action="list", detail=detail)
+def _disclosed(
+    actor: Actor, referrals: Iterable[Referral], consent_valid: Callable[[str], bool]
+) -> list[audit.Disclosure]:
+    """One disclosure per patient whose details the actor sees on these referrals (stubs —
+    a CBO's view without valid consent — disclose no one)."""
+    by_patient: dict[str, list[Referral]] = {}
+    for referral in referrals:
+        if policy.patient_details(actor, referral, consent_valid) is policy.Decision.ALLOW:
+            by_patient.setdefault(referral.patient_id, []).append(referral)
+    return [
+        audit.Disclosure(
+            patient_id,
+            shown[0].id,
+            _acting_organization(actor, shown[0]),
+            {"referral_ids": [r.id for r in shown]},
+        )
+        for patient_id, shown in by_patient.items()
+    ]
+
+
+def _audited(
+    actor: Actor,
+    detail: dict[str, Any],
+    pages: Iterable[Page[Referral]],
+    consent_valid: Callable[[str], bool] | None,
+) -> None:
+    """Audit what a page showed, committed: one row per patient shown (``consent_valid``
+    given: the page shows patients), else one row; the commit expired the rows, so they are
+    loaded again at once (not one row at a time when the template reads them)."""
+    items = [r for page in pages for r in page.items]
+    ids = {r.id for r in items}  # before the commit expires them
+    shown = _disclosed(actor, items, consent_valid) if consent_valid is not None else []
+    audit.record_disclosures(actor, "list", "referral", shown, detail)
     if ids:
         db.session.scalars(_with_parties(select(Referral)).where(Referral.id.in_(ids))).all()
 
@@ -305,11 +348,23 @@ def list_referrals(
     wanted: PageRequest = FIRST_PAGE,
 ) -> Page[Referral]:
     """A page of the actor's outbound (sent by their care org) or inbound (to their CBO)
-    referrals, overdue first, then newest; ``total`` counts them all. One audit row."""
+    referrals, overdue first, then newest; ``total`` counts them all. Audited: a row per
+    patient whose details the page shows."""
+    return _listed(actor, box, statuses, patient_id, wanted)[0]
+
+
+def _listed(
+    actor: Actor,
+    box: str,
+    statuses: list[str] | None,
+    patient_id: str | None,
+    wanted: PageRequest,
+) -> tuple[Page[Referral], Callable[[str], bool]]:
     found = _page_of(_referrals(actor, box, statuses, patient_id), wanted, utcnow())
+    consent_valid = _consent_lookup(r.patient_id for r in found.items)
     detail = {"box": box, "count": len(found.items), "page": found.page, "total": found.total}
-    _audited(actor, detail, [found])
-    return found
+    _audited(actor, detail, [found], consent_valid)
+    return found, consent_valid
 
 
 def referral_list(
@@ -324,8 +379,7 @@ def referral_list(
     Consent is looked up once for the whole page (not once per row).
     """
     now = utcnow()
-    found = list_referrals(actor, box, statuses, patient_id, wanted)
-    consent_valid = _consent_lookup(r.patient_id for r in found.items)
+    found, consent_valid = _listed(actor, box, statuses, patient_id, wanted)
     tz = overdue.zone()
     return found.map(
         lambda referral: ReferralView(
@@ -373,7 +427,7 @@ def dashboard(actor: Actor, wanted: PageRequest = FIRST_PAGE) -> Dashboard:
     counts = {status: counted.get(status, 0) for status in OPEN_STATUSES}
     rows = _page_of(stmt, wanted, now)
     detail = {"box": "outbound", "count": len(rows.items), "page": rows.page, "total": rows.total}
-    _audited(actor, detail, [rows])
+    _audited(actor, detail, [rows], _consent_lookup(r.patient_id for r in rows.items))
     return Dashboard(_flagged(rows, now), counts)
 
 
@@ -424,13 +478,13 @@ def _inbox_pages(
         "sections": {slug: p.total for slug, p in pages.items()},
         "page": wanted.page,
     }
-    _audited(actor, detail, pages.values())
+    _audited(actor, detail, pages.values(), None)  # the inbox shows no patient (a stub row)
     return {slug: _flagged(page, now) for slug, page in pages.items()}
 
 
 def inbox(actor: Actor) -> Inbox:
     """The CBO's open referrals in sections, the first ``INBOX_PREVIEW`` of each with its
-    count; "Waitlist" holds those to a waitlisted service. One audit row."""
+    count; "Waitlist" holds those to a waitlisted service. One audit row (no patient shown)."""
     sections = _inbox_pages(actor, INBOX_SECTIONS, PageRequest(1, INBOX_PREVIEW))
     return Inbox(sections, capacity.services_of_my_organizations(actor))
 

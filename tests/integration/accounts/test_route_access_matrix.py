@@ -30,6 +30,7 @@ EXPECTED = {
     "accounts.revoke_token": SIGNED_IN,
     "accounts.change_password": SIGNED_IN,
     "accounts_api.me": SIGNED_IN,
+    "accounts_api.create_token": SIGNED_IN,
     "accounts_api.revoke_token": SIGNED_IN,
     "accounts_admin.users": frozenset({"admin"}),
     "accounts_admin.deactivate": frozenset({"admin"}),
