@@ -115,6 +115,12 @@ SDOH_CODES: tuple[str, ...] = tuple(
     sorted({c.sdoh_code for c in CATEGORIES} | set(EXTRA_CATEGORY_SLUGS))
 )
 
+# Categories that say something sensitive about a person (violence, abuse; HIV or sexual
+# health would join them). A receiving CBO sees them only while the patient's consent holds;
+# otherwise a referral shows RESTRICTED_CATEGORY_LABEL (docs/security.md, "Consent withdrawn").
+SENSITIVE_SDOH_CODES: frozenset[str] = frozenset({"intimate-partner-violence", "elder-abuse"})
+RESTRICTED_CATEGORY_LABEL = "Restricted category"
+
 BY_SLUG: dict[str, Category] = {c.slug: c for c in CATEGORIES}
 BY_TERM_ID: dict[str, Category] = {c.term_id: c for c in CATEGORIES}
 

@@ -22,9 +22,7 @@ def _body(schema: Any) -> dict[str, Any]:
 
 def referral_body(shown: service.ReferralView) -> dict[str, Any]:
     """The referral as the current user sees it: patient details only when they may see them."""
-    return schemas.referral_out(
-        shown.referral, shown.patient_visible, sorted(shown.moves), shown.overdue
-    )
+    return schemas.referral_out(shown)
 
 
 def _need_body(need: Any) -> dict[str, Any]:
@@ -132,7 +130,7 @@ def list_referrals() -> Any:
 def get_referral(referral_id: str) -> Any:
     shown = service.open_referral(current_user, referral_id)
     body = referral_body(shown)
-    body["notes"] = schemas.NoteOut(many=True).dump(history.notes_of(shown.referral))
+    body["notes"] = schemas.NoteOut(many=True).dump(history.notes_for(shown))
     return jsonify(body)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -12,15 +13,51 @@ from carenet.accounts.policy import coordinator_orgs
 from carenet.audit import service as audit
 from carenet.db.retry import run_in_transaction
 from carenet.db.types import as_utc, utcnow
-from carenet.errors import InvalidInput, NotFound
+from carenet.errors import InvalidInput, NotAllowed, NotFound
 from carenet.extensions import db
 from carenet.referrals.models import Patient, Referral, ReferralEvent, ReferralNote
-from carenet.referrals.service import get_referral
+from carenet.referrals.service import ReferralView, get_referral, view_of
 
 
-def events_of(actor: Actor, referral_id: str) -> list[ReferralEvent]:
-    """The referral's history, oldest first (the read is audited)."""
-    return history_of(get_referral(actor, referral_id))
+@dataclass(frozen=True)
+class ShownEvent:
+    """One move of a referral as the actor sees it (no note on a stub)."""
+
+    id: int
+    from_status: str | None
+    to_status: str
+    version: int
+    actor_email: str | None
+    occurred_at: Any
+    reason_code: str | None
+    note: str | None
+
+
+def events_of(actor: Actor, referral_id: str) -> list[ShownEvent]:
+    """The referral's history as the actor sees it, oldest first (the read is audited)."""
+    return events_for(view_of(actor, get_referral(actor, referral_id)))
+
+
+def events_for(shown: ReferralView) -> list[ShownEvent]:
+    """The history of a referral the actor was allowed to read; on a stub without notes."""
+    return [
+        ShownEvent(
+            e.id,
+            e.from_status,
+            e.to_status,
+            e.version,
+            e.actor_email,
+            e.occurred_at,
+            e.reason_code,
+            None if shown.stub else e.note,
+        )
+        for e in history_of(shown.referral)
+    ]
+
+
+def notes_for(shown: ReferralView) -> list[ReferralNote]:
+    """The notes of a referral as the actor sees it: none on a stub."""
+    return [] if not shown.can_note else notes_of(shown.referral)
 
 
 def history_of(referral: Referral) -> list[ReferralEvent]:
@@ -58,6 +95,7 @@ def patient_history(patient: Patient) -> list[tuple[Any, str, str]]:
 
 
 def notes_of(referral: Referral) -> list[ReferralNote]:
+    """All notes of a referral (the sending side's view; a CBO's through ``notes_for``)."""
     return list(
         db.session.scalars(
             select(ReferralNote)
@@ -76,7 +114,12 @@ def _add_note(actor: Actor, referral_id: str, body: str) -> ReferralNote:
     referral = db.session.get(Referral, referral_id)
     if referral is None:
         raise NotFound("No such record.")
-    policy.require("note", actor, referral)
+    policy.require("view", actor, referral)
+    if not policy.allows("note", actor, referral):  # the receiving CBO on a stub
+        raise NotAllowed(
+            "The patient's consent is withdrawn: no notes can be added.",
+            {"consent": ["Withdrawn."]},
+        )
     text = (body or "").strip()
     if not text:
         raise InvalidInput("Write something.", {"body": ["Required."]})

@@ -7,6 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
+from carenet.accounts import policy
 from carenet.db import paging
 from carenet.directory.taxonomy import SDOH_CODES
 from carenet.referrals.models import CONSENT_METHODS, NEED_STATUSES, REFERRAL_STATUSES
@@ -161,15 +162,25 @@ class CapacityIn(Schema):
     capacity_status = fields.String(required=True, validate=validate.Length(max=64))
 
 
-def referral_out(referral: Any, patient_visible: bool, moves: list[str], overdue: bool) -> dict:
-    """The referral as the API shows it; the patient block only when the caller may see it."""
-    body = {
+WITHDRAWN_NOTICE = (
+    "The patient's consent to share their details is not valid (withdrawn or expired): only "
+    "the referral's stub is shown — no patient, no notes, no sensitive category. You may "
+    "close it with a coded reason."
+)
+
+
+def referral_out(shown: Any) -> dict[str, Any]:
+    """The referral as the API shows it, from the actor's view (``service.ReferralView``):
+    the patient block only when the caller may see it; on a stub only ``STUB_FIELDS``."""
+    referral = shown.referral
+    body: dict[str, Any] = {
         "id": referral.id,
         "status": referral.status,
         "business_status": referral.business_status,
         "status_reason": referral.status_reason,
         "version": referral.version,
-        "category": referral.category,
+        "category": shown.category,
+        "category_label": shown.category_label,
         "service": {"id": referral.service_id, "name": referral.service_name},
         "sender_organization": {
             "id": referral.sender_organization_id,
@@ -180,37 +191,40 @@ def referral_out(referral: Any, patient_visible: bool, moves: list[str], overdue
             "name": referral.recipient_organization.name,
         },
         "coordinator_id": referral.coordinator_id,
-        "need_id": referral.need_id,
-        "note": referral.note,
+        "need_id": shown.need_id,
+        "note": shown.note,
         "capacity_at_send": referral.capacity_at_send,
         "follow_up_on": _iso(referral.follow_up_on),
         "viewed_at": _iso(referral.viewed_at),
-        "outcome": referral.outcome,
+        "outcome": shown.outcome,
         "delivered_on": _iso(referral.delivered_on),
         "held_from": referral.held_from,
         "created_at": _iso(referral.created_at),
         "updated_at": _iso(referral.updated_at),
-        "overdue": overdue,
-        "allowed_transitions": moves,
+        "overdue": shown.overdue,
+        "allowed_transitions": sorted(shown.moves),
+        "consent_withdrawn": shown.stub,
+        "patient": _patient_out(shown.patient),
     }
-    if patient_visible:
-        patient = referral.patient
-        body["patient"] = {
-            "id": patient.id,
-            "name": patient.name,
-            "birth_date": _iso(patient.birth_date),
-            "phone": patient.phone,
-            "email": patient.email,
-            "address": patient.address_line,
-            "preferred_language": patient.preferred_language,
-        }
-    else:
-        body["patient"] = None
-        body["patient_notice"] = (
-            "The patient's consent to share their details is not valid (revoked or expired): "
-            "their details are hidden. The referral itself remains."
-        )
+    if shown.patient is None:
+        body["patient_notice"] = WITHDRAWN_NOTICE
+    if shown.stub:  # a whitelist: whatever is not named is null
+        body = {k: (v if k in policy.STUB_FIELDS else None) for k, v in body.items()}
     return body
+
+
+def _patient_out(patient: Any) -> dict[str, Any] | None:
+    if patient is None:
+        return None
+    return {
+        "id": patient.id,
+        "name": patient.name,
+        "birth_date": _iso(patient.birth_date),
+        "phone": patient.phone,
+        "email": patient.email,
+        "address": patient.address_line,
+        "preferred_language": patient.preferred_language,
+    }
 
 
 def _iso(value: Any) -> str | None:

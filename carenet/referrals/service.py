@@ -36,7 +36,11 @@ from carenet.directory.models import (
     WAITLIST,
     Service,
 )
-from carenet.directory.taxonomy import category_for
+from carenet.directory.taxonomy import (
+    RESTRICTED_CATEGORY_LABEL,
+    SENSITIVE_SDOH_CODES,
+    category_for,
+)
 from carenet.errors import Conflict, InvalidInput, NotFound
 from carenet.extensions import db
 from carenet.referrals import capacity, notifications, overdue, workflow
@@ -244,22 +248,72 @@ def patient_details_visible(actor: Actor, referral: Referral) -> bool:
 
 @dataclass(frozen=True)
 class ReferralView:
-    """A referral as one actor sees it: the patient block or not, their moves, overdue or not."""
+    """A referral as one actor sees it — what the API, the pages, the lists and the inbox
+    show, read through these fields only: in full, or (``stub``: the receiving CBO while the
+    patient's consent is withdrawn) without the patient, free text or a sensitive category,
+    with only the closing moves and no notes (docs/security.md, "Consent withdrawn")."""
 
     referral: Referral
     patient_visible: bool
     moves: dict[str, Move]  # target status → move, for the buttons and the API
     overdue: bool
+    stub: bool = False
+
+    @property
+    def can_note(self) -> bool:
+        return not self.stub
+
+    @property
+    def patient(self) -> Patient | None:
+        return self.referral.patient if self.patient_visible and not self.stub else None
+
+    @property
+    def note(self) -> str | None:
+        return None if self.stub else self.referral.note
+
+    @property
+    def outcome(self) -> str | None:
+        return None if self.stub else self.referral.outcome
+
+    @property
+    def need_id(self) -> str | None:
+        return None if self.stub else self.referral.need_id
+
+    @property
+    def category(self) -> str | None:
+        """The SDOH category; ``None`` on a stub when it is sensitive."""
+        code = self.referral.category
+        return None if self.stub and code in SENSITIVE_SDOH_CODES else code
+
+    @property
+    def category_label(self) -> str:
+        code = self.category
+        return RESTRICTED_CATEGORY_LABEL if code is None else code.replace("-", " ")
 
 
-def view_of(actor: Actor, referral: Referral, now: datetime | None = None) -> ReferralView:
-    """The actor's view of a referral they were allowed to read."""
+def view_of(
+    actor: Actor,
+    referral: Referral,
+    now: datetime | None = None,
+    consent_valid: Callable[[str], bool] | None = None,
+) -> ReferralView:
+    """The actor's view of a referral they were allowed to read: the one place that decides
+    (through the policy) what of it they see. A list passes its page's ``consent_valid``."""
+    consent_valid = consent_valid or _consent_lookup([referral.patient_id])
+    sight = policy.referral_sight(actor, referral, consent_valid)
     return ReferralView(
         referral,
-        patient_details_visible(actor, referral),
-        workflow.available_moves(actor, referral),
+        policy.patient_details(actor, referral, consent_valid) is policy.Decision.ALLOW,
+        workflow.available_moves(actor, referral, consent_valid),
         overdue.is_overdue(referral, now or utcnow(), overdue.zone()),
+        stub=sight is policy.Sight.STUB,
     )
+
+
+def _views(actor: Actor, page: Page[Referral], now: datetime) -> Page[ReferralView]:
+    """A page of referrals as the actor sees them; the page's consents in one query."""
+    consent_valid = _consent_lookup(r.patient_id for r in page.items)
+    return page.map(lambda referral: view_of(actor, referral, now, consent_valid))
 
 
 def open_referral(actor: Actor, referral_id: str) -> ReferralView:
@@ -380,15 +434,7 @@ def referral_list(
     """
     now = utcnow()
     found, consent_valid = _listed(actor, box, statuses, patient_id, wanted)
-    tz = overdue.zone()
-    return found.map(
-        lambda referral: ReferralView(
-            referral,
-            policy.patient_details(actor, referral, consent_valid) is policy.Decision.ALLOW,
-            workflow.available_moves(actor, referral),
-            overdue.is_overdue(referral, now, tz),
-        )
-    )
+    return found.map(lambda referral: view_of(actor, referral, now, consent_valid))
 
 
 def _consent_lookup(patient_ids: Iterable[str]) -> Callable[[str], bool]:
@@ -455,7 +501,7 @@ def _section_condition(slug: str, now: datetime, waitlisted: list[str]) -> Colum
 
 @dataclass(frozen=True)
 class Inbox:
-    sections: dict[str, Page[Flagged]]  # slug (INBOX_SECTIONS) → its first rows and its count
+    sections: dict[str, Page[ReferralView]]  # slug (INBOX_SECTIONS) → first rows, count
     services: list[Service]  # the services whose capacity the actor may switch
     capacities: tuple[str, ...] = CAPACITY_STATUSES
     titles: dict[str, str] = field(default_factory=lambda: dict(INBOX_SECTIONS))
@@ -463,7 +509,7 @@ class Inbox:
 
 def _inbox_pages(
     actor: Actor, slugs: Iterable[str], wanted: PageRequest
-) -> dict[str, Page[Flagged]]:
+) -> dict[str, Page[ReferralView]]:
     now = utcnow()
     services = capacity.services_of_my_organizations(actor)
     waitlisted = [s.id for s in services if s.capacity_status == WAITLIST]
@@ -479,7 +525,7 @@ def _inbox_pages(
         "page": wanted.page,
     }
     _audited(actor, detail, pages.values(), None)  # the inbox shows no patient (a stub row)
-    return {slug: _flagged(page, now) for slug, page in pages.items()}
+    return {slug: _views(actor, page, now) for slug, page in pages.items()}
 
 
 def inbox(actor: Actor) -> Inbox:
@@ -489,7 +535,7 @@ def inbox(actor: Actor) -> Inbox:
     return Inbox(sections, capacity.services_of_my_organizations(actor))
 
 
-def inbox_section(actor: Actor, slug: str, wanted: PageRequest = FIRST_PAGE) -> Page[Flagged]:
+def inbox_section(actor: Actor, slug: str, wanted: PageRequest = FIRST_PAGE) -> Page[ReferralView]:
     """One section of the inbox (``INBOX_SECTIONS``), a page of it; unknown section: 404."""
     if slug not in INBOX_SECTIONS:
         raise NotFound("No such part of the inbox.")

@@ -101,13 +101,11 @@ def referral_page(referral_id: str) -> str:
     shown = service.open_referral(current_user, referral_id)
     return render_template(
         "referrals/referral.html",
+        shown=shown,
         referral=shown.referral,
-        patient_visible=shown.patient_visible,
-        moves=shown.moves,
-        events=history.history_of(shown.referral),
-        notes=history.notes_of(shown.referral),
+        events=history.events_for(shown),
+        notes=history.notes_for(shown),
         reasons=REASONS,
-        is_overdue=shown.overdue,
     )
 
 

@@ -9,6 +9,7 @@ event, an audit row and the outbox e-mails in one transaction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -21,9 +22,10 @@ from carenet.accounts.actor import Actor
 from carenet.audit import service as audit
 from carenet.db.retry import run_in_transaction
 from carenet.db.types import utcnow
-from carenet.errors import Conflict, InvalidInput, NotFound
+from carenet.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from carenet.extensions import db
 from carenet.referrals import notifications
+from carenet.referrals.consent import has_valid_consent
 from carenet.referrals.models import Need, Referral, ReferralEvent
 from carenet.referrals.timeutil import add_business_days, local_today
 
@@ -43,6 +45,7 @@ REASONS: dict[str, str] = {
     "other": "Other (see note)",
 }
 FOLLOW_UP_BUSINESS_DAYS = 5
+ALLOW = policy.Decision.ALLOW
 
 
 @dataclass(frozen=True)
@@ -80,13 +83,18 @@ def moves_from(status: str) -> dict[str, Move]:
     return {to: move for (frm, to), move in TRANSITIONS.items() if frm == status}
 
 
-def available_moves(actor: Actor, referral: Referral) -> dict[str, Move]:
-    """The moves this actor may make on this referral now (for buttons and the API)."""
+def available_moves(
+    actor: Actor, referral: Referral, consent_valid: Callable[[str], bool] | None = None
+) -> dict[str, Move]:
+    """The moves this actor may make on this referral now (for buttons and the API); on a
+    stub (consent withdrawn) the receiving CBO may only close it. ``consent_valid``: a
+    page's consent lookup (default: ask the database when it matters)."""
+    lookup = consent_valid or has_valid_consent
     found = {}
     for to, move in moves_from(referral.status).items():
         if move.action == "resume" and referral.held_from != to:
             continue
-        if policy.allows(move.side, actor, referral):
+        if policy.move_decision(actor, referral, move.side, move.action, lookup) is ALLOW:
             found[to] = move
     return found
 
@@ -260,6 +268,29 @@ def _load(actor: Actor, referral_id: str) -> Referral:
     return referral
 
 
+def _check_withdrawn(
+    actor: Actor, referral: Referral, move: Move, reason: str | None, note: str | None
+) -> None:
+    """While the patient's consent is withdrawn the receiving CBO sees a stub: it may only
+    close the referral (``policy.CLOSING_WHILE_WITHDRAWN``), with a coded reason, no note."""
+    if move.side != RECIPIENT:
+        return
+    if policy.referral_sight(actor, referral, has_valid_consent) is not policy.Sight.STUB:
+        return
+    if move.action not in policy.CLOSING_WHILE_WITHDRAWN:
+        raise NotAllowed(
+            "The patient's consent is withdrawn: you may only close this referral "
+            "(decline it, or record that it could not be delivered) with a coded reason.",
+            {"consent": ["Withdrawn."]},
+        )
+    if (note or "").strip() or reason == "other":
+        raise InvalidInput(
+            "The patient's consent is withdrawn: close the referral with a coded reason "
+            "(not other) and no note.",
+            {"note": ["No notes while consent is withdrawn."]},
+        )
+
+
 def _check_reason(move: Move, reason: str | None, note: str | None) -> str | None:
     if not move.needs_reason:
         return None
@@ -303,6 +334,7 @@ def _try_move(
     if move is None or (move.action == "resume" and referral.held_from != to):
         raise Conflict(f"A referral that is {current} cannot become {to}.")
     policy.require(move.side, actor, referral)
+    _check_withdrawn(actor, referral, move, reason, note)
     if referral.version != version:
         raise Conflict(f"Stale version {version}: the referral is at version {referral.version}.")
     reason = _check_reason(move, reason, note)

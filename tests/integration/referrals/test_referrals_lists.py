@@ -89,8 +89,8 @@ def test_the_inbox_costs_the_same_statements_however_long_its_sections(net, send
         with CountStatements() as counted:
             found = service.inbox(staff)
             for page in found.sections.values():
-                for referral, _ in page.items:
-                    _ = (referral.sender_organization.name, referral.created_at)
+                for shown in page.items:
+                    _ = (shown.referral.sender_organization.name, shown.referral.created_at)
         return counted.count
 
     few = inbox_statements()

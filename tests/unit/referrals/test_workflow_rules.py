@@ -101,8 +101,16 @@ ADMIN = Person("admin", {"admin": {"network"}})
 ANONYMOUS = Person("anon", is_authenticated=False)
 
 
-def moves(person: Person, referral: Ref) -> set[str]:
-    return set(available_moves(person, referral))
+def moves(person: Person, referral: Ref, consent: bool = True) -> set[str]:
+    return set(available_moves(person, referral, lambda _patient_id: consent))
+
+
+def test_while_consent_is_withdrawn_the_cbo_may_only_close():
+    assert moves(STAFF, Ref("requested"), consent=False) == {"rejected"}
+    assert moves(STAFF, Ref("accepted"), consent=False) == {"failed"}
+    assert moves(STAFF, Ref("in-progress"), consent=False) == {"failed"}
+    assert moves(STAFF, Ref("on-hold", held_from="accepted"), consent=False) == {"failed"}
+    assert moves(COORDINATOR, Ref("accepted"), consent=False) == {"cancelled"}
 
 
 def test_a_new_referral_the_cbo_accepts_or_rejects_the_sender_cancels():
