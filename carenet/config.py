@@ -60,10 +60,17 @@ class Config:
     # API tokens: lifetime when none is asked for, and the longest one may ask for (days)
     TOKEN_DEFAULT_DAYS = int(_env("TOKEN_DEFAULT_DAYS", "90") or 90)
     TOKEN_MAX_DAYS = int(_env("TOKEN_MAX_DAYS", "365") or 365)
-    LOGIN_MAX_FAILURES = int(_env("LOGIN_MAX_FAILURES", "5") or 5)  # per account and per address
+    # Sign-in throttling (carenet/accounts/throttle.py; docs/security.md "Throttling"):
+    # failures of one account from one address before growing waits (first delay, doubled
+    # per further failure, at most the window) ...
+    LOGIN_MAX_FAILURES = int(_env("LOGIN_MAX_FAILURES", "5") or 5)
+    LOGIN_FIRST_DELAY_SECONDS = int(_env("LOGIN_FIRST_DELAY_SECONDS", "60") or 60)
     LOGIN_FAILURE_WINDOW_MINUTES = int(_env("LOGIN_FAILURE_WINDOW_MINUTES", "15") or 15)
-    # empty: same as LOGIN_MAX_FAILURES; raise it when many people share one address (NAT)
-    LOGIN_MAX_FAILURES_PER_ADDRESS = int(_env("LOGIN_MAX_FAILURES_PER_ADDRESS", "0") or 0)
+    # ... of one account from any address before a short wait after each failure ...
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = int(_env("LOGIN_MAX_FAILURES_PER_ACCOUNT", "20") or 20)
+    LOGIN_ACCOUNT_DELAY_SECONDS = int(_env("LOGIN_ACCOUNT_DELAY_SECONDS", "60") or 60)
+    # ... and from one address for any accounts (raise it when many share one address: NAT)
+    LOGIN_MAX_FAILURES_PER_ADDRESS = int(_env("LOGIN_MAX_FAILURES_PER_ADDRESS", "50") or 50)
     WTF_CSRF_TIME_LIMIT = None  # the session's own idle timeout bounds a token's life
 
 

@@ -51,9 +51,6 @@ def init_app(app: Flask) -> None:
     minutes = int(app.config.get("IDLE_TIMEOUT_MINUTES", 30))
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=minutes)
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked below, except for token requests
-    app.config.setdefault("LOGIN_MAX_FAILURES", 5)
-    app.config.setdefault("LOGIN_FAILURE_WINDOW_MINUTES", 15)
-    app.config.setdefault("LOGIN_MAX_FAILURES_PER_ADDRESS", 0)  # 0: as LOGIN_MAX_FAILURES
 
     from carenet.db import bookkeeping, retry
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -148,33 +149,82 @@ def set_password(user: User, password: str, actor: Actor | None = None) -> None:
 def authenticate(email: str, password: str, remote_addr: str) -> User:
     """The user for these credentials, or ``TooManyAttempts`` / ``SignInRefused``.
 
-    Failures are counted (and committed) even though the caller's request fails.
+    Every answer costs one argon2 verification (``_password_matches``); the attempt is
+    counted before it and the count committed even though the caller's request fails.
     """
     account = normalize_email(email)
-    user = find_user(account)
-    limit = throttle.check(account, remote_addr, user.last_login_at if user else None)
-    if limit:
-        raise TooManyAttempts(limit.message, limit.retry_after_seconds)
-    user_id = user.id if user is not None else None
-    stored_hash = user.password_hash if user is not None and user.active else None
-    # End the reading transaction (in a POST it began as a writer, holding SQLite's write
-    # lock): no lock is held while the password is checked, a tenth of a second or more.
-    db.session.commit()
-    if user is None:
-        passwords.dummy_verify()
-    if stored_hash is None or not passwords.verify_password(stored_hash, password):
-        run_in_transaction(lambda: _count_failure(account, remote_addr, user_id))
+    attempt = _begin_attempt(account, remote_addr)
+    if not _password_matches(attempt, password):
+        run_in_transaction(lambda: _count_failure("sign_in_failed", None, account, attempt))
         raise SignInRefused("E-mail or password is incorrect.")
-    assert user is not None  # a stored hash is a user's
-    if passwords.needs_rehash(stored_hash):
-        user.password_hash = passwords.hash_password(password)  # written with the session
-    return user
+    assert attempt.user_id is not None and attempt.password_hash is not None
+    rehashed = None
+    if passwords.needs_rehash(attempt.password_hash):
+        rehashed = passwords.hash_password(password)  # before the transaction: no lock held
+
+    def succeeded() -> User:
+        throttle.forget(attempt.failure_id)  # the right password is not a failure
+        user = db.session.get(User, attempt.user_id)
+        assert user is not None
+        if rehashed is not None:
+            user.password_hash = rehashed
+        return user
+
+    return run_in_transaction(succeeded)
 
 
-def _count_failure(account: str, remote_addr: str, user_id: str | None) -> None:
-    throttle.record_failure(account, remote_addr)
+def reauthenticate(user: User, password: str, remote_addr: str) -> None:
+    """Check a signed-in user's current password before a sensitive change (a new
+    password): throttled and counted like a sign-in of that account; a wrong one is
+    audited (``reauthenticate_failed``). ``TooManyAttempts`` / ``SignInRefused``."""
+    account = normalize_email(user.email)
+    attempt = _begin_attempt(account, remote_addr)
+    if not _password_matches(attempt, password):
+        run_in_transaction(lambda: _count_failure("reauthenticate_failed", user, account, attempt))
+        raise SignInRefused("The current password is not right.")
+    run_in_transaction(lambda: throttle.forget(attempt.failure_id))
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """A password check let through by the throttle and already counted as a failure."""
+
+    failure_id: str
+    user_id: str | None
+    password_hash: str | None
+    active: bool
+
+
+def _begin_attempt(account: str, remote_addr: str) -> _Attempt:
+    """Decide and count in one writing transaction, one attempt at a time per account and
+    address (``throttle.serialize``): concurrent guesses cannot all pass the check."""
+
+    def work() -> _Attempt:
+        throttle.serialize(account, remote_addr)
+        user = find_user(account)
+        limit = throttle.check(account, remote_addr, user.last_login_at if user else None)
+        if limit:
+            raise TooManyAttempts(limit.message, limit.retry_after_seconds)
+        failure_id = throttle.record_failure(account, remote_addr)
+        if user is None:
+            return _Attempt(failure_id, None, None, False)
+        return _Attempt(failure_id, user.id, user.password_hash, bool(user.active))
+
+    # Committed before the password is checked (a tenth of a second or more): no lock held.
+    return run_in_transaction(work)
+
+
+def _password_matches(attempt: _Attempt, password: str) -> bool:
+    """Exactly one argon2 verification whatever the account: unknown ones against a dummy
+    hash, deactivated ones against their own — so timing tells neither apart."""
+    stored = attempt.password_hash or passwords.dummy_hash()
+    matched = passwords.verify_password(stored, password)
+    return matched and attempt.password_hash is not None and attempt.active
+
+
+def _count_failure(action: str, actor: Actor | None, account: str, attempt: _Attempt) -> None:
     throttle.prune()  # failures older than a day count for nothing: keep the table small
-    audit.record(None, "sign_in_failed", "user", user_id, {"email": account})
+    audit.record(actor, action, "user", attempt.user_id, {"email": account})
 
 
 def start_session(user: User, remote_addr: str | None) -> str:

@@ -85,8 +85,14 @@ def change_password() -> Any:
     form = PasswordForm()
     if not form.validate():
         return _account_page(password_form=form), 400
-    if not passwords.verify_password(current_user.password_hash, form.current_password.data):
-        form.current_password.errors = ["The current password is not right."]
+    try:  # throttled and audited like a sign-in (docs/security.md "Throttling")
+        service.reauthenticate(current_user, form.current_password.data, _remote_addr())
+    except service.TooManyAttempts as refused:
+        form.current_password.errors = [refused.detail]
+        retry = {"Retry-After": str(refused.retry_after_seconds)}
+        return _account_page(password_form=form), refused.status, retry
+    except service.SignInRefused as refused:
+        form.current_password.errors = [refused.detail]
         return _account_page(password_form=form), 400
     try:
         service.change_password(current_user, form.new_password.data, session.get(SESSION_KEY))

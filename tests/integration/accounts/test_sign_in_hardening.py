@@ -3,9 +3,19 @@ constant-time answers and weak passwords — each measured bypass, through the r
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from urllib.parse import unquote
 
 import pytest
+from sqlalchemy import func, select
+
+from carenet.accounts import passwords
+from carenet.accounts.models import LoginFailure, User
+from carenet.audit.models import AuditEvent
+from carenet.db.types import as_utc, utcnow
+from carenet.extensions import db
 
 PASSWORD = "a long test passphrase"
 
@@ -87,3 +97,159 @@ def test_the_command_line_refuses_the_demo_password_naming_the_field(runner, wor
     assert result.exit_code != 0
     assert "Password refused" in result.output
     assert "name of this service or the demo password" in result.output
+
+
+# --- (4) throttling ------------------------------------------------------------------
+
+
+def _shift_failures(app, seconds):
+    """Make every counted failure ``seconds`` older (time passing, without waiting)."""
+    with app.app_context():
+        rows = db.session.scalars(select(LoginFailure)).all()
+        for row in rows:
+            row.created_at = as_utc(row.created_at) - timedelta(seconds=seconds)
+        db.session.commit()
+
+
+def _failures(app, count, account, remote_addr, age_minutes=1.0):
+    with app.app_context():
+        for number in range(count):
+            ago = timedelta(minutes=age_minutes) - timedelta(seconds=number)
+            db.session.add(
+                LoginFailure(account=account, remote_addr=remote_addr, created_at=utcnow() - ago)
+            )
+        db.session.commit()
+
+
+def test_forty_concurrent_wrong_guesses_evaluate_at_most_the_limit(app, world, csrf_token):
+    """Measured before: 35 of 40 concurrent guesses were checked against a limit of 5."""
+    email = world.emails["coordinator"]
+    clients = [app.test_client() for _ in range(40)]
+    tokens = [csrf_token(c, "/login") for c in clients]
+    start = threading.Barrier(len(clients))
+    before = passwords.verifications.value
+
+    def guess(number):
+        data = {"email": email, "password": f"wrong guess {number}", "csrf_token": tokens[number]}
+        start.wait()
+        return clients[number].post("/login", data=data).status_code
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        statuses = list(pool.map(guess, range(len(clients))))
+    evaluated = passwords.verifications.value - before
+    assert sorted(set(statuses)) == [401, 429], statuses  # never a 500 or 503
+    assert statuses.count(401) == evaluated <= 5
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(LoginFailure)) == evaluated
+        failed = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "sign_in_failed")
+        ).all()
+        assert len(failed) == evaluated
+
+
+def test_waits_grow_for_one_account_at_one_address(app, client, world, sign_in):
+    email = world.emails["coordinator"]
+    for _ in range(5):
+        assert sign_in(client, email, "wrong password here").status_code == 401
+    waits = []
+    for _ in range(3):
+        refused = sign_in(client, email, "wrong password here")
+        assert refused.status_code == 429
+        waits.append(int(refused.headers["Retry-After"]))
+        _shift_failures(app, waits[-1] + 1)  # the wait has passed
+        assert sign_in(client, email, "wrong password here").status_code == 401  # counted
+    assert [round(w / 60) for w in waits] == [1, 2, 4]
+    eighth = sign_in(client, email)  # even the right password waits
+    assert eighth.status_code == 429 and round(int(eighth.headers["Retry-After"]) / 60) == 8
+
+
+def test_an_attacker_at_one_address_does_not_lock_the_user_out_elsewhere(app, world, sign_in):
+    """Measured before: five wrong passwords locked the real user out everywhere ~15 min."""
+    email = world.emails["coordinator"]
+    _failures(app, 12, email, "203.0.113.9")  # as many as one address gets in the window
+    attacker = sign_in(app.test_client(), email, REMOTE_ADDR="203.0.113.9")
+    assert attacker.status_code == 429 and int(attacker.headers["Retry-After"]) > 600
+    assert sign_in(app.test_client(), email, REMOTE_ADDR="198.51.100.7").status_code == 302
+
+
+def test_failures_from_many_addresses_slow_the_account_for_a_short_while_only(app, world, sign_in):
+    email = world.emails["coordinator"]
+    _failures(app, 20, email, "203.0.113.9")
+    with app.app_context():  # spread over 20 addresses: no address reaches its own limit
+        for number, row in enumerate(db.session.scalars(select(LoginFailure)).all()):
+            row.remote_addr = f"203.0.113.{number}"
+        db.session.commit()
+    # the latest failure was 41 s ago
+    user = app.test_client()
+    slowed = sign_in(user, email, REMOTE_ADDR="198.51.100.7")
+    assert slowed.status_code == 429 and int(slowed.headers["Retry-After"]) <= 60
+    _shift_failures(app, 60)
+    assert sign_in(user, email, REMOTE_ADDR="198.51.100.7").status_code == 302
+
+
+def test_failures_on_other_accounts_from_one_address_do_not_block_it_below_its_limit(
+    app, client, world, sign_in
+):
+    """Measured before: the per-address block of 5 hit every other account there."""
+    for number in range(6):
+        sign_in(client, f"typo{number}@example.org", "wrong password here", REMOTE_ADDR="10.7.0.1")
+    assert sign_in(client, world.emails["admin"], REMOTE_ADDR="10.7.0.1").status_code == 302
+
+
+def test_reauthentication_is_throttled_and_audited(app, world, sign_in, csrf_token):
+    """Measured before: 30 wrong current passwords, then the right one accepted, unaudited."""
+    client = app.test_client()
+    sign_in(client, world.emails["cbo_staff"])
+
+    def change(current):
+        return client.post(
+            "/account/password",
+            data={
+                "current_password": current,
+                "new_password": "violet staple orbit",
+                "csrf_token": csrf_token(client, "/account"),
+            },
+        )
+
+    answers = [change(f"wrong current {n}").status_code for n in range(30)]
+    assert answers[:5] == [400] * 5 and set(answers[5:]) == {429}
+    refused = change(PASSWORD)
+    assert refused.status_code == 429 and "Retry-After" in refused.headers
+    assert "Too many failed sign-ins" in refused.get_data(as_text=True)
+    with app.app_context():
+        rows = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "reauthenticate_failed")
+        ).all()
+        assert len(rows) == 5
+        assert {row.actor_email for row in rows} == {world.emails["cbo_staff"]}
+    _shift_failures(app, 16 * 60)
+    assert change(PASSWORD).status_code == 302
+
+
+# --- (8) the same work whatever the account's state ----------------------------------
+
+
+def test_every_sign_in_answer_does_exactly_one_verification(app, world, sign_in, csrf_token):
+    """Measured before: a deactivated account answered in ~28 ms against ~517 ms."""
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == world.emails["cbo_staff"]))
+        user.active = False
+        db.session.commit()
+    cases = {
+        "unknown": ("nobody@example.org", PASSWORD, 401),
+        "deactivated, right password": (world.emails["cbo_staff"], PASSWORD, 401),
+        "deactivated, wrong password": (world.emails["cbo_staff"], "wrong password here", 401),
+        "wrong password": (world.emails["coordinator"], "wrong password here", 401),
+        "right password": (world.emails["admin"], PASSWORD, 302),
+    }
+    for case, (email, password, status) in cases.items():
+        client = app.test_client()
+        token = csrf_token(client, "/login")
+        before = passwords.verifications.value
+        response = client.post(
+            "/login", data={"email": email, "password": password, "csrf_token": token}
+        )
+        assert response.status_code == status, case
+        assert passwords.verifications.value - before == 1, case
+        if status == 401:
+            assert "E-mail or password is incorrect." in response.get_data(as_text=True)
