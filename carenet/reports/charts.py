@@ -55,7 +55,7 @@ def stacked_columns(table: ReportTable, height: int = 220) -> Chart:
     top = max([*totals, 1.0])
     scale = (height - 20) / top
     chart.legend = [(PALETTE[i % len(PALETTE)], s) for i, s in enumerate(series)]
-    chart.legend.append((HIDDEN_FILL, "Hidden (<11)"))
+    chart.legend.append((HIDDEN_FILL, "Hidden (<11 or withheld)"))
     for i, row in enumerate(table.rows):
         x, y = 40 + i * slot, float(height)
         for j, cell in enumerate(row[1:-1]):
@@ -67,11 +67,11 @@ def stacked_columns(table: ReportTable, height: int = 220) -> Chart:
         shown = sum(number(c) or 0.0 for c in row[1:-1])
         rest = (number(row[-1]) or 0.0) - shown
         if rest > 0 or (number(row[-1]) is None and not shown):
-            stub = rest * scale if rest > 0 else 6.0  # a hidden total is 1 to 10
+            stub = rest * scale if rest > 0 else 6.0  # a hidden total: no length of its own
             y -= stub
             chart.bars.append(Bar(x, y, slot - 10, stub, HIDDEN_FILL,
-                                  f"{row[0]}: {rest:.0f} in cells under 11" if rest > 0
-                                  else f"{row[0]}: <11"))  # fmt: skip
+                                  f"{row[0]}: {rest:.0f} in hidden cells" if rest > 0
+                                  else f"{row[0]}: {row[-1]}"))  # fmt: skip
         chart.labels.append((x + (slot - 10) / 2, height + 14, "middle", row[0][-7:]))
         chart.labels.append((x + (slot - 10) / 2, y - 4, "middle", row[-1]))
     chart.lines.append((36, float(height), chart.width - 4, float(height)))

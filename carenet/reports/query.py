@@ -19,7 +19,8 @@ from carenet.referrals.workflow import FINAL_STATUSES, OPEN_STATUSES, RECIPIENT,
 GROUPS = ("none", "domain", "period", "zip", "county", "cbo", "care_org")
 NEED_GROUPS = ("none", "domain", "period", "zip", "county", "care_org")
 PAIRS = {"period_domain": ("period", "domain"), "domain_zip": ("domain", "zip")}
-PERIODS = ("week", "month", "quarter")
+PERIODS = ("week", "month", "quarter")  # kept in the report tables
+RELEASE_PERIODS = ("month", "quarter")  # what reports are released by (whole months)
 
 # Referral statuses (the orders are the reports' columns and keep the SQL text stable).
 DELIVERED = "completed"

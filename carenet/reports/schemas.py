@@ -7,7 +7,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from carenet.reports.query import GROUPS, PAIRS, PERIODS, ReportQuery
+from carenet.reports.query import GROUPS, PAIRS, RELEASE_PERIODS, ReportQuery
+from carenet.reports.suppression import DISPLAY, MARKS
 from carenet.validation import Date
 
 DEFAULT_DAYS = 365
@@ -20,7 +21,7 @@ class ReportArgs(Schema):
     from_ = Date(data_key="from", load_default=None)
     to = Date(load_default=None)
     group_by = fields.String(load_default="domain", validate=validate.OneOf([*GROUPS, *PAIRS]))
-    period = fields.String(load_default="month", validate=validate.OneOf(PERIODS))
+    period = fields.String(load_default="month", validate=validate.OneOf(RELEASE_PERIODS))
     domain = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
     county = fields.String(load_default=None, validate=validate.Length(min=1, max=140))
     zip = fields.String(
@@ -54,12 +55,40 @@ def args_from(query: Any) -> dict[str, str]:
     return {k: v for k, v in query.items() if v != ""}
 
 
+def _cell(text: str) -> dict[str, Any]:
+    """One display string as JSON: its number (or text), or null and why it is hidden."""
+    if text in MARKS:
+        return {"value": None, "suppressed": MARKS[text]}
+    try:
+        number: Any = int(text)
+    except ValueError:
+        try:
+            number = float(text)
+        except ValueError:
+            number = None if text in ("—", "") else text
+    return {"value": number, "suppressed": None}
+
+
 class ReportTableOut(Schema):
-    """A report as JSON: the same display strings the page and the CSV show."""
+    """A report as JSON: the same display strings the page and the CSV show, and each cell
+    as ``{"value", "suppressed"}`` (``"small"``: 1 to 10; ``"complementary"``: hidden so that
+    another hidden count cannot be worked out, any value)."""
 
     report = fields.String(attribute="name")
     title = fields.String()
+    from_ = fields.Date(attribute="first", data_key="from")
+    to = fields.Date(attribute="last")
     headers = fields.List(fields.String())
     rows = fields.List(fields.List(fields.String()))
     totals = fields.List(fields.String(), allow_none=True)
-    suppressed = fields.Constant("<11")
+    keys = fields.List(fields.String())  # each row's group key (a code, a ZIP, an id, a date)
+    cells = fields.Method("_cells")
+    total_cells = fields.Method("_total_cells")
+    note = fields.String()
+    suppressed = fields.Constant(DISPLAY)
+
+    def _cells(self, table: Any) -> list[list[dict[str, Any]]]:
+        return [[_cell(c) for c in row] for row in table.rows]
+
+    def _total_cells(self, table: Any) -> list[dict[str, Any]] | None:
+        return [_cell(c) for c in table.totals] if table.totals else None

@@ -2,19 +2,21 @@
 
 Each report function takes a session and a ``ReportQuery`` and returns a
 ``ReportTable`` of display strings — the same table feeds the page, the JSON API
-and the CSV export, so they cannot disagree. Counts come from the store
-(``carenet.reports.store``: report tables, measures, percentiles); every count
-passes through ``suppression.suppress``; durations are shown only for groups of
-11 or more. Views, the API, the CSV export and the charts call this module, never
-the store; so do other domains (the directory search logs its zero-result
-searches here).
+and the CSV export, so they cannot disagree. Every count comes from the month
+releases (``release``): the range is snapped to whole, ended calendar months,
+each month is released once with its suppression computed over every view of
+every report at once, and windows add up released counts. Durations
+(``store.measures.timings``) are shown only beside a shown count of 11 or more.
+Views, the API, the CSV export and the charts call this module, never the
+store; so do other domains (the directory search logs its zero-result searches
+here).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
@@ -22,14 +24,17 @@ from carenet.directory.taxonomy import CATEGORIES
 from carenet.errors import InvalidInput, NotFound
 from carenet.extensions import db
 from carenet.referrals.workflow import REASONS
-from carenet.reports import suppression
+from carenet.reports import cube, release
 from carenet.reports.labels import domain_label, group_title, period_label, reason_label
 from carenet.reports.query import GROUPS, NEED_GROUPS, OUTCOMES, ReportQuery
+from carenet.reports.release import Count, Released, Window, combine, key_of
 from carenet.reports.store import facts, gaps, measures
 from carenet.reports.suppression import THRESHOLD
 
 NONE = "—"
 GAP_ROWS = 30  # places listed one by one in the gaps report; the rest share one line
+cube_key_t = tuple[tuple[str, str], ...]
+DIMS = {"domain": "domain", "zip": "zip", "county": "county", "cbo": "cbo", "care_org": "care_org"}
 
 
 @dataclass
@@ -42,6 +47,9 @@ class ReportTable:
     rows: list[list[str]]
     totals: list[str] | None = None
     keys: list[str] = field(default_factory=list)  # the group key of each row
+    first: date | None = None  # the released months shown: first day .. last day
+    last: date | None = None
+    note: str = ""
 
 
 def _labels(session: Session, q: ReportQuery, keys: list[str]) -> dict[str, str]:
@@ -64,157 +72,215 @@ def _check_group(q: ReportQuery, allowed: tuple[str, ...]) -> None:
         )
 
 
+@dataclass
+class Grid:
+    """One report's rows: (row key, label, the months it adds up) and the count key of each."""
+
+    window: Window
+    released: Released
+    rows: list[tuple[str, cube_key_t, tuple[date, ...]]]  # (row key, count key, months)
+    total: cube_key_t  # the key of the totals line
+
+    def count(self, measure: str, row: int | None = None) -> Count:
+        if row is None:
+            return self.released.count(measure, self.total)
+        _, key, months = self.rows[row]
+        return self.released.count(measure, key, months)
+
+
+def _window(session: Session, q: ReportQuery) -> Window:
+    window = release.snap(q)
+    release.ensure(session, window, q.as_of)
+    return window
+
+
+def _grid(session: Session, q: ReportQuery, family: str) -> Grid:
+    """The rows of a report grouped as asked within its one filter, from the released counts."""
+    window = _window(session, q)
+    found = release.the_filter(q)
+    fdim, fval = found if found else (None, None)
+    gdim = DIMS.get(q.group_by)
+    cubes = cube.FAMILIES[family]
+    if fdim and fdim not in cubes.dims:
+        raise InvalidInput("This report has no such filter.", {fdim: ["Not for this report."]})
+    total = key_of(**({fdim: fval} if fdim else {}))
+    hierarchy = (fdim, gdim) == ("county", "zip")
+    view = cubes.view({d for d in (fdim, gdim) if d and not (hierarchy and d == "county")})
+    if view is None or (fdim, gdim) == ("zip", "county"):
+        raise InvalidInput(
+            f"Reports are not released at this detail ({gdim} within one {fdim}).",
+            {str(fdim): [f"Not with group_by={q.group_by}."]},
+        )
+    released = Released(session, window, family, [view, tuple(d for d, _ in total)])
+    if gdim is None and q.group_by == "period":
+        rows = [(p.isoformat(), total, months) for p, months in window.periods(q.period)]
+    elif gdim is None:
+        rows = [("all", total, window.months)]
+    else:
+        keys = [k for k in released.keys(view) if fdim is None or hierarchy or (fdim, fval) in k]
+        if hierarchy:
+            zips = [dict(k)["zip"] for k in keys]
+            county = gaps.counties(session, set(zips))
+            keys = [k for k, z in zip(keys, zips, strict=True) if county.get(z, "Unknown") == fval]
+        rows = [(dict(k)[gdim], k, window.months) for k in keys]
+    return Grid(window, released, rows, total)
+
+
+def _table(grid: Grid, name: str, title: str, headers: list[str], rows: list[list[str]],
+           totals: list[str], note: str = "") -> ReportTable:  # fmt: skip
+    return ReportTable(name, title, headers, rows, totals, [r[0] for r in grid.rows],
+                       grid.window.first, grid.window.last, note)  # fmt: skip
+
+
+def _label_rows(session: Session, q: ReportQuery, grid: Grid) -> list[str]:
+    labels = _labels(session, q, [r[0] for r in grid.rows])
+    return [labels[r[0]] for r in grid.rows]
+
+
 def unmet_needs(session: Session, q: ReportQuery) -> ReportTable:
     """Needs identified, met, unmet and open per group, with the unmet share."""
     _check_group(q, NEED_GROUPS)
-    found = measures.need_counts(session, q)
-    shown = suppression.suppress([[c.met, c.unmet, c.open] for c in found], columns=3)
-    labels = _labels(session, q, [c.key for c in found])
-    rows = []
-    for i, c in enumerate(found):
-        cells = shown.cells[i]
-        share = _percent(c.unmet, c.identified) if _visible(shown.row_totals[i], cells[1]) else NONE
-        rows.append([labels[c.key], shown.row_totals[i], *cells, share])
-    return ReportTable(
-        "unmet-needs",
-        "Needs identified, met and unmet",
-        [group_title(q), "Needs identified", "Met", "Unmet", "Open", "Unmet %"],
-        rows,
-        ["Total", shown.grand_total, *shown.column_totals, NONE],
-        [c.key for c in found],
-    )
+    grid = _grid(session, q, "need")
+
+    def line(label: str, row: int | None) -> list[str]:
+        counts = [grid.count(m, row) for m in ("all", "met", "unmet", "open")]
+        return [label, *(c.text for c in counts), _share(counts[2], counts[0])]
+
+    labels = _label_rows(session, q, grid)
+    return _table(grid, "unmet-needs", "Needs identified, met and unmet",
+                  [group_title(q), "Needs identified", "Met", "Unmet", "Open", "Unmet %"],
+                  [line(label, i) for i, label in enumerate(labels)],
+                  line("Total", None)[:-1] + [NONE])  # fmt: skip
 
 
 def unmet_needs_trend(session: Session, q: ReportQuery) -> ReportTable:
-    """Unmet needs per period (rows) and SDOH domain (columns)."""
-    found = measures.need_counts(session, replace(q, group_by="period_domain"))
-    periods = sorted({c.key.split("|")[0] for c in found})
-    domains = sorted({c.key.split("|")[1] for c in found})
-    grid = {(c.key.split("|")[0], c.key.split("|")[1]): c.unmet for c in found}
-    shown = suppression.suppress(
-        [[grid.get((p, d), 0) for d in domains] for p in periods], columns=len(domains)
-    )
-    rows = [
-        [period_label(q.period, p), *shown.cells[i], shown.row_totals[i]]
-        for i, p in enumerate(periods)
-    ]
-    return ReportTable(
+    """Unmet needs per period (rows: months or quarters) and SDOH domain (columns)."""
+    grid = _grid(session, replace(q, group_by="domain"), "need")
+    domains = [r[0] for r in grid.rows]
+    periods = grid.window.periods(q.period)
+    rows = []
+    for start, months in periods:
+        cells = [grid.released.count("unmet", key, months) for _, key, _ in grid.rows]
+        total = grid.released.count("unmet", grid.total, months)
+        rows.append([period_label(q.period, start.isoformat()), *(c.text for c in cells),
+                     total.text])  # fmt: skip
+    columns = [grid.count("unmet", i).text for i in range(len(domains))]
+    table = ReportTable(
         "unmet-needs-trend",
         "Unmet needs by domain over time",
         [group_title(replace(q, group_by="period")), *map(domain_label, domains), "Total"],
         rows,
-        ["Total", *shown.column_totals, shown.grand_total],
-        periods,
+        ["Total", *columns, grid.count("unmet").text],
+        [p.isoformat() for p, _ in periods],
+        grid.window.first,
+        grid.window.last,
     )
+    return table
 
 
 def referral_outcomes(session: Session, q: ReportQuery) -> ReportTable:
     """Referrals sent in the range by their current status, per group."""
     _check_group(q, GROUPS)
-    keys, _, grid = _pivot(measures.status_counts(session, q))
-    shown = suppression.suppress(
-        [[grid.get((k, s), 0) for s in OUTCOMES] for k in keys], columns=len(OUTCOMES)
-    )
-    labels = _labels(session, q, keys)
-    rows = [[labels[k], shown.row_totals[i], *shown.cells[i]] for i, k in enumerate(keys)]
-    return ReportTable(
-        "referral-outcomes",
-        "Referral outcomes",
-        [group_title(q), "Referrals", *(s.replace("-", " ").capitalize() for s in OUTCOMES)],
-        rows,
-        ["Total", shown.grand_total, *shown.column_totals],
-        keys,
-    )
+    grid = _grid(session, q, "referral")
+    measures_ = ["all", *(f"s:{s}" for s in OUTCOMES)]
+
+    def line(label: str, row: int | None) -> list[str]:
+        return [label, *(grid.count(m, row).text for m in measures_)]
+
+    labels = _label_rows(session, q, grid)
+    return _table(grid, "referral-outcomes", "Referral outcomes",
+                  [group_title(q), "Referrals", *(s.replace("-", " ").capitalize()
+                                                   for s in OUTCOMES)],
+                  [line(label, i) for i, label in enumerate(labels)],
+                  line("Total", None))  # fmt: skip
 
 
 def reasons(session: Session, q: ReportQuery) -> ReportTable:
     """Coded reasons of referrals that ended rejected, failed or cancelled, per group."""
     _check_group(q, GROUPS)
-    keys, _, grid = _pivot(measures.reason_counts(session, q))
-    codes = sorted({code for _, code in grid}, key=_reason_order)
-    shown = suppression.suppress(
-        [[grid.get((k, c), 0) for c in codes] for k in keys], columns=len(codes)
-    )
-    labels = _labels(session, q, keys)
-    rows = [[labels[k], shown.row_totals[i], *shown.cells[i]] for i, k in enumerate(keys)]
-    return ReportTable(
-        "reasons",
-        "Why referrals did not go ahead",
-        [group_title(q), "Not delivered", *map(reason_label, codes)],
-        rows,
-        ["Total", shown.grand_total, *shown.column_totals],
-        keys,
-    )
+    grid = _grid(session, q, "referral")
+    codes = sorted((m[2:] for m in grid.released.measures("r:")), key=_reason_order)
+    keep = [i for i in range(len(grid.rows)) if grid.count("nd", i).value != 0]
+    grid.rows = [grid.rows[i] for i in keep]
+
+    def line(label: str, row: int | None) -> list[str]:
+        return [label, *(grid.count(m, row).text for m in ["nd", *(f"r:{c}" for c in codes)])]
+
+    labels = _label_rows(session, q, grid)
+    return _table(grid, "reasons", "Why referrals did not go ahead",
+                  [group_title(q), "Not delivered", *map(reason_label, codes)],
+                  [line(label, i) for i, label in enumerate(labels)],
+                  line("Total", None))  # fmt: skip
 
 
 def time_to_close(session: Session, q: ReportQuery) -> ReportTable:
     """Closed-loop rate and median / 90th percentile hours to response, acceptance, completion."""
     _check_group(q, GROUPS)
-    found = measures.timings(session, q)
-    shown = suppression.suppress([[t.closed, t.referrals - t.closed] for t in found], columns=2)
-    labels = _labels(session, q, [t.key for t in found])
+    grid = _grid(session, q, "referral")
+    span = replace(q, start=release.moment(grid.window.first),
+                   end=release.moment(release.next_month(grid.window.months[-1])))  # fmt: skip
+    timed = {t.key: t for t in measures.timings(session, span)}
+    labels = _label_rows(session, q, grid)
     rows = []
-    for i, t in enumerate(found):
-        big = t.referrals >= THRESHOLD
-        rate = _percent(t.closed, t.referrals) if _visible(shown.cells[i][0]) and big else NONE
-        times = [_hours(v) if big else NONE for pair in (t.response, t.acceptance, t.completion)
-                 for v in pair]  # fmt: skip
-        rows.append([labels[t.key], shown.row_totals[i], shown.cells[i][0], rate, *times])
+    for i, label in enumerate(labels):
+        referrals, closed = grid.count("all", i), grid.count("closed", i)
+        t = timed.get(grid.rows[i][0]) if referrals.shown else None
+        big = t is not None and (referrals.value or 0) >= THRESHOLD
+        times = [_hours(v) if big else NONE for pair in
+                 ((t.response, t.acceptance, t.completion) if t else ()) for v in pair]  # fmt: skip
+        rows.append([label, referrals.text, closed.text, _share(closed, referrals),
+                     *(times or [NONE] * 6)])  # fmt: skip
     headers = [group_title(q), "Referrals", "Closed", "Closed-loop %"]
     for what in ("first response", "acceptance", "completion"):
         headers += [f"Median hours to {what}", f"90th pct hours to {what}"]
-    total_rate = NONE
-    return ReportTable(
-        "time-to-close",
-        "Closed loop and time to close",
-        headers,
-        rows,
-        ["Total", shown.grand_total, shown.column_totals[0], total_rate, *[NONE] * 6],
-        [t.key for t in found],
-    )
+    totals = ["Total", grid.count("all").text, grid.count("closed").text, NONE, *[NONE] * 6]
+    return _table(grid, "time-to-close", "Closed loop and time to close", headers, rows, totals)
 
 
 def service_gaps(session: Session, q: ReportQuery) -> ReportTable:
     """Zero-result searches and unmet needs side by side, per SDOH domain and ZIP code.
 
-    The 30 places with the most zero-result searches (then unmet needs) are listed;
-    the others are summed on one last line.
+    Places are ordered by their shown counts (hidden ones as zero, so the order
+    tells nothing about them); the first 30 are listed, the others added up on one
+    last line (shown only when all its parts are).
     """
-    # keyed by (domain, ZIP); the need counts' keys are "domain|zip", split
-    searches: dict[tuple[str, ...], tuple[str, int]] = {
-        (d, z): (county, n) for d, z, county, n in gaps.gap_counts(session, q)
-    }
-    needs: dict[tuple[str, ...], int] = {
-        tuple(c.key.split("|")): c.unmet
-        for c in measures.need_counts(session, replace(q, group_by="domain_zip"))
-        if c.unmet
-    }
-    places = sorted(
-        set(searches) | set(needs),
-        key=lambda k: (-searches.get(k, ("", 0))[1], -needs.get(k, 0), k),
-    )
+    window = _window(session, q)
+    found = release.the_filter(q)
+    if found and found[0] not in ("domain", "zip", "county"):
+        raise InvalidInput("Searches have no organization.", {found[0]: ["Not for this report."]})
+    fdim, fval = found if found else (None, None)
+    total = key_of(**({fdim: fval} if fdim else {}))
+    view = ("domain", "zip")
+    searches = Released(session, window, "search", [view, tuple(d for d, _ in total)])
+    needs = Released(session, window, "need", [view, tuple(d for d, _ in total)])
+    places = sorted(set(searches.keys(view)) | set(needs.keys(view)))
+    counties = gaps.counties(session, {dict(k)["zip"] for k in places})
+    if fdim == "county":
+        places = [k for k in places if counties.get(dict(k)["zip"], "Unknown") == fval]
+    elif fdim:
+        places = [k for k in places if (fdim, fval) in k]
+    cells = {k: (searches.count("n", k), needs.count("unmet", k)) for k in places}
+    places = [k for k in places if cells[k][0].value != 0 or cells[k][1].value != 0]
+    places.sort(key=lambda k: (-(cells[k][0].value or 0), -(cells[k][1].value or 0), k))
     top, rest = places[:GAP_ROWS], places[GAP_ROWS:]
-    counties = gaps.counties(session, {z for _, z in top})
-    search_counts = [searches.get(k, ("", 0))[1] for k in top]
-    need_counts = [needs.get(k, 0) for k in top]
-    if rest:  # the long tail in one line, so the totals still add up
-        search_counts.append(sum(searches.get(k, ("", 0))[1] for k in rest))
-        need_counts.append(sum(needs.get(k, 0) for k in rest))
-    a = suppression.suppress([[n] for n in search_counts], columns=1)
-    b = suppression.suppress([[n] for n in need_counts], columns=1)
     rows = [
-        [domain_label(d), z, counties.get(z, "Unknown"), a.cells[i][0], b.cells[i][0]]
-        for i, (d, z) in enumerate(top)
-    ]
-    if rest:
-        rows.append([f"{len(rest)} other places", "", "", a.cells[-1][0], b.cells[-1][0]])
+        [domain_label(dict(k)["domain"]), dict(k)["zip"], counties.get(dict(k)["zip"], "Unknown"),
+         cells[k][0].text, cells[k][1].text]
+        for k in top
+    ]  # fmt: skip
+    if rest:  # the long tail in one line
+        rows.append([f"{len(rest)} other places", "", "",
+                     combine(cells[k][0] for k in rest).text,
+                     combine(cells[k][1] for k in rest).text])  # fmt: skip
     return ReportTable(
         "service-gaps",
         "Service gaps: searches that found nothing, and unmet needs",
         ["Domain", "ZIP code", "County", "Searches with no result", "Unmet needs"],
         rows,
-        ["Total", "", "", a.grand_total, b.grand_total],
-        [f"{d}|{z}" for d, z in top] + (["other"] if rest else []),
+        ["Total", "", "", searches.count("n", total).text, needs.count("unmet", total).text],
+        ["|".join(v for _, v in k) for k in top] + (["other"] if rest else []),
+        window.first,
+        window.last,
     )
 
 
@@ -235,29 +301,16 @@ def run_report(session: Session, name: str, q: ReportQuery) -> ReportTable:
     return REPORTS[name](session, q)
 
 
-def _pivot(
-    rows: list[tuple[str, str, str, int]],
-) -> tuple[list[str], dict[str, str], dict[tuple[str, str], int]]:
-    """(the group keys in order, key → label, (key, column) → count summed)."""
-    labels: dict[str, str] = {}
-    grid: dict[tuple[str, str], int] = {}
-    for key, label, column, count in rows:
-        labels[key] = label
-        grid[(key, column)] = grid.get((key, column), 0) + count
-    return sorted(labels), labels, grid
-
-
 def _reason_order(code: str) -> tuple[int, str]:
     order = list(REASONS)
     return (order.index(code) if code in order else len(order), code)
 
 
-def _visible(*cells: str) -> bool:
-    return all(c != suppression.SUPPRESSED for c in cells)
-
-
-def _percent(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.1f}" if whole else NONE
+def _share(part: Count, whole: Count) -> str:
+    """``part`` as a percentage of ``whole``, only when both are shown."""
+    if not (part.shown and whole.shown) or not whole.value:
+        return NONE
+    return f"{100 * (part.value or 0) / whole.value:.1f}"
 
 
 def _hours(seconds: float | None) -> str:
@@ -272,25 +325,40 @@ class Dashboard:
     trend: ReportTable
     reason_totals: list[tuple[str, str]]
     completion_times: list[tuple[str, str, str]]
+    first: date
+    last: date
+
+
+def _or_note(session: Session, report: Callable[[Session, ReportQuery], ReportTable],
+             q: ReportQuery, name: str) -> ReportTable:  # fmt: skip
+    """The report, or an empty table saying why it is not released for this filter."""
+    try:
+        return report(session, q)
+    except InvalidInput as refused:
+        why = str(refused.args[0]) if refused.args else "Not released."
+        return ReportTable(name, name.replace("-", " ").capitalize(), ["—"], [], None, note=why)
 
 
 def dashboard(session: Session, q: ReportQuery) -> Dashboard:
     """Every report for the page: tables grouped as asked, plus the fixed chart views."""
+    window = _window(session, q)
+    release.the_filter(q)
     group_by = q.group_by if q.group_by in GROUPS else "domain"
     needs_q = q if group_by in NEED_GROUPS else replace(q, group_by="domain")
     grouped = replace(q, group_by=group_by)
     tables = {
-        "unmet-needs": unmet_needs(session, needs_q),
-        "referral-outcomes": referral_outcomes(session, grouped),
-        "reasons": reasons(session, grouped),
-        "time-to-close": time_to_close(session, grouped),
-        "service-gaps": service_gaps(session, q),
+        "unmet-needs": _or_note(session, unmet_needs, needs_q, "unmet-needs"),
+        "referral-outcomes": _or_note(session, referral_outcomes, grouped, "referral-outcomes"),
+        "reasons": _or_note(session, reasons, grouped, "reasons"),
+        "time-to-close": _or_note(session, time_to_close, grouped, "time-to-close"),
+        "service-gaps": _or_note(session, service_gaps, q, "service-gaps"),
     }
-    overall = reasons(session, replace(q, group_by="none"))
+    overall = _or_note(session, reasons, replace(q, group_by="none"), "reasons")
     reason_totals = list(zip(overall.headers[2:], (overall.totals or [])[2:], strict=False))
     timing = tables["time-to-close"]
     completion = [(row[0], row[8], row[9]) for row in timing.rows]
-    return Dashboard(tables, unmet_needs_trend(session, q), reason_totals, completion)
+    trend = _or_note(session, unmet_needs_trend, q, "unmet-needs-trend")
+    return Dashboard(tables, trend, reason_totals, completion, window.first, window.last)
 
 
 def filter_choices(session: Session) -> dict[str, list[tuple[str, str]]]:

@@ -10,7 +10,7 @@ from flask import Blueprint, render_template, request
 from carenet.accounts.access import permission
 from carenet.extensions import db
 from carenet.reports import charts
-from carenet.reports.query import GROUPS, PERIODS
+from carenet.reports.query import GROUPS, RELEASE_PERIODS
 from carenet.reports.schemas import ReportArgs, args_from
 from carenet.reports.service import dashboard, filter_choices
 
@@ -23,15 +23,17 @@ def dashboard_page() -> Any:
     args = args_from(request.args)
     query = ReportArgs().load(args)
     found = dashboard(db.session(), query)
+    last = (query.end - timedelta(days=1)).date()
     return render_template(
         "reports/dashboard.html",
         query=query,
-        last_day=(query.end - timedelta(days=1)).date(),
+        last_day=last,
         args=args,
         found=found,
         choices=filter_choices(db.session()),
         groups=GROUPS,
-        periods=PERIODS,
+        periods=RELEASE_PERIODS,
+        snapped=(query.start.date(), last) != (found.first, found.last),
         trend_chart=charts.stacked_columns(found.trend),
         reasons_chart=charts.horizontal_bars(found.reason_totals),
         times_chart=charts.median_whiskers(found.completion_times),

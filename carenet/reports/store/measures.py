@@ -61,6 +61,26 @@ class NeedCounts:
         return self.met + self.unmet + self.open
 
 
+# a need's state as of :as_of: 1 met, 2 unmet, 0 still open (within the 14 / 30 days)
+NEED_STATE = (
+    "CASE WHEN f.completed > 0 THEN 1"
+    " WHEN f.referrals > 0 AND f.still_open = 0 THEN 2"
+    " WHEN f.referrals = 0 AND f.created_at < :d14 THEN 2"
+    " WHEN f.still_open > 0 AND f.created_at < :d30 THEN 2"
+    " ELSE 0 END"
+)
+
+
+def need_windows(as_of: datetime) -> dict[str, datetime]:
+    """The bound values NEED_STATE reads: now, and the 14- and 30-day marks before it."""
+    moment = as_utc(as_of)
+    return {
+        "as_of": moment,
+        "d14": moment - UNMET_AFTER_NO_REFERRAL,
+        "d30": moment - UNMET_AFTER_STILL_OPEN,
+    }
+
+
 def need_counts(session: Session, q: ReportQuery) -> list[NeedCounts]:
     """Needs identified in the range, split into met, unmet and still open, per group.
 
@@ -77,10 +97,7 @@ def need_counts(session: Session, q: ReportQuery) -> list[NeedCounts]:
         key, _, group_join = group_sql(q, NEEDS)
         keys = [key]
     where, values, filter_join = filter_sql(q, NEEDS)
-    as_of = as_utc(q.as_of or datetime.now(UTC))
-    values.update(
-        as_of=as_of, d14=as_of - UNMET_AFTER_NO_REFERRAL, d30=as_of - UNMET_AFTER_STILL_OPEN
-    )
+    values.update(need_windows(q.as_of or datetime.now(UTC)))
     names = [f"k{i}" for i in range(len(keys))]
     joined = " || '|' || ".join(names)
     if q.group_by == "none":
@@ -91,11 +108,7 @@ def need_counts(session: Session, q: ReportQuery) -> list[NeedCounts]:
                SUM(CASE WHEN state = 0 THEN 1 ELSE 0 END)
         FROM (
           SELECT {", ".join(f"{k} AS {n}" for k, n in zip(keys, names, strict=True))},
-            CASE WHEN f.completed > 0 THEN 1
-                 WHEN f.referrals > 0 AND f.still_open = 0 THEN 2
-                 WHEN f.referrals = 0 AND f.created_at < :d14 THEN 2
-                 WHEN f.still_open > 0 AND f.created_at < :d30 THEN 2
-                 ELSE 0 END AS state
+            {NEED_STATE} AS state
           FROM report_need f {_joins(group_join, filter_join)}
           WHERE {" AND ".join(where)} AND f.created_at <= :as_of
         ) needs

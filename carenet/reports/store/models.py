@@ -24,6 +24,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -119,3 +120,20 @@ class ReportRefresh(Model):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ReportRelease(Model):
+    """One released view of one calendar month: its counts, suppressed once, frozen.
+
+    ``body`` is JSON: ``[[key values…], measure, value or null, marker or null]``
+    for every non-zero count of the view — hidden counts carry their marker and
+    no value, so the table holds only what may be published.
+    """
+
+    __tablename__ = "report_release"
+
+    period_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    family: Mapped[str] = mapped_column(String(16), primary_key=True)
+    view: Mapped[str] = mapped_column(String(32), primary_key=True)
+    body: Mapped[str] = mapped_column(Text)
+    released_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,6 +1,6 @@
 """A small hand-computed history of needs, referrals, events and zero-result searches.
 
-as_of 2026-03-31 12:00 UTC, range 2026-01-01 .. 2026-03-31 (inclusive):
+as_of 2026-04-01 12:00 UTC, range 2026-01-01 .. 2026-03-31 (inclusive):
 
 need  domain          ZIP    created     referrals (hours after the referral was sent)
 N1    food            33101  01-05       R1 → CBO One: accepted +2, completed +72        met
@@ -34,7 +34,7 @@ from carenet.extensions import db
 from carenet.reports.query import ReportQuery
 from carenet.reports.service import record_zero_result_search
 
-AS_OF = datetime(2026, 3, 31, 12, tzinfo=UTC)
+AS_OF = datetime(2026, 4, 1, 12, tzinfo=UTC)  # March has ended: released
 START = datetime(2026, 1, 1, tzinfo=UTC)
 END = datetime(2026, 4, 1, tzinfo=UTC)
 FOOD, HOUSING, RIDES = "food-insecurity", "housing-instability", "transportation-insecurity"
@@ -47,7 +47,8 @@ class History:
     cbo_two: str
 
     def query(self, **fields) -> ReportQuery:  # type: ignore[no-untyped-def]
-        return ReportQuery(start=START, end=END, as_of=AS_OF, **fields)
+        found = {"start": START, "end": END, "as_of": AS_OF, **fields}
+        return ReportQuery(**found)
 
 
 def _at(day: str, hour: int = 9) -> datetime:

@@ -1,0 +1,203 @@
+"""Release periods and released counts: what every report table is assembled from.
+
+**Periods.** Reports are released for whole calendar months only, and only once
+a month has ended: a range is widened to the whole months it touches
+(``from`` to the 1st of its month, ``to`` to the last day of its month), then
+cut back to the last month that has ended (``snap``). A month is released the
+first time a report asks for it after it ended: every count of every view of
+the month (``cube``) is suppressed at once (``suppression.protect``) and
+stored, frozen (``store.releases``); later reports read the stored release.
+
+**Windows of several months** (and trend rows of a quarter) add the released
+months' counts: a sum is shown only when every month's count is shown;
+otherwise it is hidden — marked small only when it *is* one month's small count
+(the others being 0), else complementary. So a window never tells more than
+its months' releases, and two windows can only differ by whole months' shown
+counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from functools import partial
+
+from sqlalchemy.orm import Session
+
+from carenet.db.retry import run_in_transaction
+from carenet.errors import InvalidInput
+from carenet.reports import cube, suppression
+from carenet.reports.query import ReportQuery
+from carenet.reports.store import facts, releases
+
+FILTERS = ("domain", "zip", "county", "care_org", "cbo")
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def moment(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Window:
+    """The released months a query covers: ``first`` .. ``last`` (both included)."""
+
+    months: tuple[date, ...]
+
+    @property
+    def first(self) -> date:
+        return self.months[0]
+
+    @property
+    def last(self) -> date:
+        return date.fromordinal(next_month(self.months[-1]).toordinal() - 1)
+
+    def periods(self, period: str) -> list[tuple[date, tuple[date, ...]]]:
+        """(period start, its months in the window) for the trend's rows: months or quarters."""
+        found: dict[date, list[date]] = {}
+        for m in self.months:
+            start = m if period == "month" else date(m.year, (m.month - 1) // 3 * 3 + 1, 1)
+            found.setdefault(start, []).append(m)
+        return [(k, tuple(v)) for k, v in found.items()]
+
+
+def snap(q: ReportQuery) -> Window:
+    """The whole, ended months of the query's range (``InvalidInput`` on ``to`` when none)."""
+    now = q.as_of or datetime.now(UTC)
+    first = month_of(q.start.astimezone(UTC).date())
+    last_day = date.fromordinal((q.end.astimezone(UTC)).date().toordinal() - 1)
+    stop = min(next_month(month_of(last_day)), month_of(now.astimezone(UTC).date()))
+    months = []
+    month = first
+    while month < stop:
+        months.append(month)
+        month = next_month(month)
+    if not months:
+        raise InvalidInput(
+            "Reports are released for whole calendar months once they have ended.",
+            {"to": [f"No month of this range has ended yet (released up to the month before "
+                    f"{month_of(now.date()).isoformat()})."]},
+        )  # fmt: skip
+    return Window(tuple(months))
+
+
+def ensure(session: Session, window: Window, as_of: datetime | None) -> None:
+    """Release every month of the window that has not been released yet."""
+    session = facts.plain(session)
+    done = releases.released(session, window.months)
+    missing = [m for m in window.months if m not in done]
+    session.rollback()  # end the read
+    for month in missing:
+        views = _release(session, month, as_of or datetime.now(UTC))
+        run_in_transaction(
+            partial(releases.save, session, month, views),
+            session=session,
+            conflict="The reports are being released; try again in a moment.",
+        )
+
+
+def _release(session: Session, month: date, as_of: datetime) -> dict[tuple[str, str], list]:
+    """One month: every family's counts in every view, suppressed together, as stored entries."""
+    start, end = moment(month), moment(next_month(month))
+    values: dict = {}
+    lines: list = []
+    cubes = []
+    for family in cube.FAMILIES.values():
+        found = cube.build(family, releases.finest_rows(session, family.name, start, end, as_of))
+        cubes.append(found)
+        values.update({(family.name, *k): v for k, v in found.values.items()})
+        lines += [((family.name, *t), [(family.name, *m) for m in ms]) for t, ms in found.lines]
+    # the counts the tables share across families are the same count: one id each
+    hidden = suppression.protect(values, lines)
+    views: dict[tuple[str, str], list] = {}
+    for found in cubes:
+        name = found.family.name
+        for view in found.family.views():
+            views[(name, cube.view_name(view))] = []
+        for (measure, key), value in sorted(found.values.items()):
+            mark = hidden.get((name, measure, key))
+            entry = [[v for _, v in key], measure, None if mark else value, mark]
+            views[(name, cube.view_name(tuple(d for d, _ in key)))].append(entry)
+    return views
+
+
+@dataclass(frozen=True)
+class Count:
+    """A published count: its value, or None and why it is hidden."""
+
+    value: int | None
+    mark: str | None = None
+
+    @property
+    def text(self) -> str:
+        return suppression.DISPLAY[self.mark] if self.mark else str(self.value)
+
+    @property
+    def shown(self) -> bool:
+        return self.mark is None
+
+
+ZERO = Count(0)
+
+
+def combine(parts: Iterable[Count]) -> Count:
+    """The sum of published counts: shown when all are; else hidden (see the module's doc)."""
+    found = list(parts)
+    if all(p.shown for p in found):
+        return Count(sum(p.value or 0 for p in found))
+    live = [p for p in found if not p.shown or p.value]
+    if len(live) == 1:
+        return live[0]
+    return Count(None, suppression.COMPLEMENTARY)
+
+
+class Released:
+    """The released counts of one family in some views, over the window's months."""
+
+    def __init__(self, session: Session, window: Window, family: str,
+                 views: Iterable[tuple[str, ...]]) -> None:  # fmt: skip
+        self.window = window
+        self.family = cube.FAMILIES[family]
+        self.parts: dict[tuple[str, cube.Key], dict[date, Count]] = {}
+        for view in set(views):
+            stored = releases.load(session, list(window.months), family, cube.view_name(view))
+            for month, entries in stored.items():
+                for values, measure, value, mark in entries:
+                    key = tuple(zip(view, values, strict=True))
+                    self.parts.setdefault((measure, key), {})[month] = Count(value, mark)
+
+    def count(self, measure: str, key: cube.Key, months: Sequence[date] | None = None) -> Count:
+        found = self.parts.get((measure, key), {})
+        return combine(found.get(m, ZERO) for m in (months or self.window.months))
+
+    def keys(self, view: tuple[str, ...]) -> list[cube.Key]:
+        """Every key of ``view`` with a non-zero count in some month, sorted."""
+        dims = set(view)
+        return sorted({k for _, k in self.parts if {d for d, _ in k} == dims})
+
+    def measures(self, prefix: str) -> list[str]:
+        return sorted({m for m, _ in self.parts if m.startswith(prefix)})
+
+
+def key_of(**dims: str | None) -> cube.Key:
+    """A count's key from dimension values (None dropped), in the cubes' order."""
+    return tuple((d, v) for d in cube.DIM_ORDER if (v := dims.get(d)) is not None)
+
+
+def the_filter(q: ReportQuery) -> tuple[str, str] | None:
+    """The query's one filter (dimension, value); ``InvalidInput`` naming a second one."""
+    found = [(d, str(getattr(q, d))) for d in FILTERS if getattr(q, d)]
+    if len(found) > 1:
+        raise InvalidInput(
+            "Reports are released with one filter at a time.",
+            {found[1][0]: [f"Not together with {found[0][0]}."]},
+        )
+    return found[0] if found else None
