@@ -9,6 +9,11 @@ PYTEST_ARGS ?=
 
 .PHONY: run test lint system venv bootstrap migrate seed clean
 
+# `make run` serves the development server on a local demo database: development settings,
+# asked for explicitly (without CARENET_ENV the app runs as production and refuses to start
+# without a real CARENET_SECRET_KEY; docs/operations.md). An exported CARENET_ENV wins.
+run migrate seed: export CARENET_ENV ?= development
+
 run: bootstrap migrate seed  ## install, migrate, seed an empty database, serve on http://127.0.0.1:5000
 	@echo "carenet: serving on http://$(HOST):$(PORT) (Ctrl-C stops)"
 	$(BIN)/carenet run --host $(HOST) --port $(PORT)

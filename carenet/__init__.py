@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask
 
-from carenet.config import INSTANCE_DIR, config_for
+from carenet.config import INSTANCE_DIR, config_for, refuse_insecure
 from carenet.db import engine_options, install_connect_hooks
 from carenet.extensions import csrf, db, login_manager, migrate
 
@@ -17,8 +17,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_object(config_for((config or {}).get("ENV_NAME")))
     if config:
         app.config.update(config)
-    if not app.config.get("SECRET_KEY"):
-        raise RuntimeError("CARENET_SECRET_KEY must be set outside development")
+    # Production unless development or test is asked for: refuse a missing, short or
+    # known secret key and debug mode (docs/operations.md "What refuses to start").
+    refuse_insecure({**app.config, "DEBUG": app.debug})
+    if not app.config["SESSION_COOKIE_SECURE"] and app.config["ENV_NAME"] == "production":
+        app.logger.warning("CARENET_SECURE_COOKIES is off: cookies are sent over plain HTTP")
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     options = engine_options(url)

@@ -2,9 +2,14 @@
 
 Every Flask command works (``carenet run``, ``carenet db upgrade``); carenet's
 own commands are registered by ``register_commands`` from their domains.
+``carenet run`` (the development server) and ``carenet bench`` default to
+``CARENET_ENV=development``; every other command, like ``carenet:create_app()``
+under gunicorn, defaults to production and needs ``CARENET_SECRET_KEY``.
 """
 
 from __future__ import annotations
+
+import os
 
 import click
 from flask import Flask
@@ -18,8 +23,28 @@ def _create_app() -> Flask:
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app)
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """carenet: community resource directory and closed-loop referrals."""
+    if ctx.invoked_subcommand in DEVELOPMENT_COMMANDS:
+        # The development server asks for development settings explicitly (unless
+        # CARENET_ENV says otherwise); everything else defaults to production (config.py).
+        os.environ.setdefault("CARENET_ENV", "development")
+
+
+# Commands that never serve the real site: the development server, and the benchmarks
+# (their own throwaway databases; `carenet bench load` runs gunicorn with production
+# settings itself). Looked up without loading the app, so the line above comes first.
+DEVELOPMENT_COMMANDS = frozenset({"run", "bench"})
+
+
+def _add_development_commands() -> None:
+    from carenet.bench.commands import bench_group
+
+    main.add_command(bench_group)
+
+
+_add_development_commands()
 
 
 def register_commands(app: Flask) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 INSTANCE_DIR = Path(os.environ.get("CARENET_INSTANCE_DIR", Path.cwd() / "instance"))
 
@@ -88,7 +90,48 @@ class TestConfig(DevelopmentConfig):
 
 CONFIGS = {"production": Config, "development": DevelopmentConfig, "test": TestConfig}
 
+MIN_SECRET_KEY_LENGTH = 32
+# Keys that appear in this repository (defaults, tests, benchmarks): never a production key.
+KNOWN_SECRET_KEYS = frozenset(
+    {"dev-only-not-secret", "test-secret", "bench-only", "production-test-secret"}
+)
+_HOW_TO = (
+    "Set CARENET_SECRET_KEY to a random value of at least 32 characters, e.g. "
+    "`python -c 'import secrets; print(secrets.token_hex(32))'`, or set "
+    "CARENET_ENV=development to run a development server."
+)
+
+
+class InsecureSettings(RuntimeError):
+    """Production settings that must not serve real traffic: the app refuses to start."""
+
 
 def config_for(name: str | None = None) -> type[Config]:
-    """The settings class named by ``CARENET_ENV`` (default: development)."""
-    return CONFIGS[name or _env("ENV", "development") or "development"]
+    """The settings class named by ``CARENET_ENV`` (default: production)."""
+    chosen = name or _env("ENV") or "production"
+    if chosen not in CONFIGS:
+        raise InsecureSettings(
+            f"CARENET_ENV={chosen!r} is not one of {', '.join(sorted(CONFIGS))}."
+        )
+    return CONFIGS[chosen]
+
+
+def refuse_insecure(config: Mapping[str, Any]) -> None:
+    """Raise ``InsecureSettings``, naming the setting, when production settings are unsafe:
+    no secret key, a short one or one known from this repository, or debug mode on.
+    Development and test settings are not checked (they are asked for explicitly)."""
+    if config.get("ENV_NAME") in ("development", "test"):
+        return
+    key = str(config.get("SECRET_KEY") or "")
+    if not key:
+        raise InsecureSettings(f"CARENET_SECRET_KEY is not set (CARENET_ENV=production). {_HOW_TO}")
+    if key in KNOWN_SECRET_KEYS or len(key) < MIN_SECRET_KEY_LENGTH:
+        raise InsecureSettings(
+            "CARENET_SECRET_KEY is too short or a known development value "
+            f"(CARENET_ENV=production). {_HOW_TO}"
+        )
+    if config.get("DEBUG"):
+        raise InsecureSettings(
+            "FLASK_DEBUG is on with CARENET_ENV=production: the debugger runs code from "
+            "the browser. Unset FLASK_DEBUG, or set CARENET_ENV=development."
+        )

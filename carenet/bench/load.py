@@ -95,7 +95,9 @@ def prepare(url: str, users: int, form_share: float, echo: Echo) -> World:
     from carenet.directory.seed import seed_directory
     from carenet.extensions import db
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-only"})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-only", "ENV_NAME": "development"}
+    )
     with app.app_context():
         started = time.perf_counter()
         upgrade(revision="heads")
@@ -171,7 +173,9 @@ def revoke_tokens(url: str, world: World) -> None:
     from carenet.accounts import tokens
     from carenet.extensions import db
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-only"})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-only", "ENV_NAME": "development"}
+    )
     with app.app_context():
         for email, token_id in world.token_ids:
             owner = accounts.find_user(email)

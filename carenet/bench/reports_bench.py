@@ -87,7 +87,9 @@ def run(referrals: int, backend: str, seed: int = 7, repeat: int = 3, echo: Echo
     end = datetime(2026, 11, 1, tzinfo=UTC)
     database = nullcontext(existing_url) if existing_url else bench_database(backend, echo, keep)
     with database as url:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-only"})
+        app = create_app(
+            {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-only", "ENV_NAME": "development"}
+        )
         with app.app_context():
             upgrade(revision="heads")
             started = time.perf_counter()

@@ -231,7 +231,9 @@ def run(services: int, backend: str, queries: int, seed: int, workers: int, clie
     figures: dict[str, Any] = {"services": services, "backend": backend, "queries": queries}
     database = nullcontext(existing_url) if existing_url else bench_database(backend, echo, keep)
     with database as url:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-only"})
+        app = create_app(
+            {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-only", "ENV_NAME": "development"}
+        )
         with app.app_context():
             upgrade(revision="heads")
             started = time.perf_counter()

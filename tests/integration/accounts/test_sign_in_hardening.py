@@ -3,17 +3,23 @@ constant-time answers and weak passwords — each measured bypass, through the r
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from urllib.parse import unquote
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from carenet import cli, create_app
 from carenet.accounts import passwords
 from carenet.accounts.models import LoginFailure, User
 from carenet.audit.models import AuditEvent
+from carenet.config import InsecureSettings
 from carenet.db.types import as_utc, utcnow
 from carenet.extensions import db
 
@@ -253,3 +259,76 @@ def test_every_sign_in_answer_does_exactly_one_verification(app, world, sign_in,
         assert passwords.verifications.value - before == 1, case
         if status == 401:
             assert "E-mail or password is incorrect." in response.get_data(as_text=True)
+
+
+# --- (9) production unless development is asked for ------------------------------------
+
+LONG_KEY = "0123456789abcdef0123456789abcdef-not-a-real-key"
+
+
+def _app_without_env_name(monkeypatch, database_url, **config):
+    monkeypatch.delenv("CARENET_ENV", raising=False)
+    return create_app({"SQLALCHEMY_DATABASE_URI": database_url, **config})
+
+
+@pytest.mark.parametrize(
+    ("key", "named"),
+    [
+        (None, "CARENET_SECRET_KEY is not set"),
+        ("", "CARENET_SECRET_KEY is not set"),
+        ("dev-only-not-secret", "CARENET_SECRET_KEY is too short or a known development value"),
+        ("short-but-random-Xq9", "CARENET_SECRET_KEY is too short or a known development value"),
+    ],
+)
+def test_without_carenet_env_the_app_is_production_and_refuses_a_weak_key(
+    monkeypatch, database_url, key, named
+):
+    with pytest.raises(InsecureSettings, match=named) as refused:
+        _app_without_env_name(monkeypatch, database_url, SECRET_KEY=key)
+    assert "CARENET_ENV=development" in str(refused.value)  # and how to ask for development
+
+
+def test_debug_mode_is_refused_in_production(monkeypatch, database_url):
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    with pytest.raises(InsecureSettings, match="FLASK_DEBUG"):
+        _app_without_env_name(monkeypatch, database_url, SECRET_KEY=LONG_KEY)
+
+
+def test_without_carenet_env_a_real_key_gives_secure_cookies_and_hsts(
+    monkeypatch, database_url, world, sign_in
+):
+    """Measured before: CARENET_ENV unset ran development — no Secure, no HSTS."""
+    app = _app_without_env_name(monkeypatch, database_url, SECRET_KEY=LONG_KEY)
+    try:
+        assert app.config["ENV_NAME"] == "production"
+        response = sign_in(app.test_client(), world.emails["coordinator"])
+        assert "Secure" in response.headers["Set-Cookie"]
+        assert "Strict-Transport-Security" in response.headers
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_the_wsgi_entry_point_refuses_to_start_without_a_secret(tmp_path):
+    """What gunicorn runs (``carenet:create_app()``), with no CARENET_* setting at all."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CARENET_", "FLASK_"))}
+    env["CARENET_INSTANCE_DIR"] = str(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-c", "from carenet import create_app; create_app()"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert "CARENET_SECRET_KEY is not set (CARENET_ENV=production)" in done.stderr
+
+
+def test_the_development_server_asks_for_development(monkeypatch):
+    monkeypatch.delenv("CARENET_ENV", raising=False)
+    result = CliRunner().invoke(cli.main, ["run", "--help"])
+    assert result.exit_code == 0, result.output
+    assert os.environ["CARENET_ENV"] == "development"
+    monkeypatch.setenv("CARENET_ENV", "production")  # an explicit choice wins
+    CliRunner().invoke(cli.main, ["run", "--help"])
+    assert os.environ["CARENET_ENV"] == "production"
