@@ -1,5 +1,5 @@
 """The audit table. Rows are only ever inserted: database triggers refuse UPDATE and
-DELETE on both backends (see migration 0003; 0014 added columns with plain ADD COLUMN,
+DELETE on both backends (see migration 0003; 0013 added columns with plain ADD COLUMN,
 keeping them), and the app offers no edit path.
 """
 

@@ -80,7 +80,7 @@ def test_a_back_dated_token_is_refused_with_a_401_problem(app, net):
     client = app.test_client()
     assert client.get("/api/v1/me", headers=auth).status_code == 200
     two_years_ago = utcnow() - timedelta(days=730)
-    # as migration 0014 backfills an old token: created_at + the default lifetime
+    # as migration 0013 backfills an old token: created_at + the default lifetime
     _set(
         app,
         ApiToken,

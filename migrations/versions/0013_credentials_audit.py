@@ -1,6 +1,6 @@
 """credentials and the accounting of disclosures: token expiry, audit credential columns
 
-Revision ID: 0014_credentials_audit
+Revision ID: 0013_credentials_audit
 Revises: 0012_consent_decisions
 Create Date: 2026-12-02
 
@@ -15,9 +15,6 @@ Create Date: 2026-12-02
   Plain ADD COLUMN on both backends: a SQLite batch copy would drop the append-only
   triggers of 0003, and PostgreSQL row triggers stay as they are.
 - Sessions need no column: the absolute lifetime counts from ``user_session.created_at``.
-
-Revises 0012: 0013 (sign-in throttle) did not exist when this was written; if it lands,
-one of the two must revise the other so the history keeps one head.
 """
 
 import os
@@ -26,7 +23,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014_credentials_audit"
+revision = "0013_credentials_audit"
 down_revision = "0012_consent_decisions"
 branch_labels = None
 depends_on = None
