@@ -361,6 +361,13 @@ def dashboard(session: Session, q: ReportQuery) -> Dashboard:
     return Dashboard(tables, trend, reason_totals, completion, window.first, window.last)
 
 
+def release_window(session: Session, q: ReportQuery) -> tuple[date, date]:
+    """Release every ended month of the query's range not released yet (the benchmark times
+    it on its own); returns the first and last day released."""
+    window = _window(session, q)
+    return window.first, window.last
+
+
 def filter_choices(session: Session) -> dict[str, list[tuple[str, str]]]:
     """Choices for the page's filters: domains, counties, CBOs and care organizations."""
     domains = sorted({c.sdoh_code for c in CATEGORIES})

@@ -197,3 +197,29 @@ def test_program_lead_reaches_no_patient_level_route(app, lead):
         assert status in (403, 404), f"{url}: {status}"
         checked.append(url)
     assert any("/patients/" in u for u in checked) and any("/referrals/" in u for u in checked)
+
+
+def test_ranges_are_snapped_to_whole_ended_months_and_echoed(lead):
+    body = lead.get("/api/v1/reports/unmet-needs?from=2026-01-10&to=2026-02-03").get_json()
+    assert (body["from"], body["to"]) == ("2026-01-01", "2026-02-28")
+    assert body["suppressed"] == {"small": "<11", "complementary": "hidden"}
+    for row, cells in zip(body["rows"], body["cells"], strict=True):
+        for text, cell in zip(row, cells, strict=True):
+            if text == "<11":
+                assert cell == {"value": None, "suppressed": "small"}
+            elif text == "hidden":
+                assert cell == {"value": None, "suppressed": "complementary"}
+
+
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("period=week", "period"),
+        ("from=2027-06-01&to=2027-06-30", "to"),
+        (f"domain=food-insecurity&zip=33101&{RANGE}", "zip"),
+    ],  # fmt: skip
+)
+def test_unreleased_periods_and_details_are_a_400(lead, query, field):
+    response = lead.get(f"/api/v1/reports/unmet-needs?{query}")
+    assert response.status_code == 400
+    assert field in response.get_json()["errors"]
