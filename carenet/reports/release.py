@@ -29,7 +29,7 @@ from carenet.db.retry import run_in_transaction
 from carenet.errors import InvalidInput
 from carenet.reports import cube, suppression
 from carenet.reports.query import ReportQuery
-from carenet.reports.store import facts, releases
+from carenet.reports.store import releases
 
 FILTERS = ("domain", "zip", "county", "care_org", "cbo")
 
@@ -91,7 +91,6 @@ def snap(q: ReportQuery) -> Window:
 
 def ensure(session: Session, window: Window, as_of: datetime | None) -> None:
     """Release every month of the window that has not been released yet."""
-    session = facts.plain(session)
     done = releases.released(session, window.months)
     missing = [m for m in window.months if m not in done]
     session.rollback()  # end the read

@@ -21,7 +21,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import DateTime, bindparam, text
-from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import BindParameter
 
 from carenet.db.retry import run_in_transaction
@@ -113,7 +113,6 @@ def refresh(session: Session) -> datetime:
     The check reads; the upserts run in a writing transaction of their own
     (``run_in_transaction``: the write lock taken up front, retried when busy).
     """
-    session = plain(session)
     started = datetime.now(UTC)
     mark = _mark(session)
     stamp = bindparam("since", type_=DateTime(timezone=True))
@@ -125,12 +124,6 @@ def refresh(session: Session) -> datetime:
         session=session,
         conflict="The report tables are being refreshed; try again in a moment.",
     )
-
-
-def plain(session: Session) -> Session:
-    """The session itself when given a ``scoped_session`` (``db.session``): the writing
-    transaction helper asks the session object for its transaction state."""
-    return session() if isinstance(session, scoped_session) else session
 
 
 def _mark(session: Session) -> datetime | None:
