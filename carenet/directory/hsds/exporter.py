@@ -320,45 +320,35 @@ def service_options() -> list[Any]:
     ]
 
 
-def iter_services(batch: int = BATCH) -> Iterator[dict[str, Any]]:
-    """Every service as an HSDS object, loaded ``batch`` at a time in id order."""
+def _in_id_order(model: Any, options: list[Any], batch: int) -> Iterator[Any]:
+    """Every row of ``model`` in id order, loaded ``batch`` at a time (keyset paging), each
+    batch expunged once its rows have been handed out."""
     last = ""
     while True:
-        services = db.session.scalars(
-            select(Service)
-            .where(Service.id > last)
-            .order_by(Service.id)
-            .limit(batch)
-            .options(*service_options())
+        rows = db.session.scalars(
+            select(model).where(model.id > last).order_by(model.id).limit(batch).options(*options)
         ).all()
-        if not services:
+        if not rows:
             return
-        for service in services:
-            yield service_json(service)
-        last = services[-1].id
+        yield from rows
+        last = rows[-1].id
         db.session.expunge_all()
+
+
+def iter_services(batch: int = BATCH) -> Iterator[dict[str, Any]]:
+    """Every service as an HSDS object, loaded ``batch`` at a time in id order."""
+    for service in _in_id_order(Service, service_options(), batch):
+        yield service_json(service)
 
 
 def iter_organizations(batch: int = BATCH) -> Iterator[dict[str, Any]]:
     """Every organization with its phones and locations, ``batch`` at a time."""
-    last = ""
-    while True:
-        orgs = db.session.scalars(
-            select(Organization)
-            .where(Organization.id > last)
-            .order_by(Organization.id)
-            .limit(batch)
-            .options(
-                selectinload(Organization.phones),
-                selectinload(Organization.locations).options(*location_options()),
-            )
-        ).all()
-        if not orgs:
-            return
-        for org in orgs:
-            yield organization_json(org, with_locations=True)
-        last = orgs[-1].id
-        db.session.expunge_all()
+    options = [
+        selectinload(Organization.phones),
+        selectinload(Organization.locations).options(*location_options()),
+    ]
+    for org in _in_id_order(Organization, options, batch):
+        yield organization_json(org, with_locations=True)
 
 
 def write_array(path: Path, objects: Iterator[dict[str, Any]]) -> int:
