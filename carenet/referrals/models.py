@@ -315,3 +315,14 @@ class OutboxMessage(Model):
     claimed_by: Mapped[str | None] = mapped_column(String(128))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class WorklistVisit(Model):
+    """When a user last opened their worklist: it shows what changed since (migration 0017)."""
+
+    __tablename__ = "worklist_visit"
+
+    user_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    visited_at: Mapped[datetime] = mapped_column(UTCDateTime())
