@@ -32,6 +32,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
+    from carenet.referrals.timeutil import register_filters
+
+    register_filters(app)  # local time in words for every template (|local_time, |duration)
     return app
 
 
