@@ -48,3 +48,11 @@ seed: migrate
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
+
+# The SDOH Clinical Care IG's FSH examples → JSON fixtures (tests/data/fhir/README.md).
+FHIR_SDOH ?= ../shared/data/fhir-sdoh
+fhir-fixtures: venv
+	for v in stu3-dev-3.0.0 stu2.3.0; do \
+	  $(BIN)/python tests/data/fhir/fsh_to_json.py $(FHIR_SDOH)/$$v/input/fsh tests/data/fhir/sdohcc/$$v $${v#stu}; \
+	done
+	cp $(FHIR_SDOH)/api-examples-page-2023-json/*.json tests/data/fhir/sdohcc/api-examples/
