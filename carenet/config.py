@@ -49,6 +49,8 @@ class Config:
     # A search counts and pages through at most this many matches, nearest first (search.md)
     SEARCH_MAX_RESULTS = int(_env("SEARCH_MAX_RESULTS", "200") or 200)
     IMPORT_BATCH_SIZE = int(_env("IMPORT_BATCH_SIZE", "500") or 500)
+    # An admin's taxonomy mapping file, extending seed_data/taxonomy_map.csv (docs/hsds.md)
+    TAXONOMY_MAP = _env("TAXONOMY_MAP")
     # The largest request body accepted, in bytes (413 beyond; docs/api.md "Limits")
     MAX_CONTENT_LENGTH = int(_env("MAX_CONTENT_LENGTH", "1048576") or 1048576)
     SESSION_COOKIE_HTTPONLY = True

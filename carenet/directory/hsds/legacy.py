@@ -1,8 +1,9 @@
 """Cleaning rules for older 211 data (HSDS 1.x tabular, AIRS/211 taxonomy codes).
 
-The AIRS/211 taxonomy is proprietary: carenet keeps only a table of code
-*prefixes* mapped to its own categories (no AIRS term names). A service gets
-every category one of its codes maps to; codes that map to none are dropped.
+The AIRS/211 taxonomy is proprietary: carenet keeps only code *prefixes* mapped
+to its own categories (no AIRS term names), in ``seed_data/taxonomy_map.csv``
+(read by ``taxonomy_map``). A service gets every category one of its codes maps
+to; codes that map to none are dropped.
 """
 
 from __future__ import annotations
@@ -10,53 +11,13 @@ from __future__ import annotations
 import re
 from datetime import time
 
-# Longest prefix wins; each prefix maps to one or more carenet category slugs.
-AIRS_PREFIXES: dict[str, tuple[str, ...]] = {
-    "BT-4500": ("transportation",),
-    "BT-8300": ("transportation",),
-    "BT-8400": ("transportation",),
-    "BT-8500": ("transportation",),
-    "BD-5000.3500": ("meal-delivery",),
-    "BD-1800": ("food-pantry",),
-    "BD-1875": ("food-pantry",),
-    "BD-5000": ("food-pantry",),
-    "PH-3300": ("in-home-help",),
-    "PH-0320.3300": ("in-home-help",),
-    "PH-0500": ("in-home-help",),
-    "PH-7000.3300": ("in-home-help",),
-    "LT-2800": ("in-home-help",),
-    "PN-8100": ("support-groups",),
-    "PN-8100.0200-180": ("support-groups", "safety"),
-    "BH-0500": ("housing",),
-    "BH-1800": ("housing",),
-    "BH-1850": ("housing",),
-    "BH-3700": ("housing",),
-    "BH-3800": ("housing",),
-    "BH-1800.1500-080": ("housing", "safety"),
-    "BH-1800.1500-100": ("housing", "safety"),
-    "BH-3000.1800-950": ("utilities",),
-    "BV-8900": ("utilities",),
-    "NL": ("financial-help",),
-    "NS": ("financial-help",),
-    "FT-1000": ("financial-help",),
-    "PH-1400": ("social-connection",),
-    "TC-5500.8000": ("social-connection",),
-    "PS-8000": ("social-connection",),
-    "FN-1500.1900-800": ("safety",),
-    "FN-1500.9100-180": ("safety",),
-    "RP-1400.8000-020.80": ("safety",),
-    "RP-1500.1400-200": ("safety",),
-}
-_PREFIXES_LONGEST_FIRST = sorted(AIRS_PREFIXES, key=len, reverse=True)
-
 
 def categories_for_airs_code(code: str) -> tuple[str, ...]:
-    """carenet category slugs for one AIRS code (empty when it maps to none)."""
-    code = code.strip().upper()
-    for prefix in _PREFIXES_LONGEST_FIRST:
-        if code == prefix or code.startswith(prefix + ".") or code.startswith(prefix + "-"):
-            return AIRS_PREFIXES[prefix]
-    return ()
+    """carenet category slugs for one AIRS code (empty when it maps to none): the code
+    prefixes of ``seed_data/taxonomy_map.csv`` (``taxonomy_map``), longest prefix first."""
+    from carenet.directory.hsds.taxonomy_map import AIRS, categories_for_term
+
+    return categories_for_term(AIRS, code, None)
 
 
 WEEKDAYS = {
