@@ -66,6 +66,7 @@ def register_blueprints(app: Flask) -> None:
     from carenet.directory.hsds.api import blueprint as hsds_api
     from carenet.directory.search.views import blueprint as search_views
     from carenet.directory.views import blueprint as directory_views
+    from carenet.fhir.views import blueprint as fhir_views
     from carenet.openapi import blueprint as openapi
     from carenet.public import blueprint as public_views
     from carenet.referrals.admin_views import blueprint as outbox_admin_views
@@ -93,6 +94,7 @@ def register_blueprints(app: Flask) -> None:
         outbox_admin_views,
         reports_api,
         reports_views,
+        fhir_views,
     ):
         app.register_blueprint(blueprint)
 
