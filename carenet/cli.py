@@ -58,7 +58,9 @@ def register_commands(app: Flask) -> None:
         reindex_search_command,
         seed_command,
     )
+    from carenet.fhir.clients import fhir_clients_group
     from carenet.referrals.commands import worker_command
+    from carenet.reports.commands import reports_group
 
     for command in (
         seed_command,
@@ -69,6 +71,8 @@ def register_commands(app: Flask) -> None:
         tokens_group,
         audit_group,
         worker_command,
+        fhir_clients_group,
+        reports_group,
         bench_group,
     ):
         app.cli.add_command(command)
