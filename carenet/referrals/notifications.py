@@ -21,7 +21,7 @@ import smtplib
 import socket
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -46,6 +46,13 @@ MAX_BACKOFF = timedelta(hours=1)
 # A send talks to the server in at most this many steps before it is accepted (connect,
 # greeting, EHLO, MAIL, RCPT, DATA, the message): each may take one socket timeout.
 SMTP_STEPS = 7
+
+# Other channels fed by the same outbox (registered by their modules at start-up, e.g.
+# ``carenet.fhir.subscriptions``): a status-change listener enqueues its own messages in
+# the move's transaction; a deliverer sends a claimed message of its ``kind`` (raising on
+# failure, so the outbox retries it) instead of e-mailing it.
+STATUS_LISTENERS: dict[str, Callable[[Referral, str], object]] = {}
+DELIVERERS: dict[str, Callable[[Claimed, float], None]] = {}
 
 
 def backoff(attempts: int) -> timedelta:
@@ -123,6 +130,8 @@ def enqueue_status_change(referral: Referral, status: str) -> None:
         f"A referral you sent is now {status}. Sign in to carenet for details.",
         referral,
     )
+    for listener in STATUS_LISTENERS.values():
+        listener(referral, status)
 
 
 def enqueue_overdue(referral: Referral) -> None:
@@ -190,6 +199,7 @@ class Claimed:
     subject: str
     body: str
     attempts: int
+    kind: str = "email"
 
 
 def _smtp_target(url: str) -> tuple[str, int]:
@@ -232,6 +242,7 @@ def claim_batch(worker: str, now: datetime, settings: OutboxSettings, limit: int
                 OutboxMessage.subject,
                 OutboxMessage.body,
                 OutboxMessage.attempts,
+                OutboxMessage.kind,
             )
             .where(OutboxMessage.id.in_(ids))
             .order_by(OutboxMessage.id)
@@ -312,7 +323,11 @@ def release(worker: str, ids: list[int]) -> None:
 
 def _attempt(message: Claimed, worker: str, at: datetime, settings: OutboxSettings) -> str:
     try:
-        send_email(message, settings.smtp_url, settings.sender, settings.send_timeout)
+        deliver = DELIVERERS.get(message.kind)
+        if deliver is not None:
+            deliver(message, settings.send_timeout)
+        else:
+            send_email(message, settings.smtp_url, settings.sender, settings.send_timeout)
     except Exception as exc:  # any failure: retry later (or give up after the last attempt)
         return mark_failed(message, worker, at, f"{type(exc).__name__}: {exc}", settings)
     mark_sent(message, worker, utcnow())
