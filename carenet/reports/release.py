@@ -18,7 +18,7 @@ counts.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from functools import partial
@@ -29,7 +29,7 @@ from carenet.db.retry import run_in_transaction
 from carenet.errors import InvalidInput
 from carenet.reports import cube, suppression
 from carenet.reports.query import ReportQuery
-from carenet.reports.store import releases
+from carenet.reports.store import facts, releases
 
 FILTERS = ("domain", "zip", "county", "care_org", "cbo")
 
@@ -48,17 +48,30 @@ def moment(day: date) -> datetime:
 
 @dataclass(frozen=True)
 class Window:
-    """The released months a query covers: ``first`` .. ``last`` (both included)."""
+    """The released months a query covers (``months``, possibly none) and the ended months of
+    its range whose release is still pending (``pending``); ``asked`` is the snapped range."""
 
     months: tuple[date, ...]
+    pending: tuple[date, ...] = ()
+    asked: tuple[date, date] | None = None
 
     @property
     def first(self) -> date:
-        return self.months[0]
+        return self.months[0] if self.months else (self.asked or (date.min, date.min))[0]
 
     @property
     def last(self) -> date:
+        if not self.months:
+            return (self.asked or (date.min, date.min))[1]
         return date.fromordinal(next_month(self.months[-1]).toordinal() - 1)
+
+    @property
+    def note(self) -> str:
+        """What the reader must know about months not shown ("" when none is pending)."""
+        if not self.pending:
+            return ""
+        names = ", ".join(m.strftime("%B %Y") for m in self.pending)
+        return f"Not released yet (pending): {names}."
 
     def periods(self, period: str) -> list[tuple[date, tuple[date, ...]]]:
         """(period start, its months in the window) for the trend's rows: months or quarters."""
@@ -69,7 +82,7 @@ class Window:
         return [(k, tuple(v)) for k, v in found.items()]
 
 
-def snap(q: ReportQuery) -> Window:
+def ended_months(q: ReportQuery) -> list[date]:
     """The whole, ended months of the query's range (``InvalidInput`` on ``to`` when none)."""
     now = q.as_of or datetime.now(UTC)
     first = month_of(q.start.astimezone(UTC).date())
@@ -86,21 +99,57 @@ def snap(q: ReportQuery) -> Window:
             {"to": [f"No month of this range has ended yet (released up to the month before "
                     f"{month_of(now.date()).isoformat()})."]},
         )  # fmt: skip
-    return Window(tuple(months))
+    return months
 
 
-def ensure(session: Session, window: Window, as_of: datetime | None) -> None:
-    """Release every month of the window that has not been released yet."""
-    done = releases.released(session, window.months)
-    missing = [m for m in window.months if m not in done]
+def snap(session: Session, q: ReportQuery) -> Window:
+    """The query's ended months, split into released (shown) and pending (not shown).
+
+    Never releases anything (that is ``release_due``'s job, run on a schedule): a
+    month before the first released month had no data when releases began and counts
+    as empty; an ended month from the first released one on that is not released yet
+    is pending — left out and named in the note.
+    """
+    months = ended_months(q)
+    done = releases.released(session, months)
+    first = releases.first(session)
+    shown = tuple(m for m in months if m in done or (first is not None and m < first))
+    pending = tuple(m for m in months if m not in shown)
+    asked = (months[0], date.fromordinal(next_month(months[-1]).toordinal() - 1))
+    return Window(shown, pending, asked)
+
+
+def release_due(session: Session, as_of: datetime | None = None,
+                echo: Callable[[str], None] | None = None) -> list[date]:  # fmt: skip
+    """Release every ended, unreleased month from the first month with data (idempotent).
+
+    The scheduled job (``carenet reports release``): each month is computed from the
+    report tables, suppressed over every view at once and stored in its own writing
+    transaction; a month another process released meanwhile is kept as it was.
+    Returns the months released now.
+    """
+    now = as_of or datetime.now(UTC)
+    facts.refresh(session)
+    start = releases.first_data(session)
     session.rollback()  # end the read
-    for month in missing:
-        views = _release(session, month, as_of or datetime.now(UTC))
-        run_in_transaction(
-            partial(releases.save, session, month, views),
-            session=session,
-            conflict="The reports are being released; try again in a moment.",
-        )
+    if start is None:
+        return []
+    month, stop, done = month_of(start.astimezone(UTC).date()), month_of(now.date()), []
+    while month < stop:
+        if month not in releases.released(session, [month]):
+            views = _release(session, month, now)
+            saved = run_in_transaction(
+                partial(releases.save, session, month, views),
+                session=session,
+                conflict="The reports are being released; try again in a moment.",
+            )
+            if saved:
+                done.append(month)
+                if echo:
+                    echo(f"released {month:%Y-%m}")
+        session.rollback()
+        month = next_month(month)
+    return done
 
 
 def _release(session: Session, month: date, as_of: datetime) -> dict[tuple[str, str], list]:
@@ -162,16 +211,18 @@ class Released:
     """The released counts of one family in some views, over the window's months."""
 
     def __init__(self, session: Session, window: Window, family: str,
-                 views: Iterable[tuple[str, ...]]) -> None:  # fmt: skip
+                 views: Iterable[tuple[str, ...]],
+                 where: tuple[str, str] | None = None) -> None:  # fmt: skip
         self.window = window
         self.family = cube.FAMILIES[family]
         self.parts: dict[tuple[str, cube.Key], dict[date, Count]] = {}
         for view in set(views):
-            stored = releases.load(session, list(window.months), family, cube.view_name(view))
-            for month, entries in stored.items():
-                for values, measure, value, mark in entries:
-                    key = tuple(zip(view, values, strict=True))
-                    self.parts.setdefault((measure, key), {})[month] = Count(value, mark)
+            if not window.months:
+                continue
+            found = releases.load(session, list(window.months), family, view, where)
+            for month, values, measure, value, mark in found:
+                key = tuple(zip(view, values, strict=True))
+                self.parts.setdefault((measure, key), {})[month] = Count(value, mark)
 
     def count(self, measure: str, key: cube.Key, months: Sequence[date] | None = None) -> Count:
         found = self.parts.get((measure, key), {})

@@ -89,9 +89,9 @@ class Grid:
 
 
 def _window(session: Session, q: ReportQuery) -> Window:
-    window = release.snap(q)
-    release.ensure(session, window, q.as_of)
-    return window
+    """The query's released months (never releases one: ``release_months`` does, on a
+    schedule); months still pending are left out and named in each table's note."""
+    return release.snap(session, q)
 
 
 def _grid(session: Session, q: ReportQuery, family: str) -> Grid:
@@ -111,8 +111,11 @@ def _grid(session: Session, q: ReportQuery, family: str) -> Grid:
             f"Reports are not released at this detail ({gdim} within one {fdim}).",
             {str(fdim): [f"Not with group_by={q.group_by}."]},
         )
-    released = Released(session, window, family, [view, tuple(d for d, _ in total)])
-    if gdim is None and q.group_by == "period":
+    where = None if hierarchy or fdim is None else (fdim, str(fval))
+    released = Released(session, window, family, [view, tuple(d for d, _ in total)], where)
+    if not window.months:
+        rows: list = []
+    elif gdim is None and q.group_by == "period":
         rows = [(p.isoformat(), total, months) for p, months in window.periods(q.period)]
     elif gdim is None:
         rows = [("all", total, window.months)]
@@ -127,9 +130,10 @@ def _grid(session: Session, q: ReportQuery, family: str) -> Grid:
 
 
 def _table(grid: Grid, name: str, title: str, headers: list[str], rows: list[list[str]],
-           totals: list[str], note: str = "") -> ReportTable:  # fmt: skip
-    return ReportTable(name, title, headers, rows, totals, [r[0] for r in grid.rows],
-                       grid.window.first, grid.window.last, note)  # fmt: skip
+           totals: list[str]) -> ReportTable:  # fmt: skip
+    return ReportTable(name, title, headers, rows, totals if grid.window.months else None,
+                       [r[0] for r in grid.rows], grid.window.first, grid.window.last,
+                       grid.window.note)  # fmt: skip
 
 
 def _label_rows(session: Session, q: ReportQuery, grid: Grid) -> list[str]:
@@ -170,10 +174,11 @@ def unmet_needs_trend(session: Session, q: ReportQuery) -> ReportTable:
         "Unmet needs by domain over time",
         [group_title(replace(q, group_by="period")), *map(domain_label, domains), "Total"],
         rows,
-        ["Total", *columns, grid.count("unmet").text],
+        ["Total", *columns, grid.count("unmet").text] if grid.window.months else None,
         [p.isoformat() for p, _ in periods],
         grid.window.first,
         grid.window.last,
+        grid.window.note,
     )
     return table
 
@@ -218,8 +223,8 @@ def time_to_close(session: Session, q: ReportQuery) -> ReportTable:
     _check_group(q, GROUPS)
     grid = _grid(session, q, "referral")
     span = replace(q, start=release.moment(grid.window.first),
-                   end=release.moment(release.next_month(grid.window.months[-1])))  # fmt: skip
-    timed = {t.key: t for t in measures.timings(session, span)}
+                   end=release.moment(release.next_month(grid.window.last)))  # fmt: skip
+    timed = {t.key: t for t in measures.timings(session, span)} if grid.rows else {}
     labels = _label_rows(session, q, grid)
     rows = []
     for i, label in enumerate(labels):
@@ -251,8 +256,9 @@ def service_gaps(session: Session, q: ReportQuery) -> ReportTable:
     fdim, fval = found if found else (None, None)
     total = key_of(**({fdim: fval} if fdim else {}))
     view = ("domain", "zip")
-    searches = Released(session, window, "search", [view, tuple(d for d, _ in total)])
-    needs = Released(session, window, "need", [view, tuple(d for d, _ in total)])
+    where = (fdim, str(fval)) if fdim in ("domain", "zip") else None
+    searches = Released(session, window, "search", [view, tuple(d for d, _ in total)], where)
+    needs = Released(session, window, "need", [view, tuple(d for d, _ in total)], where)
     places = sorted(set(searches.keys(view)) | set(needs.keys(view)))
     counties = gaps.counties(session, {dict(k)["zip"] for k in places})
     if fdim == "county":
@@ -277,10 +283,13 @@ def service_gaps(session: Session, q: ReportQuery) -> ReportTable:
         "Service gaps: searches that found nothing, and unmet needs",
         ["Domain", "ZIP code", "County", "Searches with no result", "Unmet needs"],
         rows,
-        ["Total", "", "", searches.count("n", total).text, needs.count("unmet", total).text],
+        ["Total", "", "", searches.count("n", total).text, needs.count("unmet", total).text]
+        if window.months
+        else None,
         ["|".join(v for _, v in k) for k in top] + (["other"] if rest else []),
         window.first,
         window.last,
+        window.note,
     )
 
 
@@ -327,6 +336,7 @@ class Dashboard:
     completion_times: list[tuple[str, str, str]]
     first: date
     last: date
+    pending: str = ""  # the ended months not released yet (not shown), as a sentence
 
 
 def _or_note(session: Session, report: Callable[[Session, ReportQuery], ReportTable],
@@ -358,14 +368,15 @@ def dashboard(session: Session, q: ReportQuery) -> Dashboard:
     timing = tables["time-to-close"]
     completion = [(row[0], row[8], row[9]) for row in timing.rows]
     trend = _or_note(session, unmet_needs_trend, q, "unmet-needs-trend")
-    return Dashboard(tables, trend, reason_totals, completion, window.first, window.last)
+    return Dashboard(tables, trend, reason_totals, completion, window.first, window.last,
+                     window.note)  # fmt: skip
 
 
-def release_window(session: Session, q: ReportQuery) -> tuple[date, date]:
-    """Release every ended month of the query's range not released yet (the benchmark times
-    it on its own); returns the first and last day released."""
-    window = _window(session, q)
-    return window.first, window.last
+def release_months(session: Session, as_of: datetime | None = None,
+                   echo: Callable[[str], None] | None = None) -> list[date]:  # fmt: skip
+    """Release every ended, unreleased month (``carenet reports release``, run on a schedule;
+    idempotent); returns the months released now."""
+    return release.release_due(session, as_of, echo)
 
 
 def filter_choices(session: Session) -> dict[str, list[tuple[str, str]]]:

@@ -24,7 +24,6 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    Text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -122,18 +121,36 @@ class ReportRefresh(Model):
     refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class ReportRelease(Model):
-    """One released view of one calendar month: its counts, suppressed once, frozen.
+class ReportPeriod(Model):
+    """A released calendar month: released once (``carenet reports release``), frozen."""
 
-    ``body`` is JSON: ``[[key values…], measure, value or null, marker or null]``
-    for every non-zero count of the view — hidden counts carry their marker and
-    no value, so the table holds only what may be published.
-    """
-
-    __tablename__ = "report_release"
+    __tablename__ = "report_period"
 
     period_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    released_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ReportCount(Model):
+    """One released count of one calendar month, suppressed once over every view, frozen.
+
+    ``family`` (need, referral, search), ``view`` (the dimensions the count is
+    restricted to, joined by commas: "" for the whole month), ``d1``/``d2`` the
+    values of those dimensions in the view's order ("" when absent), ``measure``;
+    a hidden count has no ``value`` and its ``mark`` (small, complementary), so
+    the table holds only what may be published. Zero counts are not stored. The
+    primary key leads with (family, view, period, first value) and the second
+    index with (family, view, period, second value): a report reads only the
+    rows its table shows, filtered or not.
+    """
+
+    __tablename__ = "report_count"
+    __table_args__ = (Index("ix_report_count_d2", "family", "view", "period_start", "d2"),)
+
     family: Mapped[str] = mapped_column(String(16), primary_key=True)
     view: Mapped[str] = mapped_column(String(32), primary_key=True)
-    body: Mapped[str] = mapped_column(Text)
-    released_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    period_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    d1: Mapped[str] = mapped_column(String(128), primary_key=True)
+    d2: Mapped[str] = mapped_column(String(128), primary_key=True)
+    measure: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int | None] = mapped_column(Integer)
+    mark: Mapped[str | None] = mapped_column(String(16))

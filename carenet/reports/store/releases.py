@@ -1,4 +1,4 @@
-"""Released months: the finest counts of a month, and the frozen releases (report_release).
+"""Released months: a month's finest counts; the frozen releases (report_period, report_count).
 
 ``finest_rows`` reads one calendar month of a family at its finest detail (one
 row per combination of dimensions and status) from the report tables;
@@ -10,19 +10,26 @@ the first), ``load`` reads the views a report needs for a list of months.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from carenet.db import bulk
+from carenet.db.types import as_utc
 from carenet.reports.query import FINAL, NOT_DELIVERED, ReportQuery
 from carenet.reports.store import facts, gaps, sql
 from carenet.reports.store.measures import NEED_STATE, need_windows, run
-from carenet.reports.store.models import ReportRelease
+from carenet.reports.store.models import (
+    ReportCount,
+    ReportNeed,
+    ReportPeriod,
+    ReportReferral,
+    SearchGap,
+)
 
 Row = tuple[dict[str, str], dict[str, int]]
 STATES = {0: "open", 1: "met", 2: "unmet"}
@@ -78,32 +85,76 @@ def released(session: Session, months: Iterable[date]) -> set[date]:
     if not wanted:
         return set()
     found = session.scalars(
-        select(ReportRelease.period_start).where(ReportRelease.period_start.in_(wanted)).distinct()
+        select(ReportPeriod.period_start).where(ReportPeriod.period_start.in_(wanted))
     )
     return set(found)
 
 
-def save(session: Session, month: date, views: dict[tuple[str, str], list]) -> None:
-    """Store one month's release ((family, view) → entries); an existing release is kept."""
-    rows = [
-        {"period_start": month, "family": family, "view": view, "body": json.dumps(entries),
-         "released_at": datetime.now().astimezone()}
-        for (family, view), entries in views.items()
-    ]  # fmt: skip
-    if not rows:
-        return
+def first(session: Session) -> date | None:
+    """The first released month, if any (months before it had no data when releases began)."""
+    return session.scalar(select(func.min(ReportPeriod.period_start)))
+
+
+def first_data(session: Session) -> datetime | None:
+    """When the first need, referral or zero-result search of the report tables happened."""
+    found = [
+        session.scalar(select(func.min(column)))
+        for column in (ReportNeed.created_at, ReportReferral.created_at, SearchGap.searched_at)
+    ]
+    moments = [as_utc(m) for m in found if m is not None]
+    return min(moments) if moments else None
+
+
+COLUMNS = ("family", "view", "period_start", "d1", "d2", "measure", "value", "mark")
+
+
+def save(session: Session, month: date, views: dict[tuple[str, str], list]) -> bool:
+    """Store one month's release ((family, view) → entries) as one row per count.
+
+    The month's ``report_period`` row is inserted first: when it exists already
+    (a concurrent release won), nothing is written and False is returned.
+    """
     insert = pg_insert if sql.dialect(session) == sql.POSTGRESQL else sqlite_insert
-    statement = insert(ReportRelease).values(rows).on_conflict_do_nothing()
-    session.execute(statement)
-
-
-def load(session: Session, months: list[date], family: str, view: str) -> dict[date, list]:
-    """The stored entries of one view of one family, per month (months not released: absent)."""
-    found = session.execute(
-        select(ReportRelease.period_start, ReportRelease.body).where(
-            ReportRelease.period_start.in_(months),
-            ReportRelease.family == family,
-            ReportRelease.view == view,
-        )
+    claimed = session.execute(
+        insert(ReportPeriod)
+        .values(period_start=month, released_at=datetime.now(UTC))
+        .on_conflict_do_nothing()
     )
-    return {month: json.loads(body) for month, body in found}
+    if not getattr(claimed, "rowcount", 1):
+        return False
+    rows = [
+        (family, view, month, *([*values, "", ""][:2]), measure, value, mark)
+        for (family, view), entries in views.items()
+        for values, measure, value, mark in entries
+    ]
+    conn = session.connection()
+    if bulk.can_copy(conn):
+        bulk.copy_rows(conn, "report_count", COLUMNS, rows)
+        return True
+    table = ReportCount.__table__
+    for i in range(0, len(rows), 50_000):
+        session.execute(
+            table.insert(), [dict(zip(COLUMNS, row, strict=True)) for row in rows[i : i + 50_000]]
+        )
+    return True
+
+
+Stored = tuple[date, tuple[str, ...], str, int | None, str | None]
+
+
+def load(session: Session, months: list[date], family: str, view: tuple[str, ...],
+         where: tuple[str, str] | None = None) -> list[Stored]:  # fmt: skip
+    """The stored counts of one view of one family in ``months``, optionally only those whose
+    dimension ``where[0]`` has the value ``where[1]``: (month, values, measure, value, mark)."""
+    c = ReportCount
+    statement = select(c.period_start, c.d1, c.d2, c.measure, c.value, c.mark).where(
+        c.family == family, c.view == ",".join(view), c.period_start.in_(months)
+    )
+    if where is not None and where[0] in view:
+        column = c.d1 if view.index(where[0]) == 0 else c.d2
+        statement = statement.where(column == where[1])
+    width = len(view)
+    return [
+        (month, (d1, d2)[:width], measure, value, mark)
+        for month, d1, d2, measure, value, mark in session.execute(statement)
+    ]

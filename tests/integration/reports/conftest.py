@@ -32,7 +32,7 @@ from factories import (
 
 from carenet.extensions import db
 from carenet.reports.query import ReportQuery
-from carenet.reports.service import record_zero_result_search
+from carenet.reports.service import record_zero_result_search, release_months
 
 AS_OF = datetime(2026, 4, 1, 12, tzinfo=UTC)  # March has ended: released
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -130,8 +130,27 @@ def build_history() -> History:
     return History(orgs["care"].id, one.id, two.id)
 
 
+def release(as_of: datetime | None = AS_OF) -> None:
+    """What the scheduled ``carenet reports release`` does (reports never release a month)."""
+    release_months(db.session(), as_of)
+
+
 @pytest.fixture
 def history(app_ctx) -> History:
+    found = build_history()
+    release()
+    return found
+
+
+@pytest.fixture
+def release_job():
+    """``release(as_of=AS_OF)``: run the scheduled release."""
+    return release
+
+
+@pytest.fixture
+def unreleased_history(app_ctx) -> History:
+    """The history before the scheduled release has run (tests add to it, then ``release``)."""
     return build_history()
 
 

@@ -37,6 +37,7 @@ from carenet.referrals.models import Need, Patient, Referral
 from carenet.referrals.workflow import REASONS
 from carenet.reports.labels import domain_label
 from carenet.reports.query import FINAL, NOT_DELIVERED, OUTCOMES
+from carenet.reports.service import release_months
 from carenet.reports.store import releases
 
 MONTHS = [date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)]
@@ -94,6 +95,7 @@ def tables(app, people, history_builder):  # noqa: F811
     with app.app_context():
         found = people
         _rare_and_common(found)
+        release_months(db.session())  # the scheduled job, as of now
     lead = _sign_in(app.test_client(), "lead@example.org")
     fetched = []
     for first, last in WINDOWS:

@@ -15,6 +15,7 @@ from carenet.accounts import service as accounts
 from carenet.audit.models import AuditEvent
 from carenet.directory.models import Organization
 from carenet.extensions import db
+from carenet.reports.service import release_months
 
 PASSWORD = "a long test passphrase"
 RANGE = "from=2026-01-01&to=2026-03-31"
@@ -55,6 +56,8 @@ def _sign_in(client, email):
 
 @pytest.fixture
 def lead(app, people):
+    with app.app_context():
+        release_months(db.session())  # the scheduled job, as of now
     return _sign_in(app.test_client(), "lead@example.org")
 
 

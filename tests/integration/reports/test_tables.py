@@ -43,8 +43,10 @@ def test_small_counts_of_the_history_are_all_hidden(history):
     assert (table.first.isoformat(), table.last.isoformat()) == ("2026-01-01", "2026-03-31")
 
 
-def test_a_large_group_is_shown_when_its_month_protects_it(history):
+def test_a_large_group_is_shown_when_its_month_protects_it(unreleased_history, release_job):
+    history, release = unreleased_history, release_job
     _add_unmet_utility_needs(history, 12)  # all in February: one month's release
+    release()
     table = service.unmet_needs(db.session, history.query(group_by="domain"))
     utility = table.rows[-1]
     assert utility[0] == "Utility insecurity" and utility[1] in ("12", H)
@@ -59,8 +61,10 @@ def test_a_large_group_is_shown_when_its_month_protects_it(history):
     assert {r[0]: r for r in feb.rows}["Utility insecurity"][3] in ("12", H)
 
 
-def test_complementary_cells_are_marked_apart_from_small_ones(history):
+def test_complementary_cells_are_marked_apart_from_small_ones(unreleased_history, release_job):
+    history, release = unreleased_history, release_job
     _add_unmet_utility_needs(history, 12)
+    release()
     feb = history.query(group_by="zip", start=datetime(2026, 2, 1, tzinfo=UTC),
                         end=datetime(2026, 3, 1, tzinfo=UTC))  # fmt: skip
     rows = {r[0]: r for r in service.unmet_needs(db.session, feb).rows}
