@@ -59,7 +59,6 @@ def register_commands(app: Flask) -> None:
         seed_command,
     )
     from carenet.fhir.clients import fhir_clients_group
-    from carenet.fhir.clients import fhir_clients_group
     from carenet.referrals.commands import worker_command
     from carenet.reports.commands import reports_group
 
@@ -72,7 +71,6 @@ def register_commands(app: Flask) -> None:
         tokens_group,
         audit_group,
         worker_command,
-        fhir_clients_group,
         fhir_clients_group,
         reports_group,
         bench_group,
