@@ -35,6 +35,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from carenet.referrals.timeutil import register_filters
 
     register_filters(app)  # local time in words for every template (|local_time, |duration)
+    from carenet.accounts import kept_form
+
+    kept_form.init_app(app)  # an expired session keeps the form (restore_form in templates)
+    app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions  # nav
     return app
 
 
@@ -97,11 +101,6 @@ def register_blueprints(app: Flask) -> None:
         fhir_views,
     ):
         app.register_blueprint(blueprint)
-    from carenet.fhir import smart, subscriptions
-
-    app.register_blueprint(smart.blueprint)  # SMART Backend Services (docs/fhir-access.md)
-    app.register_blueprint(subscriptions.blueprint)
-    subscriptions.init_app()  # notifications of Task status changes through the outbox
 
 
 def register_errorhandlers(app: Flask) -> None:

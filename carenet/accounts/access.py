@@ -112,4 +112,8 @@ def _ask_to_sign_in() -> Any:
         response = problem(401, "Unauthorized", "Sign in or send an API token.")
         response.headers["WWW-Authenticate"] = 'Bearer realm="carenet"'
         return response
+    if request.method == "POST":  # a form sent after the session ended: keep the user's place
+        from carenet.accounts.kept_form import ask_to_sign_in_again
+
+        return ask_to_sign_in_again()
     return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))

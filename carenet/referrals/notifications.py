@@ -2,7 +2,9 @@
 
 A message is written in the same transaction as the change it reports, so a
 change is never announced without having happened, nor lost when SMTP is
-down. E-mails carry no health information: a short subject and a link.
+down. E-mails carry no health information: they name the service and the organization
+running it (never the client, the need or a note) and link straight to the referral
+(``CARENET_BASE_URL``/referrals/<id>).
 
 Delivery (docs/operations.md "The worker"): a worker claims a batch of due
 messages under a lease (``outbox_claim``), sends each with the ``Message-ID``
@@ -110,24 +112,56 @@ def coordinator_email(referral: Referral) -> list[str]:
     return [user.email] if user is not None and user.active else []
 
 
+# The words people read for a referral's status — in the pages and the e-mails alike. The
+# stored and API status codes stay FHIR's (``rejected``); only the words change.
+STATUS_WORDS = {
+    "requested": "requested",
+    "accepted": "accepted",
+    "in-progress": "in progress",
+    "on-hold": "on hold",
+    "completed": "completed",
+    "rejected": "declined",
+    "failed": "not delivered",
+    "cancelled": "cancelled",
+}
+
+
+def status_words(status: str | None) -> str:
+    """``rejected`` → ``declined``, ``in-progress`` → ``in progress`` (docs/workflow.md)."""
+    return STATUS_WORDS.get(status or "", (status or "").replace("-", " "))
+
+
+def _names(referral: Referral) -> tuple[str, str]:
+    """The service and the organization running it — never anything about the client."""
+    organization = referral.recipient_organization
+    return referral.service_name, (organization.name if organization is not None else "")
+
+
 def enqueue_new_referral(referral: Referral) -> None:
     """Tell the receiving organization's staff a referral is waiting."""
+    service, organization = _names(referral)
+    sender = referral.sender_organization
     _enqueue(
         "referral-new",
         staff_emails(referral.recipient_organization_id),
-        "carenet: a new referral is waiting",
-        "A new referral was sent to your organization. Sign in to carenet to see it.",
+        f"carenet: a new referral to {service}",
+        f"{sender.name if sender is not None else 'A care team'} sent a new referral to "
+        f"{service} ({organization}). Open it in carenet (sign in first) to accept or "
+        "decline it:",
         referral,
     )
 
 
 def enqueue_status_change(referral: Referral, status: str) -> None:
     """Tell the referring coordinator that a referral moved."""
+    service, organization = _names(referral)
+    words = status_words(status)
     _enqueue(
         "referral-status",
         coordinator_email(referral),
-        f"carenet: a referral is now {status}",
-        f"A referral you sent is now {status}. Sign in to carenet for details.",
+        f"carenet: your referral to {service} is {words}",
+        f"A referral you sent to {service} ({organization}) is now {words}. "
+        "Open it in carenet (sign in first) for the details:",
         referral,
     )
     for listener in STATUS_LISTENERS.values():
@@ -136,11 +170,13 @@ def enqueue_status_change(referral: Referral, status: str) -> None:
 
 def enqueue_overdue(referral: Referral) -> None:
     """Tell both sides, once, that a referral has stalled."""
+    service, organization = _names(referral)
     _enqueue(
         "referral-overdue",
         staff_emails(referral.recipient_organization_id) + coordinator_email(referral),
-        "carenet: a referral is overdue",
-        "A referral has had no response in time. Sign in to carenet to follow it up.",
+        f"carenet: a referral to {service} is overdue",
+        f"A referral to {service} ({organization}) has had no response in time. "
+        "Open it in carenet (sign in first) to follow it up:",
         referral,
     )
 

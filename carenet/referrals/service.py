@@ -2,7 +2,7 @@
 
 Reading: one referral as its page and the API show it (``open_referral``,
 ``view_of``), a page of a list for the API (``referral_list``), the coordinator's
-``dashboard`` and the CBO's ``inbox`` (and ``inbox_section``) — pages
+``dashboard`` (the CBO's inbox: ``inbox.py``, built on these helpers) — pages
 (``carenet.db.paging``) of the policy-scoped query, overdue first in SQL, counted
 with ``COUNT``, one audit row per patient a page shows (one INSERT; a page showing none: one
 row). The moves after sending live in
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -31,7 +31,6 @@ from carenet.db.retry import run_in_transaction
 from carenet.db.types import utcnow
 from carenet.directory.models import (
     ASSESSMENT_REQUIRED,
-    CAPACITY_STATUSES,
     NO_CAPACITY,
     WAITLIST,
     Service,
@@ -43,7 +42,7 @@ from carenet.directory.taxonomy import (
 )
 from carenet.errors import Conflict, InvalidInput, NotFound
 from carenet.extensions import db
-from carenet.referrals import capacity, notifications, overdue, workflow
+from carenet.referrals import notifications, overdue, workflow
 from carenet.referrals.consent import has_valid_consent, patients_with_valid_consent
 from carenet.referrals.models import Need, Patient, Referral, ReferralEvent
 from carenet.referrals.overdue import Flagged
@@ -477,66 +476,15 @@ def dashboard(actor: Actor, wanted: PageRequest = FIRST_PAGE) -> Dashboard:
     return Dashboard(_flagged(rows, now), counts)
 
 
-INBOX_SECTIONS = {
-    "overdue": "Overdue",
-    "new": "New",
-    "accepted": "Accepted",
-    "waitlist": "Waitlist",
-}
-INBOX_PREVIEW = 10  # rows of each section on the inbox; the rest on the section's own pages
+def inbox(actor: Actor) -> Any:
+    """The CBO's inbox overview: moved to ``referrals/inbox.py`` (kept here for callers)."""
+    from carenet.referrals import inbox as inbox_module
+
+    return inbox_module.inbox(actor)
 
 
-def _section_condition(slug: str, now: datetime, waitlisted: list[str]) -> ColumnElement[bool]:
-    late = overdue.overdue_clause(now)
-    conditions: dict[str, ColumnElement[bool]] = {
-        "overdue": late,
-        "new": and_(~late, Referral.status == "requested"),
-        "accepted": and_(~late, Referral.status != "requested"),  # and under way
-        "waitlist": Referral.service_id.in_(waitlisted),  # to a waitlisted service, late or not
-    }
-    if slug not in conditions:
-        raise NotFound("No such part of the inbox.")
-    return conditions[slug]
+def inbox_section(actor: Actor, slug: str, wanted: PageRequest = FIRST_PAGE) -> Any:
+    """One section of the CBO's inbox: moved to ``referrals/inbox.py``."""
+    from carenet.referrals import inbox as inbox_module
 
-
-@dataclass(frozen=True)
-class Inbox:
-    sections: dict[str, Page[ReferralView]]  # slug (INBOX_SECTIONS) → first rows, count
-    services: list[Service]  # the services whose capacity the actor may switch
-    capacities: tuple[str, ...] = CAPACITY_STATUSES
-    titles: dict[str, str] = field(default_factory=lambda: dict(INBOX_SECTIONS))
-
-
-def _inbox_pages(
-    actor: Actor, slugs: Iterable[str], wanted: PageRequest
-) -> dict[str, Page[ReferralView]]:
-    now = utcnow()
-    services = capacity.services_of_my_organizations(actor)
-    waitlisted = [s.id for s in services if s.capacity_status == WAITLIST]
-    open_inbound = _referrals(actor, "inbound", OPEN_STATUSES)
-    pages = {
-        slug: _page_of(open_inbound.where(_section_condition(slug, now, waitlisted)), wanted, now)
-        for slug in slugs
-    }
-    detail = {
-        "box": "inbound",
-        "count": sum(len(p.items) for p in pages.values()),
-        "sections": {slug: p.total for slug, p in pages.items()},
-        "page": wanted.page,
-    }
-    _audited(actor, detail, pages.values(), None)  # the inbox shows no patient (a stub row)
-    return {slug: _views(actor, page, now) for slug, page in pages.items()}
-
-
-def inbox(actor: Actor) -> Inbox:
-    """The CBO's open referrals in sections, the first ``INBOX_PREVIEW`` of each with its
-    count; "Waitlist" holds those to a waitlisted service. One audit row (no patient shown)."""
-    sections = _inbox_pages(actor, INBOX_SECTIONS, PageRequest(1, INBOX_PREVIEW))
-    return Inbox(sections, capacity.services_of_my_organizations(actor))
-
-
-def inbox_section(actor: Actor, slug: str, wanted: PageRequest = FIRST_PAGE) -> Page[ReferralView]:
-    """One section of the inbox (``INBOX_SECTIONS``), a page of it; unknown section: 404."""
-    if slug not in INBOX_SECTIONS:
-        raise NotFound("No such part of the inbox.")
-    return _inbox_pages(actor, [slug], wanted)[slug]
+    return inbox_module.inbox_section(actor, slug, wanted)

@@ -14,9 +14,19 @@ from carenet.db.paging import page_request
 from carenet.directory.models import Service
 from carenet.errors import NotFound
 from carenet.extensions import db
-from carenet.referrals import capacity, history, patients, schemas, service, workflow
+from carenet.referrals import (
+    capacity,
+    history,
+    notifications,
+    patients,
+    schemas,
+    service,
+    workflow,
+)
+from carenet.referrals import inbox as inboxes
 from carenet.referrals.forms import form_data, on_error_back
 from carenet.referrals.workflow import REASONS
+from carenet.security import safe_local_path
 
 blueprint = Blueprint(
     "referrals", __name__, static_folder="static", static_url_path="/static/referrals"
@@ -34,28 +44,48 @@ def dashboard() -> str:
 @blueprint.get("/inbox")
 @permission("respond", "referral")
 def inbox() -> str:
-    """The CBO's referrals: overdue, new, accepted (and under way), waitlist — the first rows
-    of each, with a link to all of a section."""
-    found = service.inbox(current_user)
+    """The CBO's referrals. No filter: the overview (overdue, new, accepted and under way,
+    waitlist — the first rows of each, with a link to all of a section). A filter (status,
+    assigned to me, unread): one list of them, a page at a time."""
+    wanted = inboxes.parse_filter(request.args)
+    if wanted.is_overview and "page" not in request.args:
+        found = inboxes.inbox(current_user)
+        return render_template(
+            "referrals/inbox.html",
+            sections=found.sections,
+            titles=found.titles,
+            services=found.services,
+            capacities=found.capacities,
+            wanted=wanted,
+            statuses=inboxes.STATUS_FILTERS,
+        )
+    rows = inboxes.inbox_list(current_user, wanted, page_request(request.args))
     return render_template(
-        "referrals/inbox.html",
-        sections=found.sections,
-        titles=found.titles,
-        services=found.services,
-        capacities=found.capacities,
+        "referrals/inbox_section.html",
+        rows=rows,
+        section=wanted.status,
+        title=inboxes.STATUS_FILTERS[wanted.status],
+        wanted=wanted,
+        statuses=inboxes.STATUS_FILTERS,
     )
 
 
 @blueprint.get("/inbox/<section>")
 @permission("respond", "referral")
 def inbox_section(section: str) -> str:
-    """All of one inbox section, a page at a time."""
-    found = service.inbox_section(current_user, section, page_request(request.args))
+    """All of one inbox section, a page at a time (also under the "mine" and "unread"
+    filters)."""
+    if section not in inboxes.INBOX_SECTIONS:
+        raise NotFound("No such part of the inbox.")
+    wanted = inboxes.parse_filter(request.args, status=section)
+    found = inboxes.inbox_list(current_user, wanted, page_request(request.args))
     return render_template(
         "referrals/inbox_section.html",
         rows=found,
         section=section,
-        title=service.INBOX_SECTIONS[section],
+        title=inboxes.INBOX_SECTIONS[section],
+        wanted=wanted,
+        statuses=inboxes.STATUS_FILTERS,
     )
 
 
@@ -99,6 +129,7 @@ def send_referral() -> Any:
 @permission("view", "referral")
 def referral_page(referral_id: str) -> str:
     shown = service.open_referral(current_user, referral_id)
+    inboxes.mark_read(current_user, shown.referral)
     return render_template(
         "referrals/referral.html",
         shown=shown,
@@ -106,6 +137,8 @@ def referral_page(referral_id: str) -> str:
         events=history.events_for(shown),
         notes=history.notes_for(shown),
         reasons=REASONS,
+        assignee=inboxes.assignee_of(shown.referral.id),
+        staff=inboxes.assignable_staff(current_user, shown.referral),
     )
 
 
@@ -116,13 +149,36 @@ def move(referral_id: str) -> Any:
 
     def make_move() -> Any:
         fields = form_data(schemas.TransitionForm())
-        referral = workflow.transition(
-            current_user, referral_id, fields.pop("to"), fields.pop("version"), **fields
-        )
-        flash(f"The referral is now {referral.status}.", "success")
+        to, version = fields.pop("to"), fields.pop("version")
+        if to == "accepted" and request.form.get("then_start") == "1":  # one click: both moves
+            referral = workflow.accept_and_start(
+                current_user, referral_id, version, fields.get("note"), fields.get("follow_up_on")
+            )
+        else:
+            referral = workflow.transition(current_user, referral_id, to, version, **fields)
+        flash(f"The referral is now {notifications.status_words(referral.status)}.", "success")
         return redirect(back)
 
     return on_error_back(make_move, back)
+
+
+@blueprint.post("/referrals/<referral_id>/assign")
+@permission("respond", "referral")
+def assign(referral_id: str) -> Any:
+    """Assign a referral to a staff member of the receiving organization ("me": the user;
+    empty: nobody); back to the page it was sent from (``next``, a path on this site)."""
+    back = safe_local_path(request.form.get("next")) or url_for(
+        "referrals.referral_page", referral_id=referral_id
+    )
+
+    def give() -> Any:
+        chosen = request.form.get("assignee", "")
+        chosen = current_user.id if chosen == "me" else chosen
+        assignee = inboxes.assign(current_user, referral_id, chosen)
+        flash(f"Assigned to {assignee.label}." if assignee else "Nobody is assigned.", "success")
+        return redirect(back)
+
+    return on_error_back(give, back)
 
 
 @blueprint.post("/referrals/<referral_id>/notes")
@@ -135,6 +191,12 @@ def add_note(referral_id: str) -> Any:
         return redirect(back)
 
     return on_error_back(note, back)
+
+
+@blueprint.app_template_filter("status_words")
+def status_words(status: str | None) -> str:
+    """A referral status in the words people read ("declined" for ``rejected``)."""
+    return notifications.status_words(status)
 
 
 @blueprint.post("/services/<service_id>/capacity")

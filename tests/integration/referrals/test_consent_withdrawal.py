@@ -165,12 +165,14 @@ def test_the_table_of_what_each_side_sees(app, client, api_net, tokens, who, sta
     expected = {field: cells[column] == "visible" for field, cells in FIELDS.items()}
     assert _api_shows(client, tokens, who, referral) == expected
     assert _page_shows(client, tokens, who, referral) == expected
-    if who != "coordinator":  # the inbox: a row, marked when withdrawn, nothing secret
+    if who != "coordinator":  # the inbox: a row, marked when withdrawn; the client's name
+        # and the need only under valid consent (issue 14), never a note
         for url in ("/inbox", "/inbox/accepted"):
             html = client.get(url, headers=tokens[who]).get_data(as_text=True)
             assert "Pantry A" in html
             assert ("consent withdrawn" in html) == (sight == "stub")
-            assert not any(text in html for text in SECRETS.values())
+            shown = {field for field, text in SECRETS.items() if text in html}
+            assert shown == (set() if sight == "stub" else {"patient", "sensitive category"})
 
 
 def test_two_consents_revoking_one_stops_sharing_until_a_newer_consent(client, api_net, tokens):

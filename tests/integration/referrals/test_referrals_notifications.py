@@ -69,10 +69,14 @@ def test_a_message_survives_smtp_being_down_and_is_delivered_when_it_returns(net
     assert {m.status for m in db.session.scalars(select(OutboxMessage))} == {"sent"}
     assert sorted(m["To"] for m in inbox.messages) == ["admin_a@example.org", "staff_a@example.org"]
     mail = inbox.messages[0]
-    assert mail["Subject"] == "carenet: a new referral is waiting"
+    assert mail["Subject"] == "carenet: a new referral to Pantry A"
     text = mail.get_payload()
-    assert f"/referrals/{referral.id}" in text
-    assert "Lopez" not in text and "food" not in text.lower()
+    assert "Mercy Clinic sent a new referral to Pantry A (Food Bank A)" in text
+    assert (
+        f"http://127.0.0.1:5000/referrals/{referral.id}" in text
+        or f"/referrals/{referral.id}" in text
+    )
+    assert "Lopez" not in text and "Ana" not in text and "insecurity" not in text.lower()
 
 
 def test_the_worker_command_sends_status_changes_to_the_coordinator(net, send, smtp_port, app_ctx):
@@ -86,7 +90,9 @@ def test_the_worker_command_sends_status_changes_to_the_coordinator(net, send, s
     assert result.exit_code == 0, result.output
     assert "sent: 3" in result.output and "still pending: 0" in result.output
     status_mails = [m for m in inbox.messages if m["To"] == "coordinator@example.org"]
-    assert [m["Subject"] for m in status_mails] == ["carenet: a referral is now accepted"]
+    assert [m["Subject"] for m in status_mails] == [
+        "carenet: your referral to Pantry A is accepted"
+    ]
 
 
 def test_backoff_grows_and_is_capped():

@@ -200,8 +200,10 @@ def test_every_status_change_queues_an_email_to_the_coordinator(net, send):
         ("referral-new", "staff_a@example.org"),
         ("referral-status", "coordinator@example.org"),
     ]
-    assert all("Lopez" not in m.body and "food" not in m.body.lower() for m in mails)
-    assert mails[-1].subject == "carenet: a referral is now accepted"
+    # the service and its organization are named (issue 14); never the client or the need
+    assert all("Lopez" not in m.body and "insecurity" not in m.body.lower() for m in mails)
+    assert all("Pantry A (Food Bank A)" in m.body for m in mails)
+    assert mails[-1].subject == "carenet: your referral to Pantry A is accepted"
 
 
 def test_the_event_log_is_append_only(net, send):
