@@ -51,6 +51,9 @@ class Config:
     IMPORT_BATCH_SIZE = int(_env("IMPORT_BATCH_SIZE", "500") or 500)
     # An admin's taxonomy mapping file, extending seed_data/taxonomy_map.csv (docs/hsds.md)
     TAXONOMY_MAP = _env("TAXONOMY_MAP")
+    # carenet import-hsds http://host/api/hsds: seconds per request, retries per page
+    IMPORT_HTTP_TIMEOUT = float(_env("IMPORT_HTTP_TIMEOUT", "30") or 30)
+    IMPORT_HTTP_RETRIES = int(_env("IMPORT_HTTP_RETRIES", "3") or 3)
     # The largest request body accepted, in bytes (413 beyond; docs/api.md "Limits")
     MAX_CONTENT_LENGTH = int(_env("MAX_CONTENT_LENGTH", "1048576") or 1048576)
     SESSION_COOKIE_HTTPONLY = True

@@ -1,11 +1,14 @@
 """Reading HSDS input: ``open_source`` picks the reader for a path; the JSON readers live here.
 
-A folder holding a tabular data package goes to ``tabular.read_tabular``; any
-other path is JSON: one file (an object, an array, an API page) or every
-``*.json`` below a folder. Each reader yields ``SourceItem``s one at a time: a
-record with where it came from (file and line or row), or an error naming the
-file and the line/column. A JSON array is decoded element by element, so a
-file of a million services is never held in memory at once.
+An ``http(s)://`` URL is another HSDS API (``remote.open_remote``); a folder
+holding a tabular data package goes to ``tabular.read_tabular``; an
+``.ndjson``/``.jsonl`` file (or a ``.json`` file holding one object per line)
+to ``ndjson.read_ndjson``; any other path is JSON: one file (an object, an
+array, an API page) or every ``*.json``/``*.ndjson``/``*.jsonl`` below a folder.
+Each reader yields ``SourceItem``s one at a time: a record with where it came
+from (file and line or row), or an error naming the file and the line/column. A
+JSON array is decoded element by element, so a file of a million services is
+never held in memory at once.
 """
 
 from __future__ import annotations
@@ -15,14 +18,33 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from carenet.directory.hsds import remote
+from carenet.directory.hsds.ndjson import SUFFIXES, is_ndjson, looks_like_ndjson, read_ndjson
 from carenet.directory.hsds.sources import Source, SourceItem
 from carenet.directory.hsds.tabular import read_tabular
 
 CHUNK = 1 << 20
 
 
+def _remote_options() -> remote.Options:
+    """Timeout and retries of HTTP imports (``CARENET_IMPORT_HTTP_*``; defaults outside an app)."""
+    from flask import current_app, has_app_context
+
+    config = current_app.config if has_app_context() else {}
+    return remote.Options(
+        timeout=float(config.get("IMPORT_HTTP_TIMEOUT") or 30),
+        retries=int(config.get("IMPORT_HTTP_RETRIES", 3)),
+    )
+
+
 def open_source(path: str | Path) -> Source:
-    """The records at ``path``: a JSON file, a folder of them, or a tabular data package."""
+    """The records at ``path``: an HSDS API URL, a JSON or ndjson file, a folder of them,
+    or a tabular data package."""
+    if remote.is_url(path):
+        try:
+            return remote.open_remote(str(path), _remote_options())
+        except ValueError as exc:
+            return Source(total=0, items=iter([SourceItem(str(path), "URL", error=str(exc))]))
     path = Path(path)
     if path.is_dir() and _is_tabular(path):
         return read_tabular(path)
@@ -36,14 +58,16 @@ def _is_tabular(folder: Path) -> bool:
 
 
 def _json_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*.json") if p.is_file())
+    suffixes = (".json", *SUFFIXES)
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in suffixes and p.is_file())
 
 
 def _read_files(files: list[Path], root: Path) -> Iterator[SourceItem]:
     done = 0
     for file in files:
         name = str(file.relative_to(root)) if file.is_relative_to(root) else str(file)
-        for item in _read_json_file(file, name):
+        reader = read_ndjson if is_ndjson(file) else _read_json_file
+        for item in reader(file, name):
             item.done = done + item.done
             yield item
         done += file.stat().st_size
@@ -61,6 +85,10 @@ def _read_json_file(file: Path, name: str) -> Iterator[SourceItem]:
             first = head.lstrip()[:1]
             if first == "[":
                 yield from _stream_array(handle, head, name)
+                return
+            if first == "{" and looks_like_ndjson(head):
+                handle.close()
+                yield from read_ndjson(file, name)
                 return
             text = head + handle.read()
     except UnicodeDecodeError:
