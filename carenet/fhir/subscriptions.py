@@ -169,7 +169,7 @@ def _parse_end(value: Any) -> datetime | None:
         return None
     try:
         end = as_utc(datetime.fromisoformat(str(value).replace("Z", "+00:00")))
-    except ValueError:
+    except (ValueError, OverflowError):
         end = None
     if end is None or end <= utcnow():
         _refuse("end is an instant in the future.", "Subscription.end")
