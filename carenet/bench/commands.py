@@ -75,3 +75,39 @@ _register_reports(bench_group)  # carenet bench reports (docs/performance.md, "R
 from carenet.bench.load import register as _register_load  # noqa: E402
 
 _register_load(bench_group)  # carenet bench load (docs/performance.md, "Load")
+
+
+@bench_group.command("import")
+@click.option(
+    "--services",
+    "services",
+    type=click.IntRange(1),
+    default=10_000,
+    show_default=True,
+    help="Synthetic HSDS services to generate and import.",
+)
+@click.option(
+    "--backend",
+    type=click.Choice(["spatialite", "postgis"]),
+    default="spatialite",
+    show_default=True,
+)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1),
+    default=None,
+    help="Records per transaction [default: CARENET_IMPORT_BATCH_SIZE].",
+)
+@click.option("--profile", is_flag=True, help="Print where the import spends its time.")
+@click.option("--json", "as_json", is_flag=True, help="Also print the figures as JSON.")
+def bench_import(services: int, backend: str, seed: int, batch_size: int | None,
+                 profile: bool, as_json: bool) -> None:  # fmt: skip
+    """Generate N HSDS services and time import-hsds on them in a throwaway database."""
+    from carenet.bench.import_bench import report_lines, run
+
+    figures = run(services, backend, seed, batch_size, echo=click.echo, profile=profile)
+    for line in report_lines(figures):
+        click.echo(line)
+    if as_json:
+        click.echo(json.dumps(figures))
