@@ -101,6 +101,11 @@ def register_blueprints(app: Flask) -> None:
         fhir_views,
     ):
         app.register_blueprint(blueprint)
+    from carenet.fhir import smart, subscriptions
+
+    app.register_blueprint(smart.blueprint)  # SMART Backend Services (docs/fhir-access.md)
+    app.register_blueprint(subscriptions.blueprint)
+    subscriptions.init_app()  # notifications of Task status changes through the outbox
 
 
 def register_errorhandlers(app: Flask) -> None:
