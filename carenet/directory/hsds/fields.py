@@ -115,9 +115,8 @@ def postcode_facts(postcode: str) -> tuple[float | None, float | None, str | Non
     return point.latitude, point.longitude, zone
 
 
-@lru_cache(maxsize=4096)
 def county_postcodes(county: str, state: str) -> tuple[str, ...]:
-    """ZIP codes of a county from the offline ZIP data (cached)."""
-    from carenet.geo import postcodes_in_county
+    """ZIP codes of a county from the offline ZIP data (``carenet.geo.gazetteer``)."""
+    from carenet.geo.gazetteer import county_postcodes as of_county
 
-    return tuple(sorted(set(postcodes_in_county(county, state))))
+    return of_county(county, state)
