@@ -43,3 +43,19 @@ class AuditEvent(Model):
     user_agent: Mapped[str | None] = mapped_column(String(255))
     # The patient this row discloses (accounting of disclosures); None for anything else.
     patient_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class DenialWindow(Model):
+    """Anonymous refused requests to PHI routes, counted per address, route and minute.
+
+    The first refusal of a minute writes the ``denied`` audit row; later ones in the same
+    minute only add to ``count`` here (``carenet.audit.denials``), so an anonymous flood
+    cannot fill the append-only audit table.
+    """
+
+    __tablename__ = "audit_denial_window"
+
+    remote_addr: Mapped[str] = mapped_column(String(64), primary_key=True)
+    route: Mapped[str] = mapped_column(String(128), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=1)

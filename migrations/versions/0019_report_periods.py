@@ -1,4 +1,4 @@
-"""reports: released months as one row per count (report_period, report_count)
+"""reports: one row per released count (report_period, report_count); audit_denial_window
 
 Revision ID: 0019_report_periods
 Revises: 0018_cbo_inbox
@@ -13,6 +13,10 @@ first value), ``ix_report_count_d2`` with (family, view, month, second value), s
 a filter on either dimension of a view is a range seek. Months already released
 are carried over unchanged (frozen cells stay what they were); the downgrade
 carries them back.
+
+``audit_denial_window`` (issue 13's last audit edge) counts anonymous refused
+requests to PHI routes per address, route and minute: only the first of a minute
+writes a ``denied`` audit row (``carenet/audit/denials.py``).
 """
 
 import json
@@ -69,9 +73,18 @@ def upgrade() -> None:
     if months:
         op.bulk_insert(period, [{"period_start": m, "released_at": a} for m, a in months.items()])
     op.drop_table("report_release")
+    op.create_table(
+        "audit_denial_window",
+        sa.Column("remote_addr", sa.String(64), nullable=False),
+        sa.Column("route", sa.String(128), nullable=False),
+        sa.Column("window_start", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("remote_addr", "route", "window_start"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("audit_denial_window")
     old = op.create_table(
         "report_release",
         sa.Column("period_start", sa.Date(), nullable=False),
