@@ -4,6 +4,7 @@ side fails: unreachable, failing part way, slow, retried, not an HSDS API."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import time
@@ -15,10 +16,12 @@ from urllib.parse import parse_qs
 import pytest
 from directory_helpers import table_counts
 from flask import Flask
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from live_server import serve_app
 
 from carenet import create_app
-from carenet.directory.hsds import import_path
+from carenet.directory.hsds import import_path, remote
 from carenet.directory.models import Service
 from carenet.extensions import db
 
@@ -213,3 +216,33 @@ def test_something_that_is_not_an_hsds_api_is_refused(app_ctx, fake_api, status,
     report = import_path(url + "/")
     assert len(report.rejected) == 1 and reason in report.rejected[0].reason
     assert db.session.query(Service).count() == 0
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+PAGE = st.fixed_dictionaries(
+    {"contents": st.lists(JSON, max_size=3)},
+    optional={"total_items": JSON, "total_pages": JSON, "page_number": JSON, "last_page": JSON},
+)
+
+
+def test_whatever_an_api_answers_reading_gives_records_or_one_error(fake_api):
+    answer: dict[str, Any] = {}
+    url, _api = fake_api(lambda path, query: (answer["status"], answer["body"]))
+
+    @settings(max_examples=40, deadline=None)
+    @given(st.sampled_from([200, 200, 200, 404, 400]), st.one_of(PAGE, JSON))
+    def read(status: int, body: Any) -> None:
+        answer.update(status=status, body=body)
+        options = remote.Options(retries=0, timeout=5)
+        items = list(itertools.islice(remote.open_remote(url, options).items, 200))
+        assert len(items) < 200  # paging ends
+        errors = [i for i in items if i.error]
+        assert all(i.obj is None for i in errors) and errors in ([], items[-1:])
+
+    read()
