@@ -15,7 +15,7 @@ from flask import Blueprint, Response, request
 from flask_login import current_user
 
 from carenet.accounts.access import authenticated, public
-from carenet.fhir import capability, reading
+from carenet.fhir import capability, reading, task_update, transaction
 from carenet.fhir.bundle import searchset
 from carenet.fhir.outcome import FhirError, error_response, fhir_response, from_problem
 from carenet.fhir.search_params import parse_search
@@ -96,9 +96,55 @@ def read(resource_type: str, resource_id: str) -> Response:
     return fhir_response(resource, headers=_etag(version))
 
 
-@blueprint.route("/", defaults={"rest": ""}, methods=["GET", "PUT", "PATCH", "DELETE"])
+def _body() -> Any:
+    if not request.is_json:
+        raise FhirError(415, "Send application/fhir+json.", "Content-Type")
+    body = request.get_json(silent=True)
+    if body is None:
+        raise FhirError(400, "The body is not JSON.", "body")
+    return body
+
+
+def _created(resource: dict[str, Any], version: int | None) -> Response:
+    location = f"{_base()}/{resource['resourceType']}/{resource['id']}"
+    headers = {"Location": location + (f"/_history/{version}" if version else "")}
+    return fhir_response(resource, 201, {**headers, **_etag(version)})
+
+
+@blueprint.post("/<resource_type>")
+@authenticated
+def create(resource_type: str) -> Response:
+    _known(resource_type)
+    resource, version = transaction.create(current_user, resource_type, _body())
+    return _created(resource, version)
+
+
+@blueprint.post("")
+@blueprint.post("/")
+@authenticated
+def batch() -> Response:
+    """A transaction Bundle: every entry made, or none."""
+    return fhir_response(transaction.transaction(current_user, _body()))
+
+
+@blueprint.put("/Task/<task_id>")
+@authenticated
+def update_task(task_id: str) -> Response:
+    resource, version = task_update.update_task(
+        current_user, task_id, _body(), request.headers.get("If-Match")
+    )
+    return fhir_response(resource, headers=_etag(version))
+
+
+@blueprint.route("/", methods=["GET", "PUT", "PATCH", "DELETE"])
+@authenticated
+def root() -> Response:
+    """The base URL takes only a transaction Bundle (POST)."""
+    raise FhirError(405, "POST a transaction Bundle here, or use /fhir/metadata.", "Bundle")
+
+
 @blueprint.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-@public
+@authenticated
 def unsupported(rest: str) -> Response:
     """Any other path or method under /fhir: 404 for an unknown type, else 405."""
     first = rest.split("/", 1)[0]

@@ -1,0 +1,97 @@
+"""Reading a FHIR JSON body: values at element paths, with a 400/422 OperationOutcome naming
+the element when one is missing or of the wrong shape, and marshmallow errors (carenet's own
+schemas, the same rules as /api/v1) translated to element paths."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError
+
+from carenet.fhir.outcome import FhirError
+
+
+def resource_of(body: Any, resource_type: str) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise FhirError(400, "The body must be a FHIR resource (a JSON object).", resource_type)
+    if body.get("resourceType") != resource_type:
+        raise FhirError(
+            400, f"The body must be a {resource_type}.", f"{resource_type}.resourceType"
+        )
+    return body
+
+
+def obj(value: Any, path: str, required: bool = False) -> dict[str, Any]:
+    if value is None and not required:
+        return {}
+    if not isinstance(value, dict):
+        raise FhirError(422 if value is None else 400, f"{path} must be an object.", path)
+    return value
+
+
+def items(value: Any, path: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise FhirError(400, f"{path} must be an array.", path)
+    return value
+
+
+def text(value: Any, path: str, required: bool = False) -> str | None:
+    if value is None:
+        if required:
+            raise FhirError(422, f"{path} is required.", path)
+        return None
+    if not isinstance(value, str):
+        raise FhirError(400, f"{path} must be a string.", path)
+    return value
+
+
+def codes(concept: Any, path: str) -> list[tuple[str | None, str]]:
+    """(system, code) of each coding of a CodeableConcept."""
+    found = []
+    for i, coding in enumerate(items(obj(concept, path).get("coding"), f"{path}.coding")):
+        coding = obj(coding, f"{path}.coding[{i}]")
+        code = text(coding.get("code"), f"{path}.coding[{i}].code")
+        if code is not None:
+            found.append((text(coding.get("system"), f"{path}.coding[{i}].system"), code))
+    return found
+
+
+def reference(
+    value: Any, path: str, types: tuple[str, ...], required: bool = False
+) -> tuple[str, str] | None:
+    """A Reference ``{"reference": "Type/id"}`` → (type, id); relative references only (or
+    absolute ones ending in ``Type/id``); a ``urn:uuid`` left unresolved is a 422."""
+    found = obj(value, path, required)
+    target = text(found.get("reference"), f"{path}.reference", required)
+    if target is None:
+        return None
+    if target.startswith("urn:"):
+        raise FhirError(422, f"{path}: {target} names no entry of this transaction.", path)
+    parts = target.rstrip("/").split("/")
+    if len(parts) < 2 or parts[-2] not in types or not parts[-1]:
+        raise FhirError(422, f"{path} must refer to {' or '.join(types)}.", path)
+    return parts[-2], parts[-1]
+
+
+def load(schema: Schema, data: dict[str, Any], paths: dict[str, str], fallback: str) -> Any:
+    """``schema.load(data)``; its errors as a 400 naming the FHIR elements (``paths``)."""
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
+        names = sorted({paths.get(str(name), fallback) for name in messages})
+        detail = "; ".join(
+            f"{paths.get(str(name), fallback)}: {' '.join(str(m) for m in _flat(msgs))}"
+            for name, msgs in messages.items()
+        )
+        raise FhirError(400, f"Invalid value: {detail}", names) from exc
+
+
+def _flat(messages: Any) -> list[Any]:
+    if isinstance(messages, dict):
+        return [m for value in messages.values() for m in _flat(value)]
+    if isinstance(messages, list):
+        return [m for value in messages for m in _flat(value)]
+    return [messages]
