@@ -26,15 +26,28 @@ def seed_command(demo_history: bool) -> None:
         raise click.exceptions.Exit(1)
 
 
+def _path_or_url(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """An existing path, or an http(s) URL of another HSDS API (docs/hsds.md)."""
+    if value.lower().startswith(("http://", "https://")):
+        return value
+    return str(click.Path(exists=True).convert(value, param, ctx))
+
+
 @click.command("import-hsds")
-@click.argument("path", type=click.Path(exists=True))
+@click.argument("path", callback=_path_or_url)
 @click.option("--dry-run", is_flag=True, help="Validate only; write nothing.")
+@click.option(
+    "--report",
+    "report_file",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write every rejection and warning to this file as JSON lines.",
+)
 @with_appcontext
-def import_hsds_command(path: str, dry_run: bool) -> None:
+def import_hsds_command(path: str, dry_run: bool, report_file: str | None) -> None:
     """Import HSDS 3.0 JSON, an HSDS API page, a folder, or a tabular data package."""
     from carenet.directory.hsds.importer import run_import_command
 
-    run_import_command(path, dry_run=dry_run)
+    run_import_command(path, dry_run=dry_run, report_file=report_file)
 
 
 @click.command("export-hsds")

@@ -9,9 +9,11 @@ service_area (where a delivered service reaches). Identifiers are HSDS ids
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from typing import Any
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Column,
@@ -53,12 +55,20 @@ AREA_KINDS = ("polygon", "county", "postcodes", "radius")
 SCHEDULE_FREQS = ("WEEKLY", "MONTHLY")
 
 
+class HsdsExtra:
+    """The HSDS fields of an object that carenet has no typed column for, as given (JSON
+    object), and under ``carenet:derived`` the values carenet derived rather than read
+    (docs/hsds.md, "Lossless storage")."""
+
+    hsds_extra: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
 class Timestamped:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
-class Organization(Timestamped, Model):
+class Organization(HsdsExtra, Timestamped, Model):
     __tablename__ = "organization"
     __table_args__ = (
         CheckConstraint(one_of("kind", ORGANIZATION_KINDS), name="ck_organization_kind"),
@@ -99,7 +109,7 @@ service_category = Table(
 )
 
 
-class Service(Timestamped, Model):
+class Service(HsdsExtra, Timestamped, Model):
     __tablename__ = "service"
     __table_args__ = (
         CheckConstraint(one_of("status", SERVICE_STATUSES), name="ck_service_status"),
@@ -109,6 +119,7 @@ class Service(Timestamped, Model):
             name="ck_service_age_range",
         ),
         CheckConstraint("minimum_age IS NULL OR minimum_age >= 0", name="ck_service_min_age"),
+        Index("ix_service_updated_at", "updated_at"),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
@@ -160,7 +171,7 @@ class Service(Timestamped, Model):
         return [term.code for term in self.categories]
 
 
-class Location(Timestamped, Model):
+class Location(HsdsExtra, Timestamped, Model):
     __tablename__ = "location"
     __table_args__ = (
         CheckConstraint(one_of("location_type", LOCATION_TYPES), name="ck_location_type"),
@@ -215,7 +226,7 @@ class Location(Timestamped, Model):
         return self.addresses[0] if self.addresses else None
 
 
-class Address(Model):
+class Address(HsdsExtra, Model):
     __tablename__ = "address"
     __table_args__ = (
         CheckConstraint(one_of("address_type", ADDRESS_TYPES), name="ck_address_type"),
@@ -245,7 +256,7 @@ class Address(Model):
         return f"{street}, {self.city}, {self.state_province} {self.postal_code}"
 
 
-class ServiceAtLocation(Model):
+class ServiceAtLocation(HsdsExtra, Model):
     __tablename__ = "service_at_location"
     __table_args__ = (
         Index("ix_service_at_location_pair", "service_id", "location_id", unique=True),
@@ -262,7 +273,7 @@ class ServiceAtLocation(Model):
     location: Mapped[Location] = relationship(back_populates="service_at_locations")
 
 
-class Phone(Model):
+class Phone(HsdsExtra, Model):
     __tablename__ = "phone"
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
@@ -284,7 +295,7 @@ class Phone(Model):
     location: Mapped[Location | None] = relationship(back_populates="phones")
 
 
-class Schedule(Model):
+class Schedule(HsdsExtra, Model):
     """An HSDS 3 recurring schedule; times are local to the location's time zone."""
 
     __tablename__ = "schedule"
@@ -316,7 +327,7 @@ class Schedule(Model):
     location: Mapped[Location | None] = relationship(back_populates="schedules")
 
 
-class Language(Model):
+class Language(HsdsExtra, Model):
     __tablename__ = "language"
     __table_args__ = (
         Index("ix_language_code_service", "code", "service_id"),
@@ -326,13 +337,13 @@ class Language(Model):
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
     service_id: Mapped[str] = mapped_column(ID, ForeignKey("service.id", ondelete="CASCADE"))
     name: Mapped[str | None] = mapped_column(String(64))
-    code: Mapped[str] = mapped_column(String(8))  # ISO 639-1
+    code: Mapped[str] = mapped_column(String(8))  # ISO 639-1; "" when the source gave none
     note: Mapped[str | None] = mapped_column(Text)
 
     service: Mapped[Service] = relationship(back_populates="languages")
 
 
-class Taxonomy(Model):
+class Taxonomy(HsdsExtra, Model):
     __tablename__ = "taxonomy"
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
@@ -344,7 +355,7 @@ class Taxonomy(Model):
     terms: Mapped[list[TaxonomyTerm]] = relationship(back_populates="taxonomy")
 
 
-class TaxonomyTerm(Model):
+class TaxonomyTerm(HsdsExtra, Model):
     __tablename__ = "taxonomy_term"
     __table_args__ = (Index("ix_taxonomy_term_code", "taxonomy_id", "code", unique=True),)
 
@@ -361,7 +372,7 @@ class TaxonomyTerm(Model):
     taxonomy: Mapped[Taxonomy] = relationship(back_populates="terms")
 
 
-class ServiceArea(Model):
+class ServiceArea(HsdsExtra, Model):
     """Where a delivered service reaches a patient's home.
 
     ``kind`` says how the area was given: a GeoJSON polygon, a county, a list

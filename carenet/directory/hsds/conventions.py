@@ -54,8 +54,36 @@ def derived_id(*parts: str) -> str:
 
 @dataclass
 class AttributeValues:
-    categories: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)  # given as carenet-categories terms
     properties: dict[str, str] = field(default_factory=dict)
+    derived: list[str] = field(default_factory=list)  # mapped from another vocabulary
+
+
+def term_uuid(term_id: str) -> str:
+    """The stable UUID (v5) under which a carenet term (``carenet-categories:food-pantry``,
+    ``carenet-properties:free``) or taxonomy id is exported; other ids unchanged."""
+    if term_id.startswith((f"{TAXONOMY_ID}", f"{PROPERTY_TAXONOMY_ID}")):
+        return derived_id("carenet-term", term_id)
+    return term_id
+
+
+def _carenet_term_ids() -> dict[str, str]:
+    """UUID -> carenet term id, for every term carenet exports (so they read back)."""
+    from carenet.directory.taxonomy import CATEGORIES
+
+    ids = [c.term_id for c in CATEGORIES] + [f"{PROPERTY_TAXONOMY_ID}:{p}" for p in PROPERTIES]
+    ids += [TAXONOMY_ID, PROPERTY_TAXONOMY_ID]
+    return {term_uuid(i): i for i in ids}
+
+
+_BY_UUID: dict[str, str] = {}
+
+
+def carenet_term_id(value: str) -> str:
+    """A carenet term id from its exported UUID (other values unchanged)."""
+    if not _BY_UUID:
+        _BY_UUID.update(_carenet_term_ids())
+    return _BY_UUID.get(value, value)
 
 
 def _term_of(attribute: dict[str, Any]) -> tuple[str, str, str]:
@@ -68,39 +96,67 @@ def _term_of(attribute: dict[str, Any]) -> tuple[str, str, str]:
     taxonomy = str(
         term.get("taxonomy_id") or term.get("taxonomy") or (detail or {}).get("id") or ""
     )
-    return term_id, code, taxonomy
+    return carenet_term_id(term_id), code, carenet_term_id(taxonomy)
 
 
-def read_attributes(attributes: Any, entity: str) -> AttributeValues:
+term_of = _term_of  # (carenet term id, code, taxonomy) of an attribute
+
+
+def foreign_categories(taxonomy: str, code: str, term_id: str, term: Any = None) -> tuple[str, ...]:
+    """carenet categories of a term of another vocabulary: a code or id that is a carenet
+    slug, else the mapping file (``taxonomy_map``: AIRS/211 code prefixes, Open Eligibility
+    terms, the admin's rows) by the term's vocabulary name, code and name."""
+    from carenet.directory.hsds.taxonomy_map import categories_for_term
+
+    category = category_for(term_id) or category_for(code)
+    if category:
+        return (category.slug,)
+    term = term if isinstance(term, dict) else {}
+    detail = term.get("taxonomy_detail") if isinstance(term.get("taxonomy_detail"), dict) else {}
+    vocabulary = term.get("taxonomy") or (detail or {}).get("name") or taxonomy
+    name = term.get("name")
+    return categories_for_term(
+        vocabulary if isinstance(vocabulary, str) else taxonomy,
+        code,
+        name if isinstance(name, str) else None,
+    )
+
+
+def read_attributes(attributes: Any, entity: str, warnings: list[str]) -> AttributeValues:
     """carenet categories and properties from an HSDS ``attributes`` list.
 
-    A term of a carenet taxonomy that carenet does not know rejects the record;
-    a term of another taxonomy counts only when its code or id is a carenet
-    category slug, otherwise it is ignored.
+    A term of a carenet taxonomy that carenet does not know, or a malformed attribute, is
+    left out with a warning; a term of another taxonomy gives the categories it maps to
+    (``derived``: carenet's reading, never exported as a fact). The attributes themselves
+    are kept as given by the caller.
     """
     values = AttributeValues()
     if not attributes:
         return values
     if not isinstance(attributes, list):
-        raise RecordRejected(f"{entity}: attributes must be a list")
+        warnings.append(f"{entity}: attributes is not a list; dropped")
+        return values
     for attribute in attributes:
         if not isinstance(attribute, dict):
-            raise RecordRejected(f"{entity}: each attribute must be an object")
+            warnings.append(f"{entity}: an attribute is not an object; dropped")
+            continue
         term_id, code, taxonomy = _term_of(attribute)
         if term_id.startswith(f"{TAXONOMY_ID}:") or taxonomy == TAXONOMY_ID:
             category = category_for(term_id) or category_for(code)
             if category is None:
-                raise RecordRejected(f"unknown taxonomy term '{term_id or code}'")
+                warnings.append(f"{entity}: unknown taxonomy term '{term_id or code}'; ignored")
+                continue
             values.categories.append(category.slug)
         elif term_id.startswith(f"{PROPERTY_TAXONOMY_ID}:") or taxonomy == PROPERTY_TAXONOMY_ID:
             name = term_id.split(":", 1)[1] if ":" in term_id else code
             if PROPERTIES.get(name, ("",))[0] != entity:
-                raise RecordRejected(f"unknown taxonomy term '{term_id or code}'")
+                warnings.append(f"{entity}: unknown taxonomy term '{term_id or code}'; ignored")
+                continue
             values.properties[name] = str(attribute.get("value") or "").strip()
         else:
-            category = category_for(term_id) or category_for(code)
-            if category is not None:
-                values.categories.append(category.slug)
+            term = attribute.get("taxonomy_term")
+            values.derived.extend(foreign_categories(taxonomy, code, term_id, term))
+    values.derived = [s for s in dict.fromkeys(values.derived) if s not in values.categories]
     return values
 
 
@@ -113,14 +169,14 @@ def category_attribute(link_id: str, link_type: str, slug: str) -> dict[str, Any
         "link_id": link_id,
         "link_type": link_type,
         "link_entity": link_type,
-        "taxonomy_term_id": category.term_id,
+        "taxonomy_term_id": term_uuid(category.term_id),
         "taxonomy_term": {
-            "id": category.term_id,
+            "id": term_uuid(category.term_id),
             "code": category.slug,
             "name": category.name,
             "description": category.description,
             "taxonomy": TAXONOMY_ID,
-            "taxonomy_id": TAXONOMY_ID,
+            "taxonomy_id": term_uuid(TAXONOMY_ID),
         },
     }
 
@@ -133,15 +189,15 @@ def property_attribute(link_id: str, link_type: str, name: str, value: str) -> d
         "link_id": link_id,
         "link_type": link_type,
         "link_entity": link_type,
-        "taxonomy_term_id": term_id,
+        "taxonomy_term_id": term_uuid(term_id),
         "value": value,
         "taxonomy_term": {
-            "id": term_id,
+            "id": term_uuid(term_id),
             "code": name,
             "name": name,
             "description": PROPERTIES[name][1],
             "taxonomy": PROPERTY_TAXONOMY_ID,
-            "taxonomy_id": PROPERTY_TAXONOMY_ID,
+            "taxonomy_id": term_uuid(PROPERTY_TAXONOMY_ID),
         },
     }
 
@@ -244,6 +300,33 @@ def _radius_area(data: dict[str, Any], geometry: dict[str, Any], where: str) -> 
         "radius_mi": radius_mi,
         "geom": multipolygon_ewkt(circle_polygon(lat, lon, radius_mi)),
     }
+
+
+def named_extent(area: dict[str, Any], state_hint: str | None) -> dict[str, Any] | None:
+    """A service area named in words — its ``extent`` or else its ``name``: "San Mateo
+    County", "City of Miami", "Miami, FL", "Statewide: FL", "ZIP 33130, 33131" — as the ZIP
+    codes of that place (``carenet.geo.gazetteer``, offline); None when no place is found.
+    ``state_hint``: the state of the service's own addresses, for names found in several."""
+    from carenet.geo.gazetteer import resolve_area
+
+    for value in (area.get("extent"), area.get("name")):
+        if isinstance(value, str) and value.strip() and value.lstrip()[:1] not in "{[":
+            codes = resolve_area(value, state_hint)
+            if codes:
+                return {"kind": "postcodes", "postcodes": list(codes)}
+    return None
+
+
+def service_state(service: dict[str, Any]) -> str | None:
+    """The state of the first address among a service's locations (a hint for named areas)."""
+    for sal in service.get("service_at_locations") or ():
+        location = sal.get("location") if isinstance(sal, dict) else None
+        addresses = location.get("addresses") if isinstance(location, dict) else None
+        for address in addresses if isinstance(addresses, list) else ():
+            state = address.get("state_province") if isinstance(address, dict) else None
+            if isinstance(state, str) and state.strip():
+                return state.strip()
+    return None
 
 
 def read_extent(extent: Any, extent_type: Any, where: str) -> dict[str, Any] | None:

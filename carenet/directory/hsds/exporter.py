@@ -19,7 +19,14 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from carenet.directory.hsds.conventions import category_attribute, property_attribute
+from carenet.directory.hsds.conventions import (
+    PROPERTY_TAXONOMY_ID,
+    category_attribute,
+    property_attribute,
+    term_of,
+    term_uuid,
+)
+from carenet.directory.hsds.extras import given_fields, local_values
 from carenet.directory.models import (
     Address,
     Language,
@@ -33,6 +40,7 @@ from carenet.directory.models import (
     Taxonomy,
     TaxonomyTerm,
 )
+from carenet.directory.taxonomy import TAXONOMY_ID
 from carenet.extensions import db
 
 BATCH = 500
@@ -43,18 +51,73 @@ def _compact(obj: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in obj.items() if v is not None}
 
 
+def _hsds(typed: dict[str, Any], stored: Any, required: tuple[str, ...] = ()) -> dict[str, Any]:
+    """An exported object: the typed values (null ones and those still holding a value
+    carenet derived for itself left out, unless the schema requires them), then every
+    field kept as given (``hsds_extra``) that the typed values do not already say."""
+    local = local_values(stored)
+    out = {
+        k: v
+        for k, v in typed.items()
+        if v is not None and (k in required or k not in local or local[k] != v)
+    }
+    for key, value in given_fields(stored).items():
+        out.setdefault(key, value)
+    return out
+
+
+def export_attributes(
+    link_id: str,
+    link_type: str,
+    stored: Any,
+    categories: list[str] = [],  # noqa: B006 - read only
+    properties: dict[str, tuple[Any, str]] | None = None,
+) -> list[dict[str, Any]]:
+    """An object's attributes: those given (a carenet category only while the object still
+    has it, a carenet property with its current value) and carenet's own for what was set
+    in carenet; categories and properties carenet derived are not exported."""
+    local = local_values(stored)
+    derived = set(local.get("categories") or ())
+    cats = [c for c in categories if c not in derived]
+    props = {
+        name: text
+        for name, (value, text) in (properties or {}).items()
+        if value is not None and not (name in local and local[name] == value)
+    }
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for attribute in given_fields(stored).get("attributes") or []:
+        term_id, code, taxonomy = term_of(attribute)
+        if term_id.startswith(f"{TAXONOMY_ID}:") or taxonomy == TAXONOMY_ID:
+            slug = term_id.split(":", 1)[1] if ":" in term_id else code
+            if slug in cats and slug not in seen:
+                out.append(attribute)
+            seen.add(slug)
+        elif term_id.startswith(f"{PROPERTY_TAXONOMY_ID}:") or taxonomy == PROPERTY_TAXONOMY_ID:
+            name = term_id.split(":", 1)[1] if ":" in term_id else code
+            if name in props and name not in seen:
+                out.append({**attribute, "value": props[name]})
+            seen.add(name)
+        else:
+            out.append(attribute)
+    out += [category_attribute(link_id, link_type, c) for c in cats if c not in seen]
+    out += [property_attribute(link_id, link_type, n, v) for n, v in props.items() if n not in seen]
+    return out
+
+
 def phone_json(phone: Phone) -> dict[str, Any]:
     extension: Any = phone.extension
     if extension is not None:
         extension = int(extension) if extension.isdigit() else None
-    return _compact(
+    return _hsds(
         {
             "id": phone.id,
             "number": phone.number,
             "extension": extension,
             "type": phone.type,
             "description": phone.description,
-        }
+        },
+        phone.hsds_extra,
     )
 
 
@@ -62,7 +125,7 @@ def schedule_json(schedule: Schedule) -> dict[str, Any]:
     def iso(value: Any) -> str | None:
         return value.isoformat() if value is not None else None
 
-    return _compact(
+    return _hsds(
         {
             "id": schedule.id,
             "freq": schedule.freq,
@@ -74,48 +137,58 @@ def schedule_json(schedule: Schedule) -> dict[str, Any]:
             "valid_from": iso(schedule.valid_from),
             "valid_to": iso(schedule.valid_to),
             "description": schedule.description,
-        }
+        },
+        schedule.hsds_extra,
     )
 
 
 def address_json(address: Address) -> dict[str, Any]:
     fields = ("attention", "address_1", "address_2", "city", "region", "state_province")
-    return _compact(
+    return _hsds(
         {
             "id": address.id,
             **{f: getattr(address, f) for f in fields},
             "postal_code": address.postal_code,
             "country": address.country,
             "address_type": address.address_type,
-        }
+        },
+        address.hsds_extra,
+        required=("country", "address_type"),
     )
 
 
 def location_core_json(location: Location, redacted: bool = False) -> dict[str, Any]:
     """A location's own fields (the shape in HSDS lists); no coordinates when ``redacted``."""
     fields = ("url", "name", "alternate_name", "description", "transportation")
-    return _compact(
-        {
-            "id": location.id,
-            "location_type": location.location_type,
-            "organization_id": location.organization_id,
-            **{f: getattr(location, f) for f in fields},
-            "latitude": None if redacted else location.latitude,
-            "longitude": None if redacted else location.longitude,
-        }
-    )
+    core = {
+        "id": location.id,
+        "location_type": location.location_type,
+        "organization_id": location.organization_id,
+        **{f: getattr(location, f) for f in fields},
+        "latitude": None if redacted else location.latitude,
+        "longitude": None if redacted else location.longitude,
+    }
+    nested = {"languages", "addresses", "contacts", "accessibility", "phones", "schedules"}
+    given = {k: v for k, v in given_fields(location.hsds_extra).items() if k not in nested}
+    stored = {**given, "carenet:local": local_values(location.hsds_extra)}
+    return _hsds(core, stored, required=("location_type",))
 
 
 def location_json(location: Location, redacted: bool = False) -> dict[str, Any]:
     """A location with its addresses, phones, schedules and attributes; ``redacted`` (a
     confidential service is there and the viewer may not see it) drops the addresses and
     coordinates."""
-    attributes = [property_attribute(location.id, "location", "timezone", location.timezone)]
-    if location.geocode_method:
-        attributes.append(
-            property_attribute(location.id, "location", "geocode_method", location.geocode_method)
-        )
+    attributes = export_attributes(
+        location.id,
+        "location",
+        location.hsds_extra,
+        properties={
+            "timezone": (location.timezone, location.timezone),
+            "geocode_method": (location.geocode_method, location.geocode_method or ""),
+        },
+    )
     return {
+        **given_fields(location.hsds_extra),
         **location_core_json(location, redacted),
         "addresses": []
         if redacted
@@ -129,15 +202,23 @@ def location_json(location: Location, redacted: bool = False) -> dict[str, Any]:
 def organization_core_json(org: Organization) -> dict[str, Any]:
     """An organization's own fields (the HSDS ``organization_list`` shape)."""
     fields = ("alternate_name", "email", "website", "tax_status", "tax_id", "legal_status")
-    return _compact(
-        {
-            "id": org.id,
-            "name": org.name,
-            "description": org.description or "",
-            **{f: getattr(org, f) for f in fields},
-            "year_incorporated": org.year_incorporated,
-        }
-    )
+    core = {
+        "id": org.id,
+        "name": org.name,
+        "description": org.description or "",
+        **{f: getattr(org, f) for f in fields},
+        "year_incorporated": org.year_incorporated,
+    }
+    return _hsds(core, _scalars(org.hsds_extra), required=("description",))
+
+
+def _scalars(stored: Any) -> dict[str, Any]:
+    """``hsds_extra`` without its lists of objects (the ``*_list`` shapes leave them out)."""
+    return {
+        k: v
+        for k, v in (stored or {}).items()
+        if not (isinstance(v, list) and all(isinstance(i, dict) for i in v))
+    }
 
 
 def organization_json(
@@ -145,9 +226,11 @@ def organization_json(
 ) -> dict[str, Any]:
     """An organization with its phones and attributes, and its locations if asked (those
     whose ids are in ``redacted`` without address or coordinates)."""
-    obj = organization_core_json(org)
+    obj = {**given_fields(org.hsds_extra), **organization_core_json(org)}
     obj["phones"] = [phone_json(p) for p in sorted(org.phones, key=_by_id)]
-    obj["attributes"] = [property_attribute(org.id, "organization", "kind", org.kind)]
+    obj["attributes"] = export_attributes(
+        org.id, "organization", org.hsds_extra, properties={"kind": (org.kind, org.kind)}
+    )
     if with_locations:
         obj["locations"] = [
             location_json(loc, loc.id in redacted) for loc in sorted(org.locations, key=_by_id)
@@ -159,27 +242,30 @@ def service_area_json(area: ServiceArea, redacted: bool = False) -> dict[str, An
     """A service area; ``redacted`` drops a radius's extent (its centre is the office)."""
     extent_type = "geojson" if area.kind in {"polygon", "radius"} else "text"
     hidden = redacted and area.kind == "radius"
-    return _compact(
-        {
-            "id": area.id,
-            "service_id": area.service_id,
-            "name": area.name,
-            "description": area.description,
-            "extent": None if hidden else area.extent,
-            "extent_type": None if hidden else extent_type,
-        }
-    )
+    given = given_fields(area.hsds_extra)
+    typed = {
+        "id": area.id,
+        "service_id": area.service_id if "service_id" in given else None,
+        "name": area.name,
+        "description": area.description,
+        "extent": None if hidden else area.extent,
+        "extent_type": None if hidden else given.get("extent_type", extent_type),
+    }
+    if hidden:
+        given.pop("extent_type", None)
+    return _hsds(typed, given)
 
 
 def language_json(language: Language) -> dict[str, Any]:
-    return _compact(
+    return _hsds(
         {
             "id": language.id,
             "service_id": language.service_id,
             "name": language.name,
-            "code": language.code,
+            "code": language.code or None,
             "note": language.note,
-        }
+        },
+        language.hsds_extra,
     )
 
 
@@ -200,7 +286,7 @@ def service_core_json(service: Service) -> dict[str, Any]:
     verified = service.last_verified_at
     text_fields = ("alternate_name", "description", "url", "email")
     more_fields = ("interpretation_services", "application_process", "fees_description")
-    return _compact(
+    return _hsds(
         {
             "id": service.id,
             "organization_id": service.organization_id,
@@ -213,27 +299,33 @@ def service_core_json(service: Service) -> dict[str, Any]:
             "maximum_age": service.maximum_age,
             "assured_date": verified.date().isoformat() if verified else None,
             "assurer_email": service.last_verified_by,
-        }
+        },
+        _scalars(service.hsds_extra),
+        required=("status",),
     )
 
 
 def service_attributes(service: Service) -> list[dict[str, Any]]:
-    """A service's categories and carenet properties as HSDS attributes."""
-    attributes = [category_attribute(service.id, "service", t.code) for t in service.categories]
-    return attributes + [
-        property_attribute(service.id, "service", "capacity_status", service.capacity_status),
-        property_attribute(service.id, "service", "free", str(service.free).lower()),
-        property_attribute(
-            service.id, "service", "confidential", str(service.confidential).lower()
-        ),
-    ]
+    """A service's attributes: as given, plus its categories and carenet properties where
+    carenet (not a derivation) set them."""
+    return export_attributes(
+        service.id,
+        "service",
+        service.hsds_extra,
+        [t.code for t in service.categories],
+        {
+            "capacity_status": (service.capacity_status, service.capacity_status),
+            "free": (service.free, str(service.free).lower()),
+            "confidential": (service.confidential, str(service.confidential).lower()),
+        },
+    )
 
 
 def service_at_location_json(
     service: Service, sal: ServiceAtLocation, redacted: bool = False
 ) -> dict[str, Any]:
     """One service_at_location of ``service`` with its phones, schedules and location."""
-    return _compact(
+    return _hsds(
         {
             "id": sal.id,
             "service_id": service.id,
@@ -242,7 +334,8 @@ def service_at_location_json(
             "phones": [phone_json(p) for p in _at(service.phones, sal.location_id)],
             "schedules": [schedule_json(s) for s in _at(service.schedules, sal.location_id)],
             "location": location_json(sal.location, redacted),
-        }
+        },
+        sal.hsds_extra,
     )
 
 
@@ -250,7 +343,9 @@ def service_json(service: Service, redacted: Container[str] = ()) -> dict[str, A
     """One service as a compiled HSDS 3.0 service object. Locations whose ids are in
     ``redacted`` lose their addresses and coordinates, and then so does a radius area."""
     hidden = any(sal.location_id in redacted for sal in service.service_at_locations)
+    given = given_fields(service.hsds_extra)
     return {
+        **given,
         **service_core_json(service),
         "organization": organization_json(service.organization, with_locations=False),
         "phones": [phone_json(p) for p in _own(service.phones, "location_id")],
@@ -258,7 +353,8 @@ def service_json(service: Service, redacted: Container[str] = ()) -> dict[str, A
         "languages": [language_json(lang) for lang in service.languages],
         "service_areas": [
             service_area_json(a, hidden) for a in sorted(service.service_areas, key=_by_id)
-        ],
+        ]
+        + [a for a in given.get("service_areas") or [] if not hidden],
         "attributes": service_attributes(service),
         "service_at_locations": [
             service_at_location_json(service, sal, sal.location_id in redacted)
@@ -269,30 +365,34 @@ def service_json(service: Service, redacted: Container[str] = ()) -> dict[str, A
 
 def taxonomy_json(taxonomy: Taxonomy) -> dict[str, Any]:
     """A taxonomy as an HSDS 3.0 taxonomy object (description required: ``""`` if none)."""
-    return _compact(
+    return _hsds(
         {
-            "id": taxonomy.id,
+            "id": term_uuid(taxonomy.id),
             "name": taxonomy.name,
             "description": taxonomy.description or "",
             "uri": taxonomy.uri,
             "version": taxonomy.version,
-        }
+        },
+        taxonomy.hsds_extra,
+        required=("description",),
     )
 
 
 def taxonomy_term_json(term: TaxonomyTerm) -> dict[str, Any]:
     """A taxonomy term as an HSDS 3.0 taxonomy_term object (as attributes carry them)."""
-    return _compact(
+    return _hsds(
         {
-            "id": term.id,
+            "id": term_uuid(term.id),
             "code": term.code,
             "name": term.name,
             "description": term.description or "",
-            "parent_id": term.parent_id,
-            "taxonomy": term.taxonomy_id,
-            "taxonomy_id": term.taxonomy_id,
+            "parent_id": term_uuid(term.parent_id) if term.parent_id else None,
+            "taxonomy": None if "taxonomy" in (term.hsds_extra or {}) else term.taxonomy_id,
+            "taxonomy_id": term_uuid(term.taxonomy_id),
             "term_uri": term.term_uri,
-        }
+        },
+        term.hsds_extra,
+        required=("description",),
     )
 
 
@@ -351,6 +451,26 @@ def iter_organizations(batch: int = BATCH) -> Iterator[dict[str, Any]]:
         yield organization_json(org, with_locations=True)
 
 
+def iter_lone_locations(batch: int = BATCH) -> Iterator[dict[str, Any]]:
+    """Locations of no organization and no service (HSDS allows them)."""
+    lone = Location.organization_id.is_(None) & ~Location.service_at_locations.any()
+    last = ""
+    while True:
+        rows = db.session.scalars(
+            select(Location)
+            .where(lone, Location.id > last)
+            .order_by(Location.id)
+            .limit(batch)
+            .options(*location_options())
+        ).all()
+        if not rows:
+            return
+        for location in rows:
+            yield location_json(location)
+        last = rows[-1].id
+        db.session.expunge_all()
+
+
 def write_array(path: Path, objects: Iterator[dict[str, Any]]) -> int:
     """Write a JSON array, one object per line; returns how many were written."""
     count = 0
@@ -370,7 +490,18 @@ def export_directory(folder: str | Path) -> dict[str, int]:
     folder.mkdir(parents=True, exist_ok=True)
     organizations = write_array(folder / "organizations.json", iter_organizations())
     services = write_array(folder / "services.json", iter_services())
+    write_array(folder / "locations.json", iter_lone_locations())
+    foreign = ~Taxonomy.id.in_(CARENET_TAXONOMIES)
+    taxonomies = db.session.scalars(select(Taxonomy).where(foreign).order_by(Taxonomy.id))
+    write_array(folder / "taxonomies.json", (taxonomy_json(t) for t in taxonomies))
+    terms = db.session.scalars(
+        select(TaxonomyTerm).where(~TaxonomyTerm.taxonomy_id.in_(CARENET_TAXONOMIES))
+    )
+    write_array(folder / "taxonomy_terms.json", (taxonomy_term_json(t) for t in terms))
     return {"organizations": organizations, "services": services}
+
+
+CARENET_TAXONOMIES = (TAXONOMY_ID, PROPERTY_TAXONOMY_ID)
 
 
 def run_export_command(path: str, echo: Callable[[str], None] = click.echo) -> None:

@@ -9,6 +9,7 @@ transaction, so only the offending record is rejected. See docs/hsds.md.
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections import Counter
@@ -41,6 +42,19 @@ class Rejection:
         record = f"record {self.record_id}" if self.record_id else "input"
         return f"{record} ({self.file} {self.position}): {self.reason}"
 
+    def as_json(self, kind: str) -> dict[str, Any]:
+        return {"kind": kind, "record_id": self.record_id, "file": self.file} | {
+            "position": self.position,
+            "message": self.reason,
+        }
+
+
+class Notice(Rejection):
+    """A warning: the record was imported, something in it was left out or derived."""
+
+    def __contains__(self, text: str) -> bool:  # `"dropped" in warning`
+        return text in str(self)
+
 
 @dataclass
 class ImportReport:
@@ -50,7 +64,7 @@ class ImportReport:
     records: int = 0
     counts: Counter[str] = field(default_factory=Counter)
     rejected: list[Rejection] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Notice] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -69,8 +83,23 @@ class ImportReport:
         out.extend(f"  {rejection}" for rejection in self.rejected)
         if self.warnings:
             out.append(f"warnings: {len(self.warnings)}")
-            out.extend(f"  {warning}" for warning in self.warnings)
+            out.extend(f"  {warning}" for warning in self.warnings[:SHOWN])
+            if len(self.warnings) > SHOWN:
+                out.append(f"  ... {len(self.warnings) - SHOWN} more (all of them: --report FILE)")
         return out
+
+    def summary(self) -> str:
+        return f"rejected: {len(self.rejected)}, warnings: {len(self.warnings)}"
+
+    def write_json_lines(self, path: str | Path) -> None:
+        """Every rejection and warning as one JSON object per line."""
+        with Path(path).open("w", encoding="utf-8") as handle:
+            for kind, items in (("rejected", self.rejected), ("warning", self.warnings)):
+                for item in items:
+                    handle.write(json.dumps(item.as_json(kind), ensure_ascii=False) + "\n")
+
+
+SHOWN = 50  # warnings printed; the report file has all
 
 
 @dataclass
@@ -115,9 +144,12 @@ class _Importer:
         except (TypeError, ValueError, AttributeError, KeyError) as exc:
             self.reject(item, f"record cannot be read ({type(exc).__name__}: {exc})")
             return
+        record_id = _record_id(item) or record.id or None
         self.report.warnings.extend(
-            f"record {_record_id(item) or record.id}: {w}" for w in record.warnings
+            Notice(record_id, item.file, item.position, w) for w in record.warnings
         )
+        if record.kind == "not-a-record":
+            return
         self.pending.append(_Pending(item, record))
         if len(self.pending) >= self.batch_size:
             self.flush()
@@ -130,6 +162,11 @@ class _Importer:
         for index in sorted(problems):
             self.reject(batch[index].item, problems[index])
         batch = [p for i, p in enumerate(batch) if i not in problems]
+        for index, notes in writing.unknown_optional([p.record for p in batch]).items():
+            item = batch[index].item
+            self.report.warnings.extend(
+                Notice(_record_id(item), item.file, item.position, n) for n in notes
+            )
         if self.report.dry_run:
             self._count(writing.merge([p.record for p in batch]))
             db.session.rollback()
@@ -193,8 +230,9 @@ def import_path(
     return report
 
 
-def run_import_command(path: str, dry_run: bool = False) -> None:
-    """The ``carenet import-hsds`` command: import, print the report, exit 1 on rejections."""
+def run_import_command(path: str, dry_run: bool = False, report_file: str | None = None) -> None:
+    """The ``carenet import-hsds`` command: import, print the report (all of it as JSON
+    lines to ``report_file`` if given), exit 1 on rejections."""
     bar: Any = None
     last = 0
 
@@ -215,5 +253,11 @@ def run_import_command(path: str, dry_run: bool = False) -> None:
             bar.__exit__(None, None, None)
     for line in report.lines():
         click.echo(line)
+    if report_file:
+        try:
+            report.write_json_lines(report_file)
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {report_file}: {exc.strerror}") from None
+        click.echo(f"{report.summary()} (every one in {report_file})")
     if report.rejected:
         raise click.exceptions.Exit(1)

@@ -31,6 +31,7 @@ from sqlalchemy import Select, String, column, func, or_, select, text
 from sqlalchemy.orm import selectinload
 
 from carenet.db.types import as_utc
+from carenet.directory.hsds.conventions import carenet_term_id
 from carenet.directory.hsds.exporter import (
     location_core_json,
     location_options,
@@ -144,14 +145,14 @@ def _service_filters(stmt: Select[Any], args: dict[str, Any]) -> Select[Any]:
         stmt = stmt.where(Service.organization_id == args["organization_id"])
     if args.get("taxonomy_term_id"):
         terms = select(service_category.c.service_id).where(
-            service_category.c.taxonomy_term_id == args["taxonomy_term_id"]
+            service_category.c.taxonomy_term_id == carenet_term_id(args["taxonomy_term_id"])
         )
         stmt = stmt.where(Service.id.in_(terms))
     if args.get("taxonomy_id"):
         in_taxonomy = (
             select(service_category.c.service_id)
             .join(TaxonomyTerm, TaxonomyTerm.id == service_category.c.taxonomy_term_id)
-            .where(TaxonomyTerm.taxonomy_id == args["taxonomy_id"])
+            .where(TaxonomyTerm.taxonomy_id == carenet_term_id(args["taxonomy_id"]))
         )
         stmt = stmt.where(Service.id.in_(in_taxonomy))
     if args.get("modified_after"):
@@ -437,7 +438,7 @@ def list_taxonomies(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def get_taxonomy(taxonomy_id: str) -> dict[str, Any]:
-    found = db.session.get(Taxonomy, taxonomy_id)
+    found = db.session.get(Taxonomy, carenet_term_id(taxonomy_id))
     if found is None:
         raise NotFound(f"No taxonomy {taxonomy_id}.")
     return taxonomy_json(found)
@@ -447,9 +448,9 @@ def list_taxonomy_terms(args: dict[str, Any]) -> dict[str, Any]:
     """A page of taxonomy terms (of one taxonomy, children of one term, or top-level)."""
     ids = _name_search(select(TaxonomyTerm.id), TaxonomyTerm, args.get("search"))
     if args.get("taxonomy_id"):
-        ids = ids.where(TaxonomyTerm.taxonomy_id == args["taxonomy_id"])
+        ids = ids.where(TaxonomyTerm.taxonomy_id == carenet_term_id(args["taxonomy_id"]))
     if args.get("parent_id"):
-        ids = ids.where(TaxonomyTerm.parent_id == args["parent_id"])
+        ids = ids.where(TaxonomyTerm.parent_id == carenet_term_id(args["parent_id"]))
     if args.get("top_only"):
         ids = ids.where(TaxonomyTerm.parent_id.is_(None))
     total, page = _page_of_ids(ids, TaxonomyTerm.id, args)
@@ -458,7 +459,7 @@ def list_taxonomy_terms(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def get_taxonomy_term(term_id: str) -> dict[str, Any]:
-    found = db.session.get(TaxonomyTerm, term_id)
+    found = db.session.get(TaxonomyTerm, carenet_term_id(term_id))
     if found is None:
         raise NotFound(f"No taxonomy term {term_id}.")
     return taxonomy_term_json(found)

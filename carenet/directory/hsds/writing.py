@@ -47,13 +47,55 @@ def missing_references(records: Sequence[MappedRecord]) -> dict[int, str]:
     wanted_locations = {i for r in records for i in r.needs_locations} - locations
     known_orgs = existing_ids(TABLES["organization"], wanted_orgs)
     known_locations = existing_ids(TABLES["location"], wanted_locations)
+    services = {i for r in records for i in r.rows["service"]}
+    wanted_services = {i for r in records for i in r.needs_services} - services
+    known_services = existing_ids(TABLES["service"], wanted_services)
     problems: dict[int, str] = {}
     for index, record in enumerate(records):
         for org_id in sorted(record.needs_organizations - orgs - known_orgs):
             problems[index] = f"organization {org_id} not found"
         for location_id in sorted(record.needs_locations - locations - known_locations):
             problems[index] = f"location {location_id} not found"
+        for service_id in sorted(record.needs_services - services - known_services):
+            problems[index] = f"service {service_id} not found"
     return problems
+
+
+def unknown_optional(records: Sequence[MappedRecord]) -> dict[int, list[str]]:
+    """Optional references to nothing are dropped: a location's organization_id (kept as
+    given in ``hsds_extra``), a term whose taxonomy is unknown (not stored). Returns
+    index -> warnings."""
+    notes = _unknown_taxonomies(records)
+    in_batch = {i for r in records for i in r.rows["organization"]}
+    wanted = {o for r in records for o in r.location_organizations.values()} - in_batch
+    known = in_batch | existing_ids(TABLES["organization"], wanted)
+    for index, record in enumerate(records):
+        for location_id, org_id in record.location_organizations.items():
+            row = record.rows["location"].get(location_id)
+            if org_id not in known and row is not None:
+                row["organization_id"] = None
+                row["hsds_extra"] = {**(row["hsds_extra"] or {}), "organization_id": org_id}
+                notes.setdefault(index, []).append(
+                    f"location {location_id}: organization {org_id} not found;"
+                    " the location is stored without it"
+                )
+    return notes
+
+
+def _unknown_taxonomies(records: Sequence[MappedRecord]) -> dict[int, list[str]]:
+    in_batch = {i for r in records for i in r.rows["taxonomy"]}
+    wanted = {i for r in records for i in r.needs_taxonomies} - in_batch
+    known = in_batch | existing_ids(TABLES["taxonomy"], wanted)
+    notes: dict[int, list[str]] = {}
+    for index, record in enumerate(records):
+        for term_id, row in list(record.rows["taxonomy_term"].items()):
+            if row["taxonomy_id"] not in known:
+                del record.rows["taxonomy_term"][term_id]
+                notes.setdefault(index, []).append(
+                    f"taxonomy term {term_id}: taxonomy {row['taxonomy_id']} not found;"
+                    " term not stored (the attribute is kept as given)"
+                )
+    return notes
 
 
 def merge(records: Sequence[MappedRecord]) -> MappedRecord:
@@ -151,6 +193,9 @@ def write(merged: MappedRecord) -> dict[str, set[str]]:
     Returns the ids of organizations, locations and services that existed before.
     """
     _delete_children(merged)
+    for table in ("taxonomy", "taxonomy_term"):
+        if merged.rows[table]:
+            _upsert(TABLES[table], merged.rows[table])
     existing = {table: _upsert(TABLES[table], merged.rows[table]) for table in ENTITIES}
     for name in CHILDREN:
         rows = list(merged.rows[name].values())

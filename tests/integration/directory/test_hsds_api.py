@@ -28,13 +28,14 @@ from referencing import Registry, Resource
 from carenet.accounts import tokens
 from carenet.accounts.models import User
 from carenet.db.types import utcnow
+from carenet.directory.hsds.conventions import term_uuid
 from carenet.directory.models import Service
 from carenet.directory.service import ensure_taxonomy
 from carenet.extensions import db
 
 SCHEMAS = resources.files("carenet.directory.hsds") / "schema"
 OFFICIAL = "https://raw.githubusercontent.com/openreferral/specification/3.0/schema/"
-FOOD = "carenet-categories:food-pantry"
+FOOD = term_uuid("carenet-categories:food-pantry")  # carenet's terms: stable UUIDs (v5)
 MIAMI_BOX = [(-80.3, 25.7), (-80.1, 25.7), (-80.1, 25.9), (-80.3, 25.9)]
 
 FORMATS = FormatChecker(["date", "date-time", "email", "time"])
@@ -42,9 +43,8 @@ FORMATS = FormatChecker(["date", "date-time", "email", "time"])
 
 @FORMATS.checks("uuid")
 def _uuid(value: object) -> bool:
-    """A UUID — or one of carenet's vocabulary ids (``carenet-categories:food-pantry``), which
-    are named, not generated (docs/hsds.md)."""
-    if not isinstance(value, str) or value.startswith(("carenet-categories", "carenet-prop")):
+    """A UUID (carenet's own vocabulary ids are exported as UUIDs v5, docs/hsds.md)."""
+    if not isinstance(value, str):
         return True
     uuid.UUID(value)
     return True

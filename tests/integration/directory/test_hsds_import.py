@@ -25,17 +25,21 @@ def _official_example_with_valid_coordinates(data_dir: Path, tmp_path: Path) -> 
     return path
 
 
-def test_official_example_is_rejected_for_its_latitude_of_100_and_writes_nothing(app_ctx, data_dir):
-    before = table_counts()
+def test_official_example_drops_its_latitude_of_100_with_a_warning_and_keeps_the_record(
+    app_ctx, data_dir
+):
     report = import_path(data_dir / "service_full.json")
-    assert [str(r) for r in report.rejected] == [
-        f"record {OFFICIAL_SERVICE} (service_full.json line 1): location "
-        "3a19ff88-4620-4d17-9830-ac1d859eb5d5: latitude 100 is outside -90..90"
-    ]
-    after = table_counts()
-    assert {k: v for k, v in after.items() if not k.startswith("taxonomy")} == {
-        k: v for k, v in before.items() if not k.startswith("taxonomy")
-    }
+    assert report.rejected == []
+    assert report.counts["service_created"] == 1
+    where = f"record {OFFICIAL_SERVICE} (service_full.json line 1)"
+    messages = [str(w) for w in report.warnings]
+    assert (
+        f"{where}: location 3a19ff88-4620-4d17-9830-ac1d859eb5d5: latitude 100 is outside"
+        " -90..90; dropped"
+    ) in messages
+    location = db.session.get(Location, "3a19ff88-4620-4d17-9830-ac1d859eb5d5")
+    assert (location.latitude, location.longitude) == (None, None)  # "ABC 1234" is no US ZIP
+    assert location.name == "MyCity Civic Center"
 
 
 def test_official_example_imports_every_field_carenet_keeps(app_ctx, data_dir, tmp_path):
@@ -59,9 +63,10 @@ def test_official_example_imports_every_field_carenet_keeps(app_ctx, data_dir, t
         "source",
     )
     assert location.addresses[0].postal_code == "ABC 1234"
-    # The example's service area has extent "extent": reported, not stored.
-    assert any("ignored" in w for w in report.warnings)
+    # The example's service area has extent "extent": reported, kept as given, never matched.
+    assert any("kept as given" in w for w in report.warnings)
     assert db.session.query(ServiceArea).count() == 0
+    assert service.hsds_extra["service_areas"][0]["extent"] == "extent"
 
 
 def test_bad_records_are_rejected_with_reasons_and_good_ones_in_the_same_file_land(
@@ -70,26 +75,29 @@ def test_bad_records_are_rejected_with_reasons_and_good_ones_in_the_same_file_la
     report = import_path(data_dir / "bad_records.json")
     assert [str(r) for r in report.rejected] == [
         "record 00000000-0000-4000-8000-000000000002 (bad_records.json line 3): name is missing",
+    ]
+    warnings = [str(w) for w in report.warnings]
+    for expected in (
         "record 00000000-0000-4000-8000-000000000003 (bad_records.json line 4): location "
-        "00000000-0000-4000-8000-000000000230: latitude 123.4 is outside -90..90",
-        "record 00000000-0000-4000-8000-000000000004 (bad_records.json line 5): "
-        "unknown taxonomy term 'carenet-categories:teleportation'",
+        "00000000-0000-4000-8000-000000000230: latitude 123.4 is outside -90..90; dropped",
+        "record 00000000-0000-4000-8000-000000000004 (bad_records.json line 5): service: "
+        "unknown taxonomy term 'carenet-categories:teleportation'; ignored",
         "record 00000000-0000-4000-8000-000000000005 (bad_records.json line 6): location "
-        "00000000-0000-4000-8000-000000000250: longitude 'west' is not a number",
+        "00000000-0000-4000-8000-000000000250: longitude 'west' is not a number; dropped",
         "record 00000000-0000-4000-8000-000000000007 (bad_records.json line 8): unknown capacity "
         "status 'maybe' (expected one of capacity, no-capacity, waitlist, "
-        "additional-assessment-required)",
-    ]
+        "additional-assessment-required); dropped",
+    ):
+        assert expected in warnings
     imported = sorted(db.session.scalars(db.select(Service.id)))
-    assert imported == [
-        "00000000-0000-4000-8000-000000000001",
-        "00000000-0000-4000-8000-000000000006",
-    ]
-    # Nothing of a rejected record was written: only the two good records' locations exist.
-    assert db.session.query(Location).count() == 2
-    counts = table_counts()
-    assert counts["service_at_location"] == 2 and counts["address"] == 2
-    assert counts["service_category"] == 2
+    assert imported == [f"00000000-0000-4000-8000-00000000000{i}" for i in (1, 3, 4, 5, 6, 7)]
+    # Nothing of the rejected record was written.
+    assert db.session.get(Service, "00000000-0000-4000-8000-000000000002") is None
+    # The optional field that failed is absent, the rest of its record is there.
+    assert db.session.get(Location, "00000000-0000-4000-8000-000000000230").latitude != 123.4
+    maybe = db.session.get(Service, "00000000-0000-4000-8000-000000000007")
+    assert maybe.capacity_status == "capacity"  # carenet's default for search: not exported
+    assert maybe.hsds_extra["carenet:local"]["capacity_status"] == "capacity"
 
 
 def test_broken_json_names_file_line_and_column_and_keeps_earlier_records(app_ctx, data_dir):
@@ -112,8 +120,8 @@ def test_broken_json_object_file_reports_json_decoder_position(app_ctx, tmp_path
 def test_dry_run_validates_and_writes_nothing(app_ctx, data_dir):
     before = dump_directory()
     report = import_path(data_dir / "bad_records.json", dry_run=True)
-    assert len(report.rejected) == 5
-    assert report.counts["service_created"] == 2
+    assert len(report.rejected) == 1
+    assert report.counts["service_created"] == 6
     assert dump_directory() == before
 
 
@@ -153,8 +161,8 @@ def test_cli_prints_counts_and_every_rejection_and_exits_1(runner, data_dir):
     result = runner.invoke(args=["import-hsds", str(data_dir / "bad_records.json")])
     assert result.exit_code == 1
     out = result.stdout
-    assert "services: 2 created, 0 updated" in out
-    assert "rejected: 5" in out
+    assert "services: 6 created, 0 updated" in out
+    assert "rejected: 1" in out
     assert "(bad_records.json line 3): name is missing" in out
     assert "Traceback" not in result.output
 
@@ -220,10 +228,22 @@ def test_a_record_the_database_refuses_is_isolated_from_its_batch(app_ctx, data_
     location["id"] = "00000000-0000-4000-8000-0000000000c2"
     location["addresses"][0]["id"] = "00000000-0000-4000-8000-0000000000c3"
     clash["service_at_locations"][0]["id"] = "00000000-0000-4000-8000-0000000000c4"
-    # the same service at the same location twice: the unique (service, location) index refuses it
-    second = {"id": "00000000-0000-4000-8000-0000000000c5", "location_id": location["id"]}
-    clash["service_at_locations"].append(second)
-    clash["attributes"][0]["id"] = "00000000-0000-4000-8000-0000000000c6"
+    # two terms of one taxonomy with the same code: the unique (taxonomy, code) index refuses it
+    taxonomy = {"id": "00000000-0000-4000-8000-0000000000c7", "name": "T", "description": ""}
+    clash["attributes"] = [
+        {
+            "id": f"00000000-0000-4000-8000-0000000000d{i}",
+            "taxonomy_term_id": f"00000000-0000-4000-8000-0000000000e{i}",
+            "taxonomy_term": {
+                "id": f"00000000-0000-4000-8000-0000000000e{i}",
+                "code": "same",
+                "name": f"Term {i}",
+                "description": "",
+                "taxonomy_detail": taxonomy,
+            },
+        }
+        for i in (1, 2)
+    ]
     path = tmp_path / "batch.json"
     path.write_text(json.dumps([good_1, clash, good_6]))
     report = import_path(path, batch_size=10)

@@ -40,26 +40,27 @@ def test_reimporting_the_miami_sample_updates_in_place(app_ctx, data_dir):
     assert db.session.query(Service).count() == 6
 
 
-def test_official_hsds3_csv_package_rejects_latitude_100_then_imports_when_fixed(
-    app_ctx, data_dir, tmp_path
+def test_official_hsds3_csv_package_imports_with_warnings_for_latitude_100_and_unknown_org(
+    app_ctx, data_dir
 ):
     report = import_path(data_dir / "hsds3_csv")
-    assert [r.reason for r in report.rejected] == [
-        "location 3a19ff88-4620-4d17-9830-ac1d859eb5d5: latitude 100 is outside -90..90"
-    ]
-    assert [r.position for r in report.rejected] == ["line 2"]
-    fixed = tmp_path / "csv"
-    shutil.copytree(data_dir / "hsds3_csv", fixed)
-    # The official example's location also names an organization that is not in the package.
-    locations = (fixed / "locations.csv").read_text().replace(",100,101,", ",25.76,-80.19,")
-    locations = locations.replace(
-        "985e4a42-bd9f-4edc-911d-0243a4640aca", "d9d5e0f5-d3ce-4f73-9a2f-4dd0ecc6c610"
-    )
-    (fixed / "locations.csv").write_text(locations)
-    assert import_path(fixed).rejected == []
+    assert report.rejected == []
+    messages = [w.reason for w in report.warnings]
+    assert (
+        "location 3a19ff88-4620-4d17-9830-ac1d859eb5d5: latitude 100 is outside -90..90; dropped"
+    ) in messages
+    # The official example's location names an organization that is not in the package.
+    assert (
+        "location 3a19ff88-4620-4d17-9830-ac1d859eb5d5: organization "
+        "985e4a42-bd9f-4edc-911d-0243a4640aca not found; the location is stored without it"
+    ) in messages
+    assert {w.position for w in report.warnings} == {"line 2"}
     service = db.session.get(Service, "ac148810-d857-441c-9679-408f346de14b")
     assert service.name == "Community Counselling"
     assert db.session.get(Organization, service.organization_id) is not None
+    location = service.service_at_locations[0].location
+    assert location.organization_id is None
+    assert location.hsds_extra["organization_id"] == "985e4a42-bd9f-4edc-911d-0243a4640aca"
 
 
 def test_unreadable_csv_is_reported_not_raised(app_ctx, tmp_path):
