@@ -27,6 +27,7 @@ from typing import Any
 import jwt
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from carenet import audit
 from carenet.accounts import access, throttle
@@ -146,11 +147,14 @@ def issue_token(form: dict[str, str], remote_addr: str) -> Issued:
         client = _client(client_id)
         claims = _verify(assertion, client)
         grants = _granted(form.get("scope", ""), client)
+        try:
+            return run_in_transaction(lambda: _issue(client_id, claims, grants, failure_id))
+        except IntegrityError as exc:  # the same jti inserted concurrently (PostgreSQL)
+            raise OAuthError("invalid_grant", "This assertion (jti) was already used.") from exc
     except OAuthError as exc:
         refusal = exc
         run_in_transaction(lambda: _refused(client_id, refusal))
         raise
-    return run_in_transaction(lambda: _issue(client_id, claims, grants, failure_id))
 
 
 def _check_form(form: dict[str, str]) -> str:
@@ -291,8 +295,6 @@ def _issue(client_id: str, claims: dict[str, Any], grants: Grants, failure_id: s
         )
     )
     if db.session.get(FhirClientJti, (client.id, claims["jti"])) is not None:
-        _refused(client.id, OAuthError("invalid_grant", "jti already used."))
-        db.session.commit()
         raise OAuthError("invalid_grant", "This assertion (jti) was already used.")
     expires = now + timedelta(seconds=MAX_ASSERTION_LIFETIME + 2 * CLOCK_SKEW)
     db.session.add(FhirClientJti(client_id=client.id, jti=claims["jti"], expires_at=expires))
