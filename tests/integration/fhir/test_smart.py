@@ -281,3 +281,31 @@ def test_fuzz_token_form_never_500(client: FlaskClient, form: dict[str, str]) ->
         "invalid_scope",
         "unsupported_grant_type",
     }
+
+
+def test_the_same_assertion_sent_concurrently_gets_one_token(
+    app: Flask, rsa_client: tuple[str, Keys]
+) -> None:
+    import threading
+
+    import requests
+    from live_server import serve_app
+
+    client_id, keys = rsa_client
+    with serve_app(app) as base:
+        url = f"{base}/fhir/auth/token"
+        form = token_form(assertion(keys, client_id, url))
+        barrier = threading.Barrier(4)
+        answers: list[tuple[int, str]] = []
+
+        def post() -> None:
+            barrier.wait()
+            response = requests.post(url, data=form, timeout=30)
+            answers.append((response.status_code, response.json().get("error", "")))
+
+        threads = [threading.Thread(target=post) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    assert sorted(answers) == [(200, "")] + [(400, "invalid_grant")] * 3, answers
