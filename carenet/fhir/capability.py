@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from carenet.fhir import smart, topics
 from carenet.fhir.codes import FHIR_JSON, FHIR_VERSION, PROFILE
 
 # resource type → interactions the server answers
@@ -101,11 +102,8 @@ def capability_statement(base_url: str, software_version: str) -> dict[str, Any]
         "rest": [
             {
                 "mode": "server",
-                "security": {
-                    "cors": False,
-                    "description": "Authorization: Bearer <carenet API token>.",
-                },
-                "resource": resources,
+                "security": smart.capability_security(base_url),
+                "resource": [*resources, topics.capability_resource()],
                 "interaction": [{"code": "transaction"}],
             }
         ],

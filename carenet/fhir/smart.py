@@ -417,3 +417,30 @@ def enforce_scopes() -> Response | None:
 
 
 blueprint.before_app_request(enforce_scopes)
+
+
+def capability_security(fhir_base: str) -> dict[str, Any]:
+    """``CapabilityStatement.rest.security``: bearer tokens, SMART Backend Services."""
+    return {
+        "cors": False,
+        "service": [
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                        "code": "SMART-on-FHIR",
+                    }
+                ]
+            }
+        ],
+        "extension": [
+            {
+                "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
+                "extension": [{"url": "token", "valueUri": f"{fhir_base}/auth/token"}],
+            }
+        ],
+        "description": (
+            "Authorization: Bearer <carenet API token>, or a SMART Backend Services access "
+            "token from /fhir/auth/token (/.well-known/smart-configuration)."
+        ),
+    }

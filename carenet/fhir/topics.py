@@ -38,3 +38,15 @@ def capability_extension() -> list[dict[str, Any]]:
         }
         for canonical in TOPICS
     ]
+
+
+def capability_resource() -> dict[str, Any]:
+    """The CapabilityStatement entry for Subscription (R4 + backport), with the topics."""
+    return {
+        "type": "Subscription",
+        "profile": f"{BACKPORT}/backport-subscription",
+        "extension": capability_extension(),
+        "interaction": [{"code": code} for code in ("create", "read", "search-type", "delete")],
+        "versioning": "no-version",
+        "searchParam": [{"name": "status", "type": "token"}],
+    }

@@ -324,3 +324,23 @@ def test_fuzz_subscription_never_500(
     }
     response = _post(client, auth["coordinator"], body)
     assert response.status_code in (201, 400, 403), (body, response.status_code)
+
+
+def test_metadata_lists_subscription_topics_and_smart(client: FlaskClient) -> None:
+    from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+
+    statement = client.get("/fhir/metadata").get_json(force=True)
+    CapabilityStatement.model_validate(statement)
+    rest = statement["rest"][0]
+    by_type = {r["type"]: r for r in rest["resource"]}
+    topics = [e["valueCanonical"] for e in by_type["Subscription"]["extension"]]
+    assert topics == [TASK_STATUS_TOPIC]
+    assert {i["code"] for i in by_type["Subscription"]["interaction"]} == {
+        "create",
+        "read",
+        "search-type",
+        "delete",
+    }
+    assert rest["security"]["service"][0]["coding"][0]["code"] == "SMART-on-FHIR"
+    uris = rest["security"]["extension"][0]["extension"]
+    assert uris == [{"url": "token", "valueUri": "http://localhost/fhir/auth/token"}]
