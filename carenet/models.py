@@ -5,8 +5,8 @@ from carenet.audit import models as audit_models  # noqa: F401
 from carenet.directory import models as directory_models  # noqa: F401
 from carenet.directory.search import models as search_models  # noqa: F401
 from carenet.fhir import clients as fhir_clients  # noqa: F401
-from carenet.fhir import subscriptions as fhir_subscriptions  # noqa: F401
 from carenet.fhir import models as fhir_models  # noqa: F401
-from carenet.referrals import models as referrals_models  # noqa: F401
+from carenet.fhir import subscriptions as fhir_subscriptions  # noqa: F401
 from carenet.referrals import inbox_models  # noqa: F401
+from carenet.referrals import models as referrals_models  # noqa: F401
 from carenet.reports.store import models as reports_models  # noqa: F401
