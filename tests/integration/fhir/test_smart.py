@@ -309,3 +309,43 @@ def test_the_same_assertion_sent_concurrently_gets_one_token(
         for thread in threads:
             thread.join(60)
     assert sorted(answers) == [(200, "")] + [(400, "invalid_grant")] * 3, answers
+
+
+def test_scopes_parse_narrow_and_map_to_interactions() -> None:
+    from carenet.errors import InvalidInput
+    from carenet.fhir import clients
+    from carenet.fhir.smart import interaction_of
+
+    registered = clients.parse_scopes("system/Task.crus system/Patient.read")
+    assert registered == {"Task": frozenset("crus"), "Patient": frozenset("rs")}
+    asked = clients.parse_scopes("system/*.read system/Task.write system/Consent.c")
+    assert clients.format_scopes(clients.narrow(asked, registered)) == (
+        "system/Patient.rs system/Task.crus"
+    )
+    assert clients.allowed({"*": frozenset("r")}, "Task", "r")
+    assert not clients.allowed({"Task": frozenset("r")}, "Task", "s")
+    for bad in ("user/Task.rs", "system/Task.x", "system/task.rs", "system/Task", "launch"):
+        with pytest.raises(InvalidInput):
+            clients.parse_scopes(bad)
+    assert interaction_of("GET", "/Task/abc") == ("Task", "r")
+    assert interaction_of("GET", "/Task") == ("Task", "s")
+    assert interaction_of("POST", "/Task/_search") == ("Task", "s")
+    assert interaction_of("POST", "/Task") == ("Task", "c")
+    assert interaction_of("PUT", "/Task/abc") == ("Task", "u")
+    assert interaction_of("DELETE", "/Subscription/abc") == ("Subscription", "d")
+    assert interaction_of("POST", "") is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=80))
+def test_fuzz_scope_strings_are_parsed_or_refused(text: str) -> None:
+    from carenet.errors import InvalidInput
+    from carenet.fhir import clients
+
+    try:
+        grants = clients.parse_scopes(text)
+    except InvalidInput:
+        return
+    assert clients.parse_scopes(clients.format_scopes(grants)) == {
+        k: v for k, v in grants.items() if v
+    }
