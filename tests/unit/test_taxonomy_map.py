@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from carenet.directory.hsds.legacy import categories_for_airs_code
 from carenet.directory.hsds.taxonomy_map import (
@@ -128,3 +130,17 @@ def test_a_missing_admin_file_is_refused(tmp_path, monkeypatch):
     monkeypatch.setenv("CARENET_TAXONOMY_MAP", str(tmp_path / "nowhere.csv"))
     with pytest.raises(TaxonomyMapError, match="no such file"):
         categories_for_term("AIRS", "BT-4500", None)
+
+
+TERM_TEXT = st.one_of(
+    st.none(),
+    st.text(max_size=30),
+    st.sampled_from(["AIRS", "Open Eligibility", "BD-1800.2000", "Food Pantry", "NL", "", " "]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(TERM_TEXT, TERM_TEXT, TERM_TEXT)
+def test_any_term_maps_to_known_categories_or_none_never_raises(vocabulary, code, name):
+    categories = categories_for_term(vocabulary, code, name)
+    assert isinstance(categories, tuple) and all(c in BY_SLUG for c in categories)
