@@ -294,7 +294,10 @@ def test_dashboard_and_patient_list_disclose_each_patient_inbox_none(app, net):
     before = len(_rows(app))
     assert _client(app, net, "staff_a").get("/inbox").status_code == 200
     inbox = [r for r in _rows(app)[before:] if r.action == "list"]
-    assert [(r.object_type, r.patient_id) for r in inbox] == [("referral", None)]
+    # the inbox names the client under valid consent (issue 14): it discloses those patients
+    # and no one else
+    assert {r.object_type for r in inbox} == {"referral"}
+    assert sorted(r.patient_id for r in inbox) == sorted(made["shown"])
 
 
 def test_a_referral_stub_is_no_disclosure(app, net):
