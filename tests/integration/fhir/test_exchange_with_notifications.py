@@ -31,7 +31,7 @@ from carenet.accounts.models import User
 from carenet.directory.models import Organization
 from carenet.extensions import db
 from carenet.fhir.topics import TASK_STATUS_TOPIC
-from carenet.referrals.models import ReferralEvent
+from carenet.referrals.models import OutboxMessage, ReferralEvent
 from carenet.referrals.notifications import drain_outbox
 
 FIXTURES = Path(__file__).resolve().parents[2] / "data" / "fhir" / "sdohcc"
@@ -241,6 +241,8 @@ def test_ehr_sends_cbo_completes_ehr_is_notified(
             parse(resource.serialize())
 
     with app.app_context():
+        recipients = db.session.scalars(db.select(OutboxMessage.recipient)).all()
+        assert not [r for r in recipients if r.endswith(".invalid")]  # no mail to the EHR's account
         history = db.session.scalars(
             db.select(ReferralEvent.to_status)
             .where(ReferralEvent.referral_id == task.id)
