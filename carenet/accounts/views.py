@@ -10,6 +10,7 @@ from flask_login import current_user, login_user, logout_user
 from carenet.accounts import passwords, service, tokens
 from carenet.accounts.access import authenticated, permission, public
 from carenet.accounts.forms import ConfirmForm, LoginForm, PasswordForm, TokenForm
+from carenet.accounts.landing import landing_for
 from carenet.errors import DomainError
 from carenet.security import SESSION_KEY, safe_local_path
 
@@ -35,7 +36,7 @@ def login() -> Any:
     session[SESSION_KEY] = key
     session.permanent = True
     login_user(user)
-    return redirect(safe_local_path(form.next.data) or url_for("accounts.account"))
+    return redirect(safe_local_path(form.next.data) or url_for(landing_for(user)))
 
 
 @blueprint.post("/logout")

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from carenet.directory.search.hours_words import describe, next_open_words
 from carenet.directory.search.opening_hours import (
     OpeningRule,
     is_open,
@@ -62,14 +63,30 @@ class SearchPage:
         return not self.contents
 
 
-def _opening(schedules: str, timezone: str, reference: datetime) -> tuple[bool | None, str | None]:
-    """(open at ``reference``, next opening as ISO text) for a row's rules; None when unknown."""
+@dataclass(frozen=True)
+class Opening:
+    """A row's hours at the reference time: open now, next opening (ISO, local), in words."""
+
+    open_now: bool | None = None
+    next_open_at: str | None = None
+    next_open_words: str | None = None
+    hours: tuple[str, ...] = ()
+
+
+def _opening(schedules: str, timezone: str, reference: datetime) -> Opening:
+    """The row's opening hours at ``reference``; unknown (None) without rules."""
     rules = [OpeningRule.from_json(r) for r in json.loads(schedules)]
     if not rules:
-        return None, None
+        return Opening()
     tz = zone(timezone)
     opening = next_opening(rules, reference, tz)
-    return is_open(rules, local_wall_time(reference, tz)), opening.isoformat() if opening else None
+    wall = local_wall_time(reference, tz)
+    return Opening(
+        is_open(rules, wall),
+        opening.isoformat() if opening else None,
+        next_open_words(opening, wall) if opening else None,
+        tuple(describe(rules)),
+    )
 
 
 def result(
@@ -79,7 +96,7 @@ def result(
     key = (row.schedules, row.timezone)
     if key not in hours:  # rows often share the same rules: compute them once per search
         hours[key] = _opening(row.schedules, row.timezone, reference)
-    open_now, next_open_at = hours[key]
+    opening: Opening = hours[key]
     redacted = bool(row.confidential) and not show_confidential
     distance = None if row.dist_m is None or redacted else float(row.dist_m)
     location = None
@@ -104,8 +121,10 @@ def result(
         "distance_mi": None if distance is None else round(distance / METERS_PER_MILE, 4),
         "distance_km": None if distance is None else round(distance / 1000, 4),
         "serves_patient_area": bool(row.serves),
-        "open_now": open_now,
-        "next_open_at": next_open_at,
+        "open_now": opening.open_now,
+        "next_open_at": opening.next_open_at,
+        "next_open_words": opening.next_open_words,
+        "hours": list(opening.hours),
         "capacity_status": row.capacity_status,
         "free": bool(row.free),
         "languages": [c for c in row.languages.split(",") if c],

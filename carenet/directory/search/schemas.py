@@ -154,6 +154,8 @@ class SearchResultSchema(Schema):
     serves_patient_area = fields.Boolean()
     open_now = fields.Boolean(allow_none=True)
     next_open_at = fields.String(allow_none=True)
+    next_open_words = fields.String(allow_none=True)  # "Opens tomorrow at 7 AM" (local time)
+    hours = fields.List(fields.String())  # "Monday to Friday, 9 AM to 5 PM" (local time)
     capacity_status = fields.String()
     free = fields.Boolean()
     languages = fields.List(fields.String())

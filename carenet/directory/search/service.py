@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from carenet.accounts.actor import Actor
 from carenet.directory.search import plan, ranking
+from carenet.directory.search.details import directory_languages
 from carenet.directory.search.fragments import for_dialect
 from carenet.directory.search.models import ANY_CATEGORY, search_timezone
 from carenet.directory.search.opening_hours import local_wall_time, zone
@@ -94,15 +95,25 @@ def search_services(
     conn = _read_connection()
     found = plan.run(plan.executor(conn), conn.dialect.name, query, max_results())
     rows, total = found.rows, found.total
-    if total == 0 and params.page == 1:  # de-identified service-gap log for the reports
+    # A de-identified service-gap log for the reports; not when a filter could match nothing
+    # in the whole directory (a language no service offers: a mistyped filter, not a gap).
+    if total == 0 and params.page == 1 and _filters_can_match(params):
         # End the read first (the log commits anyway): on SQLite a read transaction that
         # turns into a write after another worker's commit fails at once (SQLITE_BUSY_SNAPSHOT)
         # instead of waiting for the lock.
         db.session.commit()
         reports.record_zero_result_search(params.categories, origin.postcode, params.radius_mi)
-    hours: dict[tuple[str, str], tuple[bool | None, str | None]] = {}
+    hours: dict[tuple[str, str], Any] = {}  # (rules, zone) → Opening, once per page
     contents = [result(row, reference, show_confidential, hours) for row in rows]
     return SearchPage(contents, total, params.page, params.per_page, origin, found.exact)
+
+
+def _filters_can_match(params: SearchParams) -> bool:
+    """Whether some service in the directory offers what the filters ask for (language)."""
+    if params.language is None:
+        return True
+    offered = {code for code, _ in directory_languages()}
+    return params.language.lower() in offered
 
 
 def _read_connection() -> Any:

@@ -23,7 +23,7 @@ def _session_cookie(client):
 def test_sign_in_lands_on_the_account_page(client, world, sign_in):
     response = sign_in(client, world.emails["coordinator"])
     assert response.status_code == 302
-    assert response.headers["Location"] == "/account"
+    assert response.headers["Location"] == "/worklist"  # a coordinator's landing
     page = client.get("/account")
     assert page.status_code == 200
     assert "coordinator@example.org" in page.get_data(as_text=True)
@@ -40,7 +40,7 @@ def test_wrong_password_is_refused_with_one_message_for_all_cases(client, world,
 
 
 def test_next_parameter_only_redirects_within_the_site(client, world, csrf_token):
-    for target, expected in (("/admin/audit", "/admin/audit"), ("//evil.test/x", "/account")):
+    for target, expected in (("/admin/audit", "/admin/audit"), ("//evil.test/x", "/admin/users")):
         fresh = client.application.test_client()
         token = csrf_token(fresh, "/login")
         response = fresh.post(

@@ -64,7 +64,7 @@ def test_the_loop_through_the_pages(app, api_net, signed_in):
     page = coordinator.get(patient_url).get_data(as_text=True)
     assert "food insecurity" in page and "Find services nearby" in page
     find = re.search(r'href="(/patients/[^"]+/needs/[^"]+/services)"', page).group(1)
-    results = coordinator.get(find).get_data(as_text=True)
+    results = coordinator.get(find, follow_redirects=True).get_data(as_text=True)
     assert "Little Pantry" in results
     refer = re.search(r'href="(/referrals/new\?[^"]+)"', results).group(1).replace("&amp;", "&")
     form = coordinator.get(refer).get_data(as_text=True)
