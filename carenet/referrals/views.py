@@ -3,7 +3,6 @@ moves, notes and capacity switch."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -11,19 +10,19 @@ from flask_login import current_user
 
 from carenet.accounts.access import permission
 from carenet.db.paging import page_request
-from carenet.directory.models import Service
 from carenet.errors import NotFound
-from carenet.extensions import db
 from carenet.referrals import (
     capacity,
     history,
     notifications,
-    patients,
+    referral_form,
     schemas,
     service,
     workflow,
 )
+from carenet.referrals import dashboard as dashboards
 from carenet.referrals import inbox as inboxes
+from carenet.referrals import worklist as worklists
 from carenet.referrals.forms import form_data, on_error_back
 from carenet.referrals.workflow import REASONS
 from carenet.security import safe_local_path
@@ -36,9 +35,27 @@ blueprint = Blueprint(
 @blueprint.get("/dashboard")
 @permission("manage", "referral")
 def dashboard() -> str:
-    """The coordinator's open referrals, overdue first, a page at a time, counted by status."""
-    found = service.dashboard(current_user, page_request(request.args))
-    return render_template("referrals/dashboard.html", rows=found.rows, counts=found.counts)
+    """The coordinator's referrals (open, and closed in the last 30 days), filtered by status,
+    mine, overdue; overdue first, a page at a time, counted by status."""
+    filters = dashboards.DashboardFilter.from_args(request.args)
+    found = dashboards.dashboard(current_user, page_request(request.args), filters)
+    return render_template(
+        "referrals/dashboard.html",
+        found=found,
+        rows=found.rows,
+        counts=found.counts,
+        statuses=dashboards.STATUS_CHOICES,
+        status_word=dashboards.status_word,
+        recent_days=dashboards.RECENT_DAYS,
+    )
+
+
+@blueprint.get("/worklist")
+@permission("manage", "referral")
+def worklist() -> str:
+    """The coordinator's morning: changes since the last visit, overdue, follow-ups due."""
+    found = worklists.worklist(current_user, request.args.get("scope", "mine"))
+    return render_template("referrals/worklist.html", work=found)
 
 
 @blueprint.get("/inbox")
@@ -92,19 +109,12 @@ def inbox_section(section: str) -> str:
 @blueprint.get("/referrals/new")
 @permission("send", "referral")
 def new_referral() -> str:
-    """The send form, reached from a service in search results."""
-    patient = patients.get_patient(current_user, request.args.get("patient_id", ""))
-    chosen = db.session.get(Service, request.args.get("service_id", ""))
-    if chosen is None:
-        raise NotFound("No such service.")
-    need_id = request.args.get("need_id")
-    return render_template(
-        "referrals/new.html",
-        patient=patient,
-        service=chosen,
-        need=next((n for n in patient.needs if n.id == need_id), None),
-        idempotency_key=str(uuid.uuid4()),  # a double click sends one referral
-    )
+    """The send form, from a search result, a service page or a patient's need: the service
+    chosen; the patient given or picked (by name or birth date) or created; an open referral
+    of the same patient to the same service shown first. One idempotency key per form: a
+    double click sends one referral."""
+    form = referral_form.form_for(current_user, request.args)
+    return render_template("referrals/new.html", form=form)
 
 
 @blueprint.post("/referrals/new")
@@ -114,6 +124,15 @@ def send_referral() -> Any:
 
     def send() -> Any:
         fields = form_data(schemas.ReferralIn())
+        if not request.form.get("send_anyway"):
+            twin = dashboards.open_referral_for(
+                current_user, fields["patient_id"], fields["service_id"]
+            )
+            key = request.form.get("idempotency_key")
+            if twin is not None and twin.idempotency_key != key:  # (a double click: sent once)
+                # the form shows the open one, with a link and "send another anyway"
+                flash("This patient already has an open referral to this service.", "warning")
+                return redirect(referral_form.form_url(request.form))
         sent = service.send_referral(
             current_user, service.ReferralRequest(**fields), request.form.get("idempotency_key")
         )
