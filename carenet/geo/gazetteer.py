@@ -172,8 +172,10 @@ def _place(text: str, state: str | None) -> tuple[str, ...] | None:
         return _pick(index.counties.get(_county_key(lowered[len("county of ") :])), state)
     if any(lowered.endswith(" " + word) for word in _COUNTY_WORDS):
         return _pick(index.counties.get(_county_key(text)), state)
-    # A bare name: the city if there is one ("Miami"), else the county ("Miami-Dade").
-    return _pick(index.cities.get(lowered), state) or _pick(index.counties.get(lowered), state)
+    # A bare name: the city if there is one ("Miami, FL"), else the county ("Miami-Dade").
+    # A bare word is a city only with a state: "Peninsula" alone is no place (Peninsula, OH).
+    city = _pick(index.cities.get(lowered), state) if state else None
+    return city or _pick(index.counties.get(lowered), state)
 
 
 def _one(text: str, state_hint: str | None) -> tuple[str, ...] | None:

@@ -85,7 +85,7 @@ def test_a_name_in_several_states_needs_a_state():
 
 @pytest.mark.parametrize(
     "name",
-    ["", "   ", "Nationwide", "United States", "The Bay Area", "Peninsula, CA",
+    ["", "   ", "Nationwide", "United States", "The Bay Area", "Peninsula", "Peninsula, CA",
      "North County", "extent",
      "Statewide", "12", "3313", "x" * 2000],
 )  # fmt: skip
