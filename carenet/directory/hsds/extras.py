@@ -65,6 +65,14 @@ def _validator(kind: str, key: str) -> Draft202012Validator | None:
     return Draft202012Validator(schema, format_checker=_FORMATS)
 
 
+@lru_cache(maxsize=512)
+def _item_validator(kind: str, key: str) -> Draft202012Validator | None:
+    items = (object_schemas()[kind]["properties"].get(key) or {}).get("items")
+    if not isinstance(items, dict):
+        return None
+    return Draft202012Validator(items, format_checker=_FORMATS)
+
+
 def _coerce(value: Any, kind: str, key: str) -> Any:
     """CSV text as the schema's scalar type ("3" -> 3, "true" -> True); else unchanged."""
     if not isinstance(value, str):
@@ -84,9 +92,12 @@ def _coerce(value: Any, kind: str, key: str) -> Any:
     return value
 
 
+@lru_cache(maxsize=512)
 def is_text_field(kind: str, key: str) -> bool:
-    """Whether HSDS types ``key`` of a ``kind`` object as a string."""
-    return (object_schemas()[kind]["properties"].get(key) or {}).get("type") == "string"
+    """Whether HSDS types ``key`` of a ``kind`` object as a string with a format or an
+    enumeration (the only string fields a value can fail)."""
+    schema = object_schemas()[kind]["properties"].get(key) or {}
+    return schema.get("type") == "string" and ("format" in schema or "enum" in schema)
 
 
 def problem(kind: str, key: str, value: Any) -> str | None:
@@ -109,9 +120,8 @@ def _checked(kind: str, key: str, value: Any, where: str, warnings: list[str]) -
     """``value`` coerced and checked; None (dropped, with a warning) when invalid. A list
     loses only its invalid items."""
     value = _coerce(value, kind, key)
-    items_schema = (object_schemas()[kind]["properties"].get(key) or {}).get("items")
-    if isinstance(value, list) and isinstance(items_schema, dict):
-        validator = Draft202012Validator(items_schema, format_checker=_FORMATS)
+    validator = _item_validator(kind, key)
+    if isinstance(value, list) and validator is not None:
         kept = []
         for index, item in enumerate(value):
             error = next(iter(validator.iter_errors(item)), None)

@@ -730,8 +730,8 @@ def record_kind(obj: dict[str, Any]) -> str:
         return "not-a-record"  # the official tabular.json (CSV rows as JSON)
     if "taxonomy_detail" in obj or "term_uri" in obj or "taxonomy_id" in obj:
         return "taxonomy_term"
-    if keys <= {"id", "name", "description", "uri", "version", "metadata"} and "uri" in obj:
-        return "taxonomy"
+    if keys <= {"id", "name", "description", "uri", "version", "metadata"}:
+        return "taxonomy"  # a service has a status (required), a taxonomy has none of these
     if "location" in obj or "service" in obj:
         return "service_at_location"
     if _LOCATION_KEYS & keys and not _NOT_LOCATION_KEYS & keys:

@@ -17,9 +17,8 @@ from datetime import time
 from pathlib import Path
 from typing import Any
 
-from carenet.directory.hsds.conventions import category_attribute, derived_id
+from carenet.directory.hsds.conventions import derived_id
 from carenet.directory.hsds.legacy import (
-    categories_for_airs_code,
     clean_country,
     clean_postcode,
     clean_state,
@@ -30,6 +29,7 @@ from carenet.directory.hsds.legacy import (
     repair_text,
 )
 from carenet.directory.hsds.sources import Source, SourceItem
+from carenet.directory.hsds.tabular_more import LegacyExtras
 
 csv.field_size_limit(1 << 24)
 
@@ -92,7 +92,10 @@ class _Tabular3:
     def __init__(self, folder: Path) -> None:
         self.organizations = {r["id"]: r for r in _rows(folder, "organizations.csv")}
         self.locations = {r["id"]: r for r in _rows(folder, "locations.csv")}
-        self.sal = _group(_rows(folder, "service_at_location.csv"), "service_id")
+        sal_file = "service_at_location.csv"
+        if not (folder / sal_file).exists():  # the Open Referral 1.1 sample's name
+            sal_file = "services_at_location.csv"
+        self.sal = _group(_rows(folder, sal_file), "service_id")
         self.addresses = _group(_rows(folder, "addresses.csv"), "location_id")
         phones = _rows(folder, "phones.csv")
         self.phones = {
@@ -163,6 +166,33 @@ class _Tabular3:
             yield SourceItem("services.csv", f"line {line}", obj=service, done=index)
 
 
+AIRS_TAXONOMY = {
+    "id": derived_id("hsds1", "taxonomy", "AIRS"),
+    "name": "AIRS",
+    "description": "AIRS/211 taxonomy codes (carenet keeps the codes, not the term names)",
+}
+
+
+def airs_attribute(service_id: str, code: str) -> dict[str, Any]:
+    """A service's AIRS/211 code as an attribute of the AIRS vocabulary (the code only:
+    AIRS term names are proprietary); carenet's categories are derived from it."""
+    term_id = derived_id("hsds1", "airs", code)
+    return {
+        "id": derived_id("hsds1", "attribute", service_id, term_id),
+        "link_id": service_id,
+        "link_type": "service",
+        "taxonomy_term_id": term_id,
+        "taxonomy_term": {
+            "id": term_id,
+            "code": code,
+            "name": code,
+            "description": "",
+            "taxonomy": "AIRS",
+            "taxonomy_detail": AIRS_TAXONOMY,
+        },
+    }
+
+
 def _weekly(
     service_id: str,
     days: list[str],
@@ -192,6 +222,23 @@ class _Legacy:
         self.schedules = _group(_rows(folder, "regular_schedules.csv"), "service_id")
         self.languages = _group(_rows(folder, "languages.csv"), "service_id")
         self.taxonomy = _group(_rows(folder, "services_taxonomy.csv"), "service_id")
+        self.more = LegacyExtras(_rows, folder)
+        self.notes = [
+            f"eligibility.csv: {self.more.unlinked_eligibility} rows have no service_id;"
+            " they cannot be linked to a service and are not read"
+        ][: 1 if self.more.unlinked_eligibility else 0]
+
+    def _organization_id(self, value: str, warnings: list[str]) -> str:
+        """The organization a service names: the first known of a comma list (2.x data
+        such as the DC directory lists several), with a warning for the rest."""
+        ids = [v.strip() for v in value.split(",") if v.strip()]
+        known = [i for i in ids if i in self.organizations or i in self.locations]
+        if len(ids) > 1:
+            chosen = known[0] if known else ids[0]
+            others = ", ".join(i for i in ids if i != chosen)
+            warnings.append(f"organization_id lists {len(ids)} ids: {chosen} taken, {others} not")
+            return chosen
+        return ids[0] if ids else ""
 
     def _organization(self, org_id: str, warnings: list[str]) -> dict[str, Any] | None:
         row = self.organizations.get(org_id)
@@ -243,6 +290,9 @@ class _Legacy:
             )
         addresses = [self._address(a, warnings) for a in self.addresses.get(location_id, [])]
         location["addresses"] = [a for a in addresses if a]
+        access = self.more.for_location(location_id)
+        if access:
+            location["accessibility"] = access
         return location
 
     def _schedules(self, source_id: str, service_id: str) -> list[dict[str, Any]]:
@@ -297,7 +347,14 @@ class _Legacy:
             service.update(_clean(row, "status", "interpretation_services", "application_process"))
             if row.get("fees"):
                 service["fees_description"] = row["fees"]
-            service["organization"] = self._organization(row.get("organization_id", ""), warnings)
+            org_id = self._organization_id(row.get("organization_id", ""), warnings)
+            service["organization"] = self._organization(org_id, warnings)
+            if service["organization"] is None and org_id:
+                reason = f"organization {org_id} not found (organization_id in services.csv)"
+                yield SourceItem(
+                    "services.csv", f"line {line}", error=reason, source_id=source_id, done=index
+                )
+                continue
             service["phones"] = [
                 {
                     "id": derived_id("hsds1", "phone", p.get("id") or p["number"]),
@@ -310,12 +367,14 @@ class _Legacy:
             service["languages"], notes = self._languages(source_id, service_id)
             if notes and not service.get("interpretation_services"):
                 service["interpretation_services"] = "; ".join(dict.fromkeys(notes))
-            slugs = dict.fromkeys(
-                slug
-                for t in self.taxonomy.get(source_id, [])
-                for slug in categories_for_airs_code(t.get("taxonomy_id", ""))
+            codes = dict.fromkeys(
+                t.get("taxonomy_id", "") for t in self.taxonomy.get(source_id, [])
             )
-            service["attributes"] = [category_attribute(service_id, "service", s) for s in slugs]
+            service["attributes"] = [airs_attribute(service_id, c) for c in codes if c]
+            more = self.more.for_service(source_id, service_id)
+            service["schedules"] += more.pop("schedules", [])
+            service["attributes"] += more.pop("attributes", [])
+            service.update(more)
             sals = []
             for sal in self.sal.get(source_id, []):
                 location = self._location(sal.get("location_id", ""), warnings)
@@ -323,7 +382,8 @@ class _Legacy:
                     sal_id = derived_id("hsds1", "service_at_location", sal.get("id") or "")
                     sals.append({"id": sal_id, "location": location, **_clean(sal, "description")})
             service["service_at_locations"] = sals
-            service["_warnings"] = warnings
+            service["_warnings"] = warnings + self.notes
+            self.notes = []
             yield SourceItem(
                 "services.csv", f"line {line}", obj=service, source_id=source_id, done=index
             )
