@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint system venv bootstrap migrate seed clean
+.PHONY: run test lint system venv bootstrap migrate seed clean screenshots
 
 # `make run` serves the development server on a local demo database: development settings,
 # asked for explicitly (without CARENET_ENV the app runs as production and refuses to start
@@ -56,3 +56,8 @@ fhir-fixtures: venv
 	  $(BIN)/python tests/data/fhir/fsh_to_json.py $(FHIR_SDOH)/$$v/input/fsh tests/data/fhir/sdohcc/$$v $${v#stu}; \
 	done
 	cp $(FHIR_SDOH)/api-examples-page-2023-json/*.json tests/data/fhir/sdohcc/api-examples/
+
+# PNGs of each key page per role at 1280 and 390 px into docs/screenshots/ (the user guides'
+# pictures): a throwaway seeded SpatiaLite instance served by gunicorn, Debian's Chromium.
+screenshots: bootstrap
+	$(BIN)/python scripts/screenshots.py --out docs/screenshots
