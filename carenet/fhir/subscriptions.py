@@ -394,11 +394,27 @@ def deliver(message: notifications.Claimed, timeout: float) -> None:
     for header in headers:
         name, _, value = header.partition(":")
         req.add_header(name.strip(), value.strip())
-    with urllib.request.urlopen(req, timeout=timeout) as response:  # noqa: S310
-        if not 200 <= response.status < 300:
-            raise urllib.error.HTTPError(
-                message.recipient, response.status, "refused", response.headers, None
-            )
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as response:  # noqa: S310
+            if not 200 <= response.status < 300:
+                raise urllib.error.HTTPError(
+                    message.recipient, response.status, "refused", response.headers, None
+                )
+    except Exception as exc:
+        if message.attempts + 1 >= notifications.outbox_settings().max_attempts:
+            _give_up(subscription_id, f"Delivery failed {message.attempts + 1} times: {exc}")
+        raise
+
+
+def _give_up(subscription_id: str, reason: str) -> None:
+    """The last attempt failed: the subscription is in ``error`` (no more events queued)."""
+
+    def work() -> None:
+        row = db.session.get(FhirSubscription, subscription_id)
+        if row is not None and row.status == "active":
+            row.status, row.reason = "error", reason[:1000]
+
+    run_in_transaction(work)
 
 
 # --- the resource and the endpoints ------------------------------------------------

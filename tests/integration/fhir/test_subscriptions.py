@@ -26,7 +26,7 @@ from carenet.db.types import utcnow
 from carenet.extensions import db
 from carenet.fhir.topics import TASK_STATUS_TOPIC
 from carenet.referrals import workflow
-from carenet.referrals.models import OutboxMessage
+from carenet.referrals.models import OutboxMessage, Referral
 from carenet.referrals.notifications import drain_outbox
 from carenet.referrals.service import ReferralRequest, send_referral
 
@@ -251,6 +251,7 @@ def test_failed_deliveries_are_retried_then_dead_letters(
             patient_id=snet.patient, service_id=snet.services["open"], category="food-insecurity"
         )
         referral = send_referral(snet.user("coordinator"), request).referral
+        referral_id = referral.id
         workflow.accept_referral(snet.user("staff_a"), referral.id, referral.version)
         drain_outbox(limit=10)  # the e-mails fail too here (no SMTP server): not counted
         message = db.session.scalar(
@@ -262,6 +263,16 @@ def test_failed_deliveries_are_retried_then_dead_letters(
         db.session.refresh(message)
         assert message.status == "dead" and message.attempts == 2
     assert len(receiver.received) == 2
+    # The last failure puts the subscription in error: nothing more is queued for it.
+    sub = message.subject.removeprefix("Subscription/")
+    read = client.get(f"/fhir/Subscription/{sub}", headers=auth["coordinator"]).get_json()
+    assert read["status"] == "error" and "Delivery failed 2 times" in read["reason"]
+    with app.app_context():
+        accepted = db.session.get(Referral, referral_id)
+        assert accepted is not None
+        workflow.start_referral(snet.user("staff_a"), referral_id, accepted.version)
+        kinds = db.session.scalars(select(OutboxMessage.kind)).all()
+        assert kinds.count("fhir-rest-hook") == 1
 
 
 def test_a_deleted_subscription_gets_nothing_more(
