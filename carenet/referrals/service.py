@@ -2,7 +2,7 @@
 
 Reading: one referral as its page and the API show it (``open_referral``,
 ``view_of``), a page of a list for the API (``referral_list``), the coordinator's
-``dashboard`` (the CBO's inbox: ``inbox.py``, built on these helpers) — pages
+``dashboard`` (``dashboard.py``) and the CBO's inbox (``inbox.py``), built on these helpers — pages
 (``carenet.db.paging``) of the policy-scoped query, overdue first in SQL, counted
 with ``COUNT``, one audit row per patient a page shows (one INSERT; a page showing none: one
 row). The moves after sending live in
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -45,8 +45,7 @@ from carenet.extensions import db
 from carenet.referrals import notifications, overdue, workflow
 from carenet.referrals.consent import has_valid_consent, patients_with_valid_consent
 from carenet.referrals.models import Need, Patient, Referral, ReferralEvent
-from carenet.referrals.overdue import Flagged
-from carenet.referrals.workflow import OPEN_STATUSES, Move
+from carenet.referrals.workflow import Move
 
 FIRST_PAGE = PageRequest()
 
@@ -449,31 +448,7 @@ def _consent_lookup(patient_ids: Iterable[str]) -> Callable[[str], bool]:
     return consent_valid
 
 
-# --- the coordinator's dashboard and the CBO's inbox ---------------------------------
-
-
-def _flagged(page: Page[Referral], now: datetime) -> Page[Flagged]:
-    tz = overdue.zone()
-    return page.map(lambda r: Flagged(r, overdue.is_overdue(r, now, tz)))
-
-
-@dataclass(frozen=True)
-class Dashboard:
-    rows: Page[Flagged]  # open referrals sent by the coordinator's organizations, overdue first
-    counts: dict[str, int]  # open status → how many (all of them, not only this page)
-
-
-def dashboard(actor: Actor, wanted: PageRequest = FIRST_PAGE) -> Dashboard:
-    """A page of the coordinator's open referrals, overdue first, and all of them by status."""
-    now = utcnow()
-    stmt = _referrals(actor, "outbound", OPEN_STATUSES)
-    by_status = stmt.with_only_columns(Referral.status, func.count()).group_by(Referral.status)
-    counted = dict(db.session.execute(by_status).tuples().all())
-    counts = {status: counted.get(status, 0) for status in OPEN_STATUSES}
-    rows = _page_of(stmt, wanted, now)
-    detail = {"box": "outbound", "count": len(rows.items), "page": rows.page, "total": rows.total}
-    _audited(actor, detail, [rows], _consent_lookup(r.patient_id for r in rows.items))
-    return Dashboard(_flagged(rows, now), counts)
+# --- the CBO's inbox (moved to inbox.py); the coordinator's dashboard: dashboard.py --
 
 
 def inbox(actor: Actor) -> Any:

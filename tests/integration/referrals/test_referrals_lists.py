@@ -6,6 +6,7 @@ from sqlalchemy import event
 
 from carenet.extensions import db
 from carenet.referrals import consent, service
+from carenet.referrals import dashboard as dashboards
 
 
 class CountStatements:
@@ -73,7 +74,7 @@ def test_the_inbox_sections_and_the_dashboard_counts(net, send):
     assert [len(inbox.sections[k].items) for k in sections] == [0, 2, 0, 1]
     assert inbox.sections["waitlist"].items[0].referral.service_name == "Meals A"
     assert {s.name for s in inbox.services} == {"Pantry A", "Meals A", "Shelter A"}
-    dashboard = service.dashboard(net.user("coordinator"))
+    dashboard = dashboards.dashboard(net.user("coordinator"))
     assert dashboard.counts == {"requested": 2, "accepted": 0, "in-progress": 0, "on-hold": 0}
     assert [late for _, late in dashboard.rows.items] == [False, False]
     assert dashboard.rows.total == 2
