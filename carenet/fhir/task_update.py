@@ -29,6 +29,8 @@ from carenet.referrals.models import Referral
 from carenet.referrals.schemas import TransitionIn
 
 ETAG = re.compile(r'^(?:W/)?"(\d{1,9})"$')
+# Who asked, as an EHR may name them: carenet knows the organization (checked), not the person.
+REQUESTERS = ("Organization", "PractitionerRole", "Practitioner")
 TRANSITION_PATHS = {
     "to": "Task.status",
     "reason": "Task.statusReason",
@@ -85,6 +87,20 @@ def _delivered(procedure: dict[str, Any]) -> str | None:
     return value[:10] if value else None
 
 
+def _delivered_what(procedure: dict[str, Any], outcome: Any) -> str | None:
+    """What was delivered: the Procedure's outcome, else its code's text or display."""
+    if outcome is not None:
+        return text(outcome, "Task.contained.outcome.text")
+    code = obj(procedure.get("code"), "Task.contained.code")
+    if code.get("text") is not None:
+        return text(code.get("text"), "Task.contained.code.text")
+    for i, coding in enumerate(items(code.get("coding"), "Task.contained.code.coding")):
+        display = obj(coding, f"Task.contained.code.coding[{i}]").get("display")
+        if display is not None:
+            return text(display, f"Task.contained.code.coding[{i}].display")
+    return None
+
+
 def _contained(resource: dict[str, Any], local_id: str) -> dict[str, Any] | None:
     for i, item in enumerate(items(resource.get("contained"), "Task.contained")):
         item = obj(item, f"Task.contained[{i}]")
@@ -106,8 +122,7 @@ def _output(resource: dict[str, Any]) -> tuple[str | None, str | None]:
             if procedure is None:
                 raise FhirError(422, f"{local} names no contained Procedure.", "Task.output")
             outcome = obj(procedure.get("outcome"), "Task.contained.outcome").get("text")
-            code = obj(procedure.get("code"), "Task.contained.code").get("text")
-            return text(outcome or code, "Task.contained.outcome.text"), _delivered(procedure)
+            return _delivered_what(procedure, outcome), _delivered(procedure)
         if isinstance(target.get("display"), str):
             return target["display"], None
     return None, None
@@ -117,14 +132,14 @@ def _unchanged(resource: dict[str, Any], referral: Referral, facts: Any) -> None
     """The parties and the request are the referral's: an update may not move them."""
     fixed = {
         "Task.owner": ("owner", ("Organization",), referral.recipient_organization_id),
-        "Task.requester": ("requester", ("Organization",), referral.sender_organization_id),
+        "Task.requester": ("requester", REQUESTERS, referral.sender_organization_id),
         "Task.focus": ("focus", ("ServiceRequest",), facts.service_request_id),
     }
     for path, (key, types, expected) in fixed.items():
         if resource.get(key) is None:
             continue
         found = reference(resource.get(key), path, types)
-        if found is not None and found[1] != expected:
+        if found is not None and found[0] == types[0] and found[1] != expected:
             raise FhirError(422, f"{path} cannot change.", path)
     if resource.get("intent", "order") != "order":
         raise FhirError(422, "Task.intent cannot change.", "Task.intent")
