@@ -19,6 +19,12 @@ from carenet.screening import service as screening
 DATA = Path(__file__).resolve().parents[2] / "data" / "fhir" / "sdohcc"
 STU3 = DATA / "stu3-dev-3.0.0"
 API = DATA / "api-examples"
+SR_ACTIVE = (
+    "02-ServiceRequest-SDOHCC-ServiceRequestActiveFoodPantryApplicationAssistExample-active.json"
+)
+PROCEDURE = (
+    "06-Procedure-SDOHCC-ProcedureSummerFoodProgramApplicationAssistanceExample-completed.json"
+)
 
 
 def example(path: Path) -> dict[str, Any]:
@@ -94,10 +100,7 @@ def test_the_guides_examples_are_accepted(app, fnet, auth):
         client,
         ehr,
         pointed(
-            example(
-                API
-                / "02-ServiceRequest-SDOHCC-ServiceRequestActiveFoodPantryApplicationAssistExample-active.json"
-            ),
+            example(API / SR_ACTIVE),
             targets,
         ),
     )
@@ -111,10 +114,7 @@ def test_the_guides_examples_are_accepted(app, fnet, auth):
     )
     assert task["status"] == "requested"
     procedure = pointed(
-        example(
-            API
-            / "06-Procedure-SDOHCC-ProcedureSummerFoodProgramApplicationAssistanceExample-completed.json"
-        ),
+        example(API / PROCEDURE),
         task_targets,
     )
     procedure["id"] = "delivered"
