@@ -54,7 +54,7 @@ STATUS_FILTERS = {  # the status filter's choices: slug → label
     "overdue": "Overdue",
     "accepted": "Accepted or under way",
     "waitlist": "To a waitlisted service",
-    "closed": "Closed (completed, declined, not delivered, cancelled)",
+    "closed": "Closed (done, declined, cancelled)",
 }
 STAFF_ROLES = ("cbo_staff", "cbo_admin")
 _TRUE = {"1", "on", "true", "yes"}
