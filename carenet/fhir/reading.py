@@ -213,6 +213,8 @@ def read_service_request(actor: Actor, resource_id: str) -> tuple[dict[str, Any]
     referral_id = request.referral_id if request is not None else resource_id
     shown = referral_view(actor, referral_id or resource_id, "ServiceRequest")
     facts = facts_for([shown.referral])[shown.referral.id]
+    if facts.service_request_id != resource_id:  # the EHR's ServiceRequest has its own id
+        raise gone("ServiceRequest", resource_id)
     return map_referral.service_request_resource(shown, facts), shown.referral.version
 
 
