@@ -45,6 +45,7 @@ MAX_ASSERTION_LIFETIME = 300
 CLOCK_SKEW = 30  # seconds of disagreement between clocks tolerated on exp / iat / nbf
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 MAX_ASSERTION_LENGTH = 16_384
+KEEP_EXPIRED = timedelta(days=1)
 SUPPORTED_SCOPES = [
     "system/*.rs",
     "system/Patient.cr",
@@ -292,6 +293,13 @@ def _issue(client_id: str, claims: dict[str, Any], grants: Grants, failure_id: s
     db.session.execute(
         delete(FhirClientJti).where(
             FhirClientJti.client_id == client.id, FhirClientJti.expires_at < now
+        )
+    )
+    # A client gets a token every few minutes: its tokens expired over a day ago go (their
+    # scopes with them; audit rows keep the token's id).
+    db.session.execute(
+        delete(ApiToken).where(
+            ApiToken.user_id == client.user_id, ApiToken.expires_at < now - KEEP_EXPIRED
         )
     )
     if db.session.get(FhirClientJti, (client.id, claims["jti"])) is not None:

@@ -349,3 +349,26 @@ def test_fuzz_scope_strings_are_parsed_or_refused(text: str) -> None:
     assert clients.parse_scopes(clients.format_scopes(grants)) == {
         k: v for k, v in grants.items() if v
     }
+
+
+def test_expired_tokens_of_a_client_are_cleared_a_day_later(
+    app: Flask, client: FlaskClient, rsa_client: tuple[str, Keys]
+) -> None:
+    from datetime import timedelta
+
+    from carenet.db.types import utcnow
+    from carenet.fhir.clients import FhirClientToken
+
+    client_id, keys = rsa_client
+    assert _token(client, token_form(assertion(keys, client_id, AUD))).status_code == 200
+    with app.app_context():
+        old = db.session.scalar(select(ApiToken))
+        assert old is not None
+        old_id = old.id
+        old.expires_at = utcnow() - timedelta(days=2)
+        db.session.commit()
+    assert _token(client, token_form(assertion(keys, client_id, AUD))).status_code == 200
+    with app.app_context():
+        assert db.session.get(ApiToken, old_id) is None
+        assert db.session.get(FhirClientToken, old_id) is None
+        assert db.session.scalar(select(func.count()).select_from(ApiToken)) == 1
