@@ -15,7 +15,7 @@ import math
 import random
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -34,11 +34,13 @@ REJECT_REASONS = {"no-capacity": 45, "not-eligible": 25, "outside-service-area":
                   "duplicate": 5, "other": 10}  # fmt: skip
 COLUMNS = {
     "patient": ("id", "organization_id", "given_name", "family_name", "birth_date",
-                "postal_code", "created_at", "updated_at"),
+                "postal_code", "latitude", "longitude", "created_at", "updated_at"),
+    "consent": ("id", "patient_id", "method", "scope", "starts_at", "recorded_at",
+                "revoked_at", "revocation_note", "decision", "revokes_id", "historical"),
     "need": ("id", "patient_id", "category", "status", "created_at", "updated_at"),
     "referral": ("id", "patient_id", "need_id", "category", "sender_organization_id",
-                 "service_id", "service_name", "recipient_organization_id", "status",
-                 "business_status", "status_reason", "version", "outcome", "delivered_on",
+                 "coordinator_id", "service_id", "service_name", "recipient_organization_id",
+                 "status", "business_status", "status_reason", "version", "outcome", "delivered_on",
                  "viewed_at", "created_at", "updated_at"),
     "referral_event": ("referral_id", "from_status", "to_status", "version", "occurred_at",
                        "reason_code", "actor_email", "note"),
@@ -64,10 +66,22 @@ class World:
     start: datetime
     end: datetime
     name_prefix: str = "Demo Patient"
+    # care organization → the coordinator who sends its referrals (None: nobody named)
+    coordinators: dict[str, str] = field(default_factory=dict)
+    # ZIP code → its centroid (latitude, longitude): the patients' map points
+    points: dict[str, tuple[float, float]] = field(default_factory=dict)
+    consent: bool = False  # write each patient's consent decisions (the demo does)
+    revoked_share: float = 0.03  # of patients whose consent is later revoked
+    domains: dict[str, int] = field(default_factory=lambda: dict(DOMAIN_WEIGHTS))  # and weights
+    growth: bool = True  # the network grows (fewer needs early on); else evenly over time
+    reasons: dict[str, int] = field(default_factory=lambda: dict(REJECT_REASONS))  # and weights
+    reject_rates: dict[str, float] = field(default_factory=lambda: dict(REJECT_RATE))
+    withdrawn: float = 0.5  # of never-answered referrals, the share later cancelled
 
 
 @dataclass
 class Counts:
+    consents: int = 0
     patients: int = 0
     needs: int = 0
     referrals: int = 0
@@ -97,23 +111,28 @@ def generate_history(
     for i in range(n_patients):
         pid = _id(rng)
         postcode = rng.choices(world.postcodes, zip_weights)[0]
-        patients.append((pid, postcode))
+        care = rng.choice(world.care_organization_ids)
+        patients.append((pid, postcode, care))
         born = date(1935, 1, 1) + timedelta(days=rng.randrange(365 * 70))
-        rows["patient"].append((pid, rng.choice(world.care_organization_ids), "Demo",
+        lat, lon = world.points.get(postcode, (None, None))
+        rows["patient"].append((pid, care, "Demo",
                                 f"{world.name_prefix.split()[-1]} {i + 1:04d}", born, postcode,
-                                world.start, world.start))  # fmt: skip
+                                lat, lon, world.start, world.start))  # fmt: skip
+        if world.consent:
+            _consent(rng, world, rows, pid)
     _flush(conn, rows, counts)
-    by_domain = {d: [r for r in world.recipients if d in r.domains] for d in DOMAIN_WEIGHTS}
-    domains, weights = list(DOMAIN_WEIGHTS), list(DOMAIN_WEIGHTS.values())
+    by_domain = {d: [r for r in world.recipients if d in r.domains] for d in world.domains}
+    domains, weights = list(world.domains), list(world.domains.values())
     span = (world.end - world.start).total_seconds()
     while counts.referrals + len(rows["referral"]) < referrals:
-        pid, postcode = rng.choice(patients)
+        pid, postcode, care = rng.choice(patients)
         domain = rng.choices(domains, weights)[0]
         # more needs in winter (utilities, housing) and a slow growth of the network
-        at = world.start + timedelta(seconds=span * math.sqrt(rng.random()))
+        share = math.sqrt(rng.random()) if world.growth else rng.random()
+        at = world.start + timedelta(seconds=span * share)
         need_id = _id(rng)
         completed = _need_referrals(rng, world, rows, by_domain[domain] or world.recipients,
-                                    pid, need_id, domain, at)  # fmt: skip
+                                    (pid, care), need_id, domain, at)  # fmt: skip
         rows["need"].append((need_id, pid, domain, "addressed" if completed else "open", at, at))
         if not rows["referral"] or rows["referral"][-1][2] != need_id:
             if rng.random() < 0.6:  # the coordinator searched and found nothing to refer to
@@ -132,7 +151,7 @@ def _need_referrals(
     world: World,
     rows: Rows,
     recipients: list[Recipient],
-    pid: str,
+    patient: tuple[str, str],
     need_id: str,
     domain: str,
     at: datetime,
@@ -144,7 +163,8 @@ def _need_referrals(
     for _attempt in range(2):
         if sent >= world.end:
             return False
-        status = _referral(rng, world, rows, rng.choice(recipients), pid, need_id, domain, sent)
+        status = _referral(rng, world, rows, rng.choice(recipients), patient, need_id, domain,
+                           sent)  # fmt: skip
         if status == "completed":
             return True
         if status not in ("rejected", "failed") or rng.random() < 0.5:
@@ -158,14 +178,16 @@ def _referral(
     world: World,
     rows: Rows,
     recipient: Recipient,
-    pid: str,
+    patient: tuple[str, str],
     need_id: str,
     domain: str,
     sent: datetime,
 ) -> str:
-    """One referral and its events; returns the status it ends in."""
+    """One referral (from the patient's care organization) and its events; returns the status
+    it ends in."""
+    pid, care = patient
     rid = _id(rng)
-    steps = _path(rng, domain, sent)
+    steps = _path(rng, world, domain, sent)
     status, version, reason, moved_at = "requested", 1, None, sent
     events: list[Event] = [(rid, None, "requested", 1, sent, None, None, None)]
     for to, when, code in steps:
@@ -176,7 +198,7 @@ def _referral(
         status, reason, moved_at = to, code, when
     done = status == "completed"
     rows["referral"].append((
-        rid, pid, need_id, domain, rng.choice(world.care_organization_ids),
+        rid, pid, need_id, domain, care, world.coordinators.get(care),
         recipient.service_id, recipient.service_name, recipient.organization_id, status,
         "service-delivered" if done else ("accepted" if status == "accepted" else None),
         reason, version, "Service delivered" if done else None,
@@ -190,17 +212,17 @@ def _referral(
 Move = tuple[str, datetime, str | None]
 
 
-def _path(rng: random.Random, domain: str, sent: datetime) -> list[Move]:
+def _path(rng: random.Random, world: World, domain: str, sent: datetime) -> list[Move]:
     """The moves a referral makes, with times: a plausible walk through the workflow."""
     hours = lambda median, spread=0.9: rng.lognormvariate(math.log(median), spread)  # noqa: E731
     answered = sent + timedelta(hours=hours(20))
     roll = rng.random()
     if roll < 0.05:  # never answered; some are withdrawn after a while
-        if rng.random() < 0.5:
+        if rng.random() < world.withdrawn:
             return [("cancelled", sent + timedelta(days=rng.uniform(8, 20)), "other")]
         return []
-    if roll < 0.05 + REJECT_RATE.get(domain, 0.15):
-        code = rng.choices(list(REJECT_REASONS), list(REJECT_REASONS.values()))[0]
+    if roll < 0.05 + world.reject_rates.get(domain, 0.15):
+        code = rng.choices(list(world.reasons), list(world.reasons.values()))[0]
         return [("rejected", answered, code)]
     moves: list[Move] = [("accepted", answered, None)]
     later = rng.random()
@@ -217,15 +239,32 @@ def _path(rng: random.Random, domain: str, sent: datetime) -> list[Move]:
     return moves + [("completed", started + timedelta(hours=hours(100, 0.7)), None)]
 
 
+def _consent(rng: random.Random, world: World, rows: Rows, pid: str) -> None:
+    """The patient's permit to share with CBOs, from their record's creation; for a few, a
+    later revocation (the permit marked revoked and a deny decision naming it)."""
+    permit = _id(rng)
+    method = rng.choice(("verbal", "written", "electronic"))
+    revoked = None
+    if rng.random() < world.revoked_share:
+        revoked = world.start + (world.end - world.start) * rng.uniform(0.3, 0.95)
+    note = "Patient asked to stop sharing." if revoked else None
+    rows["consent"].append((permit, pid, method, "share-with-cbo", world.start, world.start,
+                            revoked, note, "permit", None, False))  # fmt: skip
+    if revoked:
+        rows["consent"].append((_id(rng), pid, method, "share-with-cbo", revoked, revoked,
+                                None, note, "deny", permit, False))  # fmt: skip
+
+
 def _id(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
 def _flush(conn: Any, rows: Rows, counts: Counts) -> None:
-    for table in ("patient", "need", "referral", "referral_event", "search_gap"):
+    for table in ("patient", "consent", "need", "referral", "referral_event", "search_gap"):
         if rows[table]:
             write_rows(conn, table, COLUMNS[table], rows[table])
     counts.patients += len(rows["patient"])
+    counts.consents += len(rows["consent"])
     counts.needs += len(rows["need"])
     counts.referrals += len(rows["referral"])
     counts.events += len(rows["referral_event"])

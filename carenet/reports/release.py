@@ -208,33 +208,59 @@ def combine(parts: Iterable[Count]) -> Count:
 
 
 class Released:
-    """The released counts of one family in some views, over the window's months."""
+    """The released counts of one family in some views, over the window's months.
+
+    The window's sums are added up in SQL (``releases.load_window``: per count, the sum
+    of its shown months, how many are hidden and how many are stored — the rule of
+    ``combine``), so a table reads one row per cell; sums over fewer months (the trend's
+    periods) read the months' counts, once per view, when first asked.
+    """
 
     def __init__(self, session: Session, window: Window, family: str,
                  views: Iterable[tuple[str, ...]],
                  where: tuple[str, str] | None = None) -> None:  # fmt: skip
+        self.session, self.where = session, where
         self.window = window
         self.family = cube.FAMILIES[family]
-        self.parts: dict[tuple[str, cube.Key], dict[date, Count]] = {}
+        self.whole: dict[tuple[str, cube.Key], Count] = {}
+        self.monthly: dict[tuple[str, ...], dict[tuple[str, cube.Key], dict[date, Count]]] = {}
         for view in set(views):
             if not window.months:
                 continue
-            found = releases.load(session, list(window.months), family, view, where)
+            found = releases.load_window(session, list(window.months), family, view, where)
+            for values, measure, total, hidden, mark, stored in found:
+                key = tuple(zip(view, values, strict=True))
+                if not hidden:
+                    self.whole[(measure, key)] = Count(total)
+                elif stored == 1:
+                    self.whole[(measure, key)] = Count(None, mark)
+                else:
+                    self.whole[(measure, key)] = Count(None, suppression.COMPLEMENTARY)
+
+    def _months(self, view: tuple[str, ...]) -> dict[tuple[str, cube.Key], dict[date, Count]]:
+        if view not in self.monthly:
+            parts: dict[tuple[str, cube.Key], dict[date, Count]] = {}
+            found = releases.load(self.session, list(self.window.months), self.family.name,
+                                  view, self.where)  # fmt: skip
             for month, values, measure, value, mark in found:
                 key = tuple(zip(view, values, strict=True))
-                self.parts.setdefault((measure, key), {})[month] = Count(value, mark)
+                parts.setdefault((measure, key), {})[month] = Count(value, mark)
+            self.monthly[view] = parts
+        return self.monthly[view]
 
     def count(self, measure: str, key: cube.Key, months: Sequence[date] | None = None) -> Count:
-        found = self.parts.get((measure, key), {})
-        return combine(found.get(m, ZERO) for m in (months or self.window.months))
+        if not months or tuple(months) == self.window.months:
+            return self.whole.get((measure, key), ZERO)
+        found = self._months(tuple(d for d, _ in key)).get((measure, key), {})
+        return combine(found.get(m, ZERO) for m in months)
 
     def keys(self, view: tuple[str, ...]) -> list[cube.Key]:
         """Every key of ``view`` with a non-zero count in some month, sorted."""
         dims = set(view)
-        return sorted({k for _, k in self.parts if {d for d, _ in k} == dims})
+        return sorted({k for _, k in self.whole if {d for d, _ in k} == dims})
 
     def measures(self, prefix: str) -> list[str]:
-        return sorted({m for m, _ in self.parts if m.startswith(prefix)})
+        return sorted({m for m, _ in self.whole if m.startswith(prefix)})
 
 
 def key_of(**dims: str | None) -> cube.Key:

@@ -158,3 +158,26 @@ def load(session: Session, months: list[date], family: str, view: tuple[str, ...
         (month, (d1, d2)[:width], measure, value, mark)
         for month, d1, d2, measure, value, mark in session.execute(statement)
     ]
+
+
+Summed = tuple[tuple[str, ...], str, int, int, str | None, int]
+
+
+def load_window(session: Session, months: list[date], family: str, view: tuple[str, ...],
+                where: tuple[str, str] | None = None) -> list[Summed]:  # fmt: skip
+    """Each count of one view over ``months`` at once: (values, measure, the sum of its shown
+    months, how many months hide it, a marker of those, how many months are stored)."""
+    c = ReportCount
+    statement = select(
+        c.d1, c.d2, c.measure, func.coalesce(func.sum(c.value), 0), func.count(c.mark),
+        func.max(c.mark), func.count(),
+    ).where(c.family == family, c.view == ",".join(view), c.period_start.in_(months))  # fmt: skip
+    if where is not None and where[0] in view:
+        column = c.d1 if view.index(where[0]) == 0 else c.d2
+        statement = statement.where(column == where[1])
+    statement = statement.group_by(c.d1, c.d2, c.measure)
+    width = len(view)
+    return [
+        ((d1, d2)[:width], measure, int(total), int(hidden), mark, int(stored))
+        for d1, d2, measure, total, hidden, mark, stored in session.execute(statement)
+    ]

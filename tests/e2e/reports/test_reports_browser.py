@@ -17,6 +17,8 @@ from live_server import serve_app
 from carenet.accounts.seed import DEMO_PASSWORD, seed_demo_users
 from carenet.demo.history import seed_demo_history
 from carenet.directory.seed import seed_directory
+from carenet.extensions import db
+from carenet.reports.service import release_months
 
 pytestmark = pytest.mark.browser
 
@@ -27,6 +29,7 @@ def live(app) -> Iterator[str]:
         seed_directory(echo=lambda _: None)
         seed_demo_users()
         assert seed_demo_history(referrals=1500, echo=lambda _: None) is not None
+        assert release_months(db.session())  # the scheduled `carenet reports release`
     with serve_app(app) as base:
         yield base
 
