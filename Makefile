@@ -45,6 +45,7 @@ migrate: bootstrap
 
 seed: migrate
 	$(BIN)/carenet seed --demo-history
+	$(BIN)/carenet reports release
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
