@@ -246,3 +246,39 @@ def test_any_inbox_query_is_a_page_or_a_400(app, api_net, signed_in, status, min
         query["status"] = status
     response = client.get("/inbox", query_string=query)
     assert response.status_code in (200, 400), response.status_code
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    assignee=st.one_of(st.sampled_from(["me", "", "nobody"]), st.text(max_size=40)),
+    back=st.one_of(st.none(), st.sampled_from(["/inbox", "//evil.example", "https://x.y/"])),
+    then_start=st.sampled_from(["1", "0", "", "yes"]),
+    version=st.one_of(st.integers(-3, 5).map(str), st.text(max_size=4)),
+)
+def test_any_assign_or_move_form_is_a_redirect_never_a_500(
+    app, api_net, signed_in, assignee, back, then_start, version
+):
+    from carenet.referrals.service import ReferralRequest, send_referral
+
+    if not hasattr(app, "_f_fuzz"):
+        with app.app_context():
+            sent = send_referral(
+                api_net.user("coordinator"),
+                ReferralRequest(
+                    api_net.patient, api_net.services["open"], category="food-insecurity"
+                ),
+            ).referral.id
+        client = signed_in("staff_a")
+        app._f_fuzz = (client, sent, csrf_from(client.get("/inbox").get_data(as_text=True)))
+    client, sent, token = app._f_fuzz
+    form = {"assignee": assignee, "csrf_token": token}
+    if back is not None:
+        form["next"] = back
+    assigned = client.post(f"/referrals/{sent}/assign", data=form)
+    assert assigned.status_code == 302
+    assert assigned.location.startswith("/") and not assigned.location.startswith("//")
+    moved = client.post(
+        f"/referrals/{sent}/move",
+        data={"to": "accepted", "then_start": then_start, "version": version, "csrf_token": token},
+    )
+    assert moved.status_code in (302, 400), moved.status_code
