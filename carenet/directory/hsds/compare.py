@@ -4,7 +4,8 @@ Every object with an ``id`` anywhere in the input (services, organizations,
 locations, phones nested under contacts, ...) contributes its scalar fields
 (and lists of scalars) as ``(id, field) -> value``; objects without an id are
 flattened into the nearest object above them that has one (``field.sub``).
-A value is kept when the export has the same id and field with an equal value:
+Blank values and readers' own markers (``_warnings``, ``hsds_type``) are not
+counted. A value is kept when the export has the same id and field with an equal value:
 numbers compare as numbers, ``10:00`` equals ``10:00:00``, a date-time's date
 part equals the date. ``carenet hsds-compare`` is not a command; tests and
 ``docs/hsds.md`` use ``compare``.
@@ -13,6 +14,7 @@ part equals the date. ``carenet hsds-compare`` is not a command; tests and
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -31,7 +33,10 @@ def _normal(value: Any) -> Any:
         text = value.strip()
         if len(text) == 5 and text[2] == ":" and text.replace(":", "").isdigit():
             return text + ":00"
-        return text
+        try:  # CSV gives numbers as text
+            return float(text) if text[:1] in "-0123456789" else text
+        except ValueError:
+            return text
     if isinstance(value, list):
         return tuple(_normal(v) for v in value)
     return value
@@ -39,6 +44,13 @@ def _normal(value: Any) -> Any:
 
 def _is_object_list(value: Any) -> bool:
     return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def _counts(key: str, value: Any) -> bool:
+    """A given value: not blank (a blank CSV cell is absent), not a reader's own marker."""
+    if key == "id" or key.startswith("_") or key == "hsds_type":
+        return False
+    return value is not None and value != [] and not (isinstance(value, str) and not value.strip())
 
 
 def field_values(objects: Iterable[Any]) -> dict[Key, list[Any]]:
@@ -56,7 +68,7 @@ def field_values(objects: Iterable[Any]) -> dict[Key, list[Any]]:
             elif _is_object_list(value):
                 for item in value:
                     walk(item, owner, f"{name}[].")
-            elif owner is not None and value is not None and value != [] and key != "id":
+            elif owner is not None and _counts(key, value):
                 out[(owner, name)].append(_normal(value))
 
     for obj in objects:
@@ -103,3 +115,22 @@ def read_export(folder: str | Path) -> list[Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
         objects.extend(data if isinstance(data, list) else [data])
     return objects
+
+
+_DROPPED = re.compile(r"^[a-z_ ]+ (\S+): ([a-z_]+) .*(?:dropped|not exported)")
+
+
+def excused(warnings: Iterable[Any]) -> set[Key]:
+    """(object id, field) of every value a warning says was dropped or is not exported
+    (``location X: latitude 100 is outside -90..90; dropped``)."""
+    out: set[Key] = set()
+    for warning in warnings:
+        text = str(getattr(warning, "reason", warning))
+        match = _DROPPED.match(text)
+        if not match:
+            continue
+        object_id, name = match.groups()
+        out.add((object_id, name))
+        if "latitude/longitude" in text or name in {"latitude", "longitude"}:
+            out |= {(object_id, "latitude"), (object_id, "longitude")}
+    return out

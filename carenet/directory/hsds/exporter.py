@@ -112,6 +112,9 @@ def phone_json(phone: Phone) -> dict[str, Any]:
     return _hsds(
         {
             "id": phone.id,
+            "organization_id": phone.organization_id,
+            "service_id": phone.service_id,
+            "location_id": phone.location_id,
             "number": phone.number,
             "extension": extension,
             "type": phone.type,
@@ -128,6 +131,8 @@ def schedule_json(schedule: Schedule) -> dict[str, Any]:
     return _hsds(
         {
             "id": schedule.id,
+            "service_id": schedule.service_id,
+            "location_id": schedule.location_id,
             "freq": schedule.freq,
             "interval": schedule.interval,
             "byday": schedule.byday,
@@ -147,6 +152,7 @@ def address_json(address: Address) -> dict[str, Any]:
     return _hsds(
         {
             "id": address.id,
+            "location_id": address.location_id,
             **{f: getattr(address, f) for f in fields},
             "postal_code": address.postal_code,
             "country": address.country,

@@ -49,15 +49,18 @@ def test_truncated_file_is_reported(tmp_path):
     assert list(open_source(path).items)[-1].error.startswith("broken JSON")
 
 
-def test_unknown_carenet_term_rejects_but_foreign_terms_are_ignored():
-    with pytest.raises(RecordRejected, match="unknown taxonomy term 'carenet-categories:x'"):
-        read_attributes([{"taxonomy_term": {"id": "carenet-categories:x"}}], "service")
+def test_unknown_carenet_term_is_a_warning_and_foreign_terms_are_derived_categories():
+    warnings: list[str] = []
+    unknown = read_attributes([{"taxonomy_term": {"id": "carenet-categories:x"}}], "s", warnings)
+    assert unknown.categories == [] and unknown.derived == []
+    assert warnings == ["s: unknown taxonomy term 'carenet-categories:x'; ignored"]
     foreign = [{"taxonomy_term": {"id": "t1", "code": "code", "taxonomy": "other"}}]
-    assert read_attributes(foreign, "service").categories == []
+    assert read_attributes(foreign, "service", []).categories == []
     by_slug = [{"taxonomy_term": {"id": "t2", "code": "meal-delivery"}}]
-    assert read_attributes(by_slug, "service").categories == ["meal-delivery"]
-    ours = [category_attribute("s1", "service", "transportation")]
-    assert read_attributes(ours, "service").categories == ["transportation"]
+    found = read_attributes(by_slug, "service", [])
+    assert (found.categories, found.derived) == ([], ["meal-delivery"])  # carenet's reading
+    ours = [category_attribute("s1", "service", "transportation")]  # exported: UUID term ids
+    assert read_attributes(ours, "service", []).categories == ["transportation"]
 
 
 def test_extent_conventions():
