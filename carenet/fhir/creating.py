@@ -38,6 +38,7 @@ from carenet.referrals import service as referrals
 from carenet.referrals.models import Consent, Need, Patient, Referral
 from carenet.referrals.schemas import ConsentIn, PatientIn, ReferralIn
 
+LANGUAGE_LENGTH = 8  # patient.preferred_language
 MAX_CODE_LENGTH = 4000  # characters of the ServiceRequest.code kept as sent
 
 
@@ -85,6 +86,12 @@ def patient_data(resource: dict[str, Any]) -> dict[str, Any]:
     organization = reference(
         resource.get("managingOrganization"), "Patient.managingOrganization", ("Organization",)
     )
+    if language_codes and len(language_codes[0][1]) > LANGUAGE_LENGTH:
+        raise FhirError(
+            400,
+            "Patient.communication[0].language: a language code, e.g. es or pt-BR.",
+            "Patient.communication.language",
+        )
     data = {
         "given_name": _first(name.get("given"), "Patient.name[0].given"),
         "family_name": name.get("family"),

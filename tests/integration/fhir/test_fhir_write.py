@@ -367,6 +367,14 @@ def test_forbidden_moves_and_bad_bodies_are_4xx_outcomes(app, fnet, auth):
         422,
         "ServiceRequest.category",
     )
+    long_language = {"language": {"coding": [{"code": "abc-ABCDEFGH"}]}}  # > the column's 8
+    _refused(
+        client.post(
+            "/fhir/Patient", headers=ehr, json={**PATIENT, "communication": [long_language]}
+        ),
+        400,
+        "Patient.communication.language",
+    )
     _refused(client.post("/fhir/Patient", headers=cbo, json=PATIENT), 403, "")
     no_consent = client.post(
         "/fhir/ServiceRequest",
