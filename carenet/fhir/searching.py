@@ -103,15 +103,29 @@ def _task_statement(actor: Actor, search: Search) -> Select[tuple[Referral]]:
     return _patient_filter(actor, stmt, search, "patient")
 
 
+Render = Callable[[Any, map_referral.ReferralFacts], dict[str, Any]]
+
+
 def _shown_page(
-    actor: Actor, stmt: Select[tuple[Referral]], search: Search
-) -> tuple[Page[Any], dict[str, map_referral.ReferralFacts]]:
-    """A page of referral views, newest change first; audited (one row per patient shown)."""
+    actor: Actor, stmt: Select[tuple[Referral]], search: Search, *renders: Render
+) -> list[Page[dict[str, Any]]]:
+    """A page of referrals, newest change first, as the actor sees them, rendered by each of
+    ``renders`` (before the audit's commit expires the rows); audited: one row per patient
+    shown."""
     found = paginate(stmt.order_by(Referral.updated_at.desc(), Referral.id), search.page)
     lookup = _consent_lookup([r.patient_id for r in found.items])
     now = utcnow()
     views = found.map(lambda referral: referrals.view_of(actor, referral, now, lookup))
     facts = facts_for(found.items)
+    pages = [
+        Page(
+            [render(v, facts[v.referral.id]) for v in views.items],
+            views.total,
+            views.page,
+            views.per_page,
+        )
+        for render in renders
+    ]
     audit.record_disclosures(
         actor,
         "list",
@@ -123,7 +137,7 @@ def _shown_page(
         ],
         {"fhir": True, "count": len(views.items), "total": views.total},
     )
-    return views, facts
+    return pages
 
 
 def _consent_lookup(patient_ids: list[str]) -> Callable[[str], bool]:
@@ -138,14 +152,11 @@ def _side(actor: Actor, referral: Referral) -> str:
 
 
 def search_tasks(actor: Actor, search: Search) -> Found:
-    views, facts = _shown_page(actor, _task_statement(actor, search), search)
-    page = views.map(lambda v: map_referral.task_resource(v, facts[v.referral.id]))
-    included: list[dict[str, Any]] = []
+    renders: list[Render] = [map_referral.task_resource]
     if "Task:focus" in search.include:
-        included = [
-            map_referral.service_request_resource(v, facts[v.referral.id]) for v in views.items
-        ]
-    return page, included
+        renders.append(map_referral.service_request_resource)
+    pages = _shown_page(actor, _task_statement(actor, search), search, *renders)
+    return pages[0], pages[1].items if len(pages) > 1 else []
 
 
 def search_service_requests(actor: Actor, search: Search) -> Found:
@@ -163,9 +174,7 @@ def search_service_requests(actor: Actor, search: Search) -> Found:
     if categories:
         stmt = stmt.where(Referral.category.in_(categories))
     stmt = _patient_filter(actor, stmt, search, "patient")
-    views, facts = _shown_page(actor, stmt, search)
-    page = views.map(lambda v: map_referral.service_request_resource(v, facts[v.referral.id]))
-    return page, []
+    return _shown_page(actor, stmt, search, map_referral.service_request_resource)[0], []
 
 
 def search_procedures(actor: Actor, search: Search) -> Found:
@@ -173,8 +182,7 @@ def search_procedures(actor: Actor, search: Search) -> Found:
     if search.values("_id"):
         stmt = stmt.where(Referral.id.in_(search.values("_id")))
     stmt = _patient_filter(actor, stmt, search, "patient")
-    views, facts = _shown_page(actor, stmt, search)
-    return views.map(lambda v: map_referral.procedure_resource(v, facts[v.referral.id])), []
+    return _shown_page(actor, stmt, search, map_referral.procedure_resource)[0], []
 
 
 # --- patients ---------------------------------------------------------------------------
