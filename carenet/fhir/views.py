@@ -136,6 +136,7 @@ def update_task(task_id: str) -> Response:
     return fhir_response(resource, headers=_etag(version))
 
 
+@blueprint.route("", methods=["GET", "PUT", "PATCH", "DELETE"])
 @blueprint.route("/", methods=["GET", "PUT", "PATCH", "DELETE"])
 @authenticated
 def root() -> Response:

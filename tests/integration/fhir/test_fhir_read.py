@@ -125,3 +125,7 @@ def test_refusals_are_operation_outcomes_naming_the_element(app, fnet, auth, cli
     bad = _outcome(client.get("/fhir/Task?_lastUpdated=gtnope", headers=auth["coordinator"]), 400)
     assert bad["issue"][0]["expression"] == ["_lastUpdated"]
     _outcome(client.delete(f"/fhir/Patient/{fnet.patient}", headers=auth["coordinator"]), 405)
+    _outcome(client.get("/fhir", headers=auth["coordinator"]), 405)
+    plain = {**auth["coordinator"], "Content-Type": "text/plain"}
+    bad = _outcome(client.post("/fhir/Patient", data="x", headers=plain), 415)
+    assert bad["issue"][0]["expression"] == ["Content-Type"]
