@@ -217,8 +217,8 @@ class Released:
     """
 
     def __init__(self, session: Session, window: Window, family: str,
-                 views: Iterable[tuple[str, ...]],
-                 where: tuple[str, str] | None = None) -> None:  # fmt: skip
+                 views: Iterable[tuple[str, ...]], where: tuple[str, str] | None = None,
+                 measures: tuple[str, ...] | None = None) -> None:  # fmt: skip
         self.session, self.where = session, where
         self.window = window
         self.family = cube.FAMILIES[family]
@@ -227,7 +227,9 @@ class Released:
         for view in set(views):
             if not window.months:
                 continue
-            found = releases.load_window(session, list(window.months), family, view, where)
+            found = releases.load_window(
+                session, list(window.months), family, view, where, measures
+            )
             for values, measure, total, hidden, mark, stored in found:
                 key = tuple(zip(view, values, strict=True))
                 if not hidden:

@@ -257,8 +257,9 @@ def service_gaps(session: Session, q: ReportQuery) -> ReportTable:
     total = key_of(**({fdim: fval} if fdim else {}))
     view = ("domain", "zip")
     where = (fdim, str(fval)) if fdim in ("domain", "zip") else None
-    searches = Released(session, window, "search", [view, tuple(d for d, _ in total)], where)
-    needs = Released(session, window, "need", [view, tuple(d for d, _ in total)], where)
+    views = [view, tuple(d for d, _ in total)]
+    searches = Released(session, window, "search", views, where)
+    needs = Released(session, window, "need", views, where, measures=("unmet",))
     places = sorted(set(searches.keys(view)) | set(needs.keys(view)))
     counties = gaps.counties(session, {dict(k)["zip"] for k in places})
     if fdim == "county":

@@ -164,9 +164,11 @@ Summed = tuple[tuple[str, ...], str, int, int, str | None, int]
 
 
 def load_window(session: Session, months: list[date], family: str, view: tuple[str, ...],
-                where: tuple[str, str] | None = None) -> list[Summed]:  # fmt: skip
+                where: tuple[str, str] | None = None,
+                measures: tuple[str, ...] | None = None) -> list[Summed]:  # fmt: skip
     """Each count of one view over ``months`` at once: (values, measure, the sum of its shown
-    months, how many months hide it, a marker of those, how many months are stored)."""
+    months, how many months hide it, a marker of those, how many months are stored); only
+    ``measures`` when given."""
     c = ReportCount
     statement = select(
         c.d1, c.d2, c.measure, func.coalesce(func.sum(c.value), 0), func.count(c.mark),
@@ -175,6 +177,8 @@ def load_window(session: Session, months: list[date], family: str, view: tuple[s
     if where is not None and where[0] in view:
         column = c.d1 if view.index(where[0]) == 0 else c.d2
         statement = statement.where(column == where[1])
+    if measures is not None:
+        statement = statement.where(c.measure.in_(measures))
     statement = statement.group_by(c.d1, c.d2, c.measure)
     width = len(view)
     return [
