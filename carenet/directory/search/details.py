@@ -7,6 +7,7 @@ statements: the API's result shape and the search plan stay as they are.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -40,6 +41,12 @@ class ServiceDetails:
     maximum_age: int | None
     last_verified_at: datetime | None
     stale: bool  # last verified more than a year ago, or never
+    for_children: bool = False  # its name or description speaks of children only
+
+    def unsuited_to(self, age: int | None) -> bool:
+        """Whether the service looks meant for children while the patient is an adult (the
+        directory has no maximum age for it: a hint to check eligibility, not a filter)."""
+        return age is not None and age >= 18 and self.for_children and self.maximum_age is None
 
     @property
     def ages(self) -> str | None:
@@ -52,6 +59,20 @@ class ServiceDetails:
         if low is None or low == 0:
             return f"Ages up to {high}"
         return f"Ages {low} to {high}"
+
+
+CHILDREN = re.compile(
+    r"\b(child|children|children's|kids?|youth|teens?|adolescents?|infants?|pediatric|"
+    r"toddlers?|juveniles?)\b",
+    re.I,
+)
+ALSO_ADULTS = re.compile(r"\b(famil(y|ies)|parents?|adults?|seniors?|elders?|caregivers?)\b", re.I)
+
+
+def looks_for_children(*texts: str | None) -> bool:
+    """Whether a service's words speak of children and not of adults too."""
+    words = " ".join(t for t in texts if t)
+    return bool(CHILDREN.search(words)) and not ALSO_ADULTS.search(words)
 
 
 def capacity_words(status: str | None) -> str:
@@ -76,12 +97,17 @@ def details_for(service_ids: list[str], now: datetime | None = None) -> dict[str
             Service.minimum_age,
             Service.maximum_age,
             Service.last_verified_at,
+            Service.name,
+            Service.description,
         ).where(Service.id.in_(service_ids))
     ).all()
     return {
-        sid: ServiceDetails(elig, low, high, as_utc(seen) if seen else None, is_stale(seen, now))
-        for sid, elig, low, high, seen in rows
-    }
+        sid: ServiceDetails(
+            elig, low, high, as_utc(seen) if seen else None, is_stale(seen, now),
+            looks_for_children(name, description, elig),
+        )
+        for sid, elig, low, high, seen, name, description in rows
+    }  # fmt: skip
 
 
 def directory_languages() -> list[tuple[str, str]]:

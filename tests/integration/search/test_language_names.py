@@ -11,7 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from carenet.db.types import utcnow
-from carenet.directory.search.details import directory_languages, language_code
+from carenet.directory.search.details import (
+    directory_languages,
+    language_code,
+    looks_for_children,
+)
 from carenet.extensions import db
 from search.places import point_at
 
@@ -92,3 +96,14 @@ def test_results_show_details_and_refer_only_to_coordinators(client, app_ctx):
         .count("Old pantry")
         == 0
     )  # a child is not offered a service for those 60 and over
+
+
+def test_a_service_for_children_is_flagged_to_an_adults_search(client, app_ctx):
+    IndexedServiceFactory(name="Kids snack club", locations=[point_at(MIAMI, 1)])
+    IndexedServiceFactory(name="Family pantry for children", locations=[point_at(MIAMI, 2)])
+    adult = client.get("/search", query_string={"near": "33130", "age": 80}).get_data(as_text=True)
+    assert adult.count("Seems to be for children") == 1  # families: not children only
+    child = client.get("/search", query_string={"near": "33130", "age": 9}).get_data(as_text=True)
+    assert "Seems to be for children" not in child
+    assert looks_for_children("Youth mentoring") and not looks_for_children("Grandparents")
+    assert not looks_for_children("Raising grandchildren")
