@@ -734,6 +734,8 @@ def record_kind(obj: dict[str, Any]) -> str:
         return "taxonomy"  # a service has a status (required), a taxonomy has none of these
     if "location" in obj or "service" in obj:
         return "service_at_location"
+    if {"service_id", "location_id"} <= keys and "name" not in obj:
+        return "service_at_location"  # a link between two objects imported before
     if _LOCATION_KEYS & keys and not _NOT_LOCATION_KEYS & keys:
         return "location"
     if not _SERVICE_KEYS & keys and _ORGANIZATION_KEYS & keys:

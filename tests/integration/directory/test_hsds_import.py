@@ -251,3 +251,63 @@ def test_a_record_the_database_refuses_is_isolated_from_its_batch(app_ctx, data_
     assert report.rejected[0].reason.startswith("database refused the record:")
     assert sorted(db.session.scalars(db.select(Service.id))) == [good_1["id"], good_6["id"]]
     assert db.session.get(Location, location["id"]) is None
+
+
+def test_language_with_a_name_and_no_code_is_kept_and_exported_as_given(
+    app_ctx, data_dir, tmp_path
+):
+    from carenet.directory.hsds import export_directory
+
+    record = json.loads((data_dir / "bad_records.json").read_text())[0]
+    record["languages"] = [{"id": "9a9c7c1e-1f0b-4d3e-8f54-0d2a4c1b0b02", "name": "Klingon"}]
+    path = tmp_path / "lang.json"
+    path.write_text(json.dumps([record]))
+    report = import_path(path)
+    assert report.rejected == [] and report.warnings == []
+    export_directory(tmp_path / "out")
+    services = json.loads((tmp_path / "out" / "services.json").read_text())
+    assert services[0]["languages"] == [
+        {
+            "id": "9a9c7c1e-1f0b-4d3e-8f54-0d2a4c1b0b02",
+            "service_id": record["id"],
+            "name": "Klingon",
+        }
+    ]
+
+
+def test_cli_report_file_has_every_rejection_and_warning_as_json_lines(runner, data_dir, tmp_path):
+    report = tmp_path / "report.jsonl"
+    result = runner.invoke(
+        args=["import-hsds", str(data_dir / "bad_records.json"), "--report", str(report)]
+    )
+    assert result.exit_code == 1
+    lines = [json.loads(line) for line in report.read_text().splitlines()]
+    kinds = [line["kind"] for line in lines]
+    assert kinds.count("rejected") == 1 and kinds.count("warning") >= 4
+    assert lines[0] == {
+        "kind": "rejected",
+        "record_id": "00000000-0000-4000-8000-000000000002",
+        "file": "bad_records.json",
+        "position": "line 3",
+        "message": "name is missing",
+    }
+    assert f"rejected: 1, warnings: {kinds.count('warning')}" in result.stdout
+
+
+def test_a_service_at_location_on_its_own_links_a_service_already_imported(
+    app_ctx, data_dir, tmp_path
+):
+    records = json.loads((data_dir / "bad_records.json").read_text())
+    import_path(data_dir / "bad_records.json")
+    other = records[5]["service_at_locations"][0]["location"]
+    link = {"id": "00000000-0000-4000-8000-0000000000f1", "service_id": records[0]["id"]}
+    link["location_id"] = other["id"]
+    path = tmp_path / "sal.json"
+    path.write_text(json.dumps(link))
+    report = import_path(path)
+    assert report.rejected == []
+    service = db.session.get(Service, records[0]["id"])
+    assert other["id"] in {sal.location_id for sal in service.service_at_locations}
+    missing = dict(link, id="00000000-0000-4000-8000-0000000000f2", service_id="nope")
+    path.write_text(json.dumps(missing))
+    assert [r.reason for r in import_path(path).rejected] == ["service nope not found"]
