@@ -18,7 +18,9 @@ PROFILE = {
     "Observation": f"{SDOHCC}/StructureDefinition/SDOHCC-ObservationScreeningResponse",
     "Organization": "http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization",
     "Location": "http://hl7.org/fhir/us/core/StructureDefinition/us-core-location",
-    "HealthcareService": f"{SDOHCC}/StructureDefinition/SDOHCC-HealthcareService",
+    "HealthcareService": (
+        f"{SDOHCC}/StructureDefinition/SDOHCC-HealthcareServiceForReferralManagement"
+    ),
 }
 
 SDOH_CATEGORY_SYSTEM = f"{SDOHCC}/CodeSystem/SDOHCC-CodeSystemTemporaryCodes"
@@ -40,6 +42,13 @@ STATUS_REASON_SYSTEM = f"{CARENET}/CodeSystem/referral-status-reason"
 BUSINESS_STATUS_SYSTEM = f"{CARENET}/CodeSystem/referral-business-status"
 CATEGORY_SYSTEM = "https://carenet.example.org/taxonomy/categories"
 
+CAPACITY_EXTENSION = f"{SDOHCC}/StructureDefinition/SDOHCC-ExtensionHealthcareServiceCapacity"
+CAPACITY_DISPLAY = {
+    "capacity": "Has Capacity",
+    "no-capacity": "No Capacity",
+    "waitlist": "Waitlist",
+    "additional-assessment-required": "Additional Assessment Required",
+}
 SOCIAL_SERVICE_PROCEDURE = {
     "system": SNOMED,
     "code": "410606002",

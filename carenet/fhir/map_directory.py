@@ -8,6 +8,8 @@ from typing import Any
 from carenet.directory.models import Location, Organization, Service
 from carenet.directory.taxonomy import category_for
 from carenet.fhir.codes import (
+    CAPACITY_DISPLAY,
+    CAPACITY_EXTENSION,
     CATEGORY_SYSTEM,
     ORGANIZATION_ID_SYSTEM,
     SDOH_CATEGORY_SYSTEM,
@@ -96,8 +98,15 @@ def location_resource(location: Location) -> dict[str, Any]:
     )
 
 
+US_CORE_SDOH = {
+    "system": "http://hl7.org/fhir/us/core/CodeSystem/us-core-category",
+    "code": "sdoh",
+    "display": "SDOH",
+}
+
+
 def _service_categories(service: Service) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
+    found: list[dict[str, Any]] = [{"coding": [US_CORE_SDOH]}]
     seen: set[str] = set()
     for slug in service.category_slugs:
         category = category_for(slug)
@@ -110,6 +119,18 @@ def _service_categories(service: Service) -> list[dict[str, Any]]:
             {"coding": [{"system": CATEGORY_SYSTEM, "code": slug, "display": category.name}]}
         )
     return found
+
+
+def _capacity(status: str) -> dict[str, Any]:
+    """The guide's capacity extension (capacityStatus: capacity, no-capacity, waitlist,
+    additional-assessment-required — carenet's own capacity states)."""
+    coding = {"system": SDOH_CATEGORY_SYSTEM, "code": status}
+    if status in CAPACITY_DISPLAY:
+        coding["display"] = CAPACITY_DISPLAY[status]
+    return {
+        "url": CAPACITY_EXTENSION,
+        "extension": [{"url": "capacityStatus", "valueCodeableConcept": {"coding": [coding]}}],
+    }
 
 
 def healthcare_service_resource(service: Service, location_ids: list[str]) -> dict[str, Any]:
@@ -126,12 +147,7 @@ def healthcare_service_resource(service: Service, location_ids: list[str]) -> di
             "name": service.name,
             "comment": service.description,
             "telecom": _telecom(service.phones, service.email, service.url),
-            "characteristic": [
-                {
-                    "coding": [{"system": SDOH_CATEGORY_SYSTEM, "code": service.capacity_status}],
-                    "text": f"capacity: {service.capacity_status}",
-                }
-            ],
+            "extension": [_capacity(service.capacity_status)],
             "eligibility": (
                 [{"comment": service.eligibility_description}]
                 if service.eligibility_description

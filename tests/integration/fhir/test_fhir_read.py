@@ -81,6 +81,12 @@ def test_every_read_parses_and_a_cbo_sees_the_patient_only_under_consent(app, fn
         parse(body)
         assert body["resourceType"] == kind
         assert body["meta"]["profile"]
+    service = client.get(
+        f"/fhir/HealthcareService/{fnet.services['waitlist']}", headers=auth["coordinator"]
+    ).get_json(force=True)
+    capacity = service["extension"][0]
+    assert capacity["url"].endswith("SDOHCC-ExtensionHealthcareServiceCapacity")
+    assert capacity["extension"][0]["valueCodeableConcept"]["coding"][0]["code"] == "waitlist"
     task = client.get(f"/fhir/Task/{referral_id}", headers=auth["staff_a"])
     assert task.headers["ETag"] == 'W/"1"'
     body = task.get_json(force=True)
