@@ -96,7 +96,7 @@ def test_a_cbo_staff_members_day(live, browser, screen):
     _checked(page, width)
 
     # open Rosa's referral: accept and start in one click, then complete with an outcome
-    page.get_by_role("link", name="Rosa Alvarez").click()
+    page.locator("tr", has_text="Rosa Alvarez").get_by_role("link").first.click()
     page.wait_for_url(f"{base}/referrals/*")
     _checked(page, width)
     page.get_by_role("button", name="Accept and start").click()
@@ -112,7 +112,7 @@ def test_a_cbo_staff_members_day(live, browser, screen):
     # Rosa's referral is read now; Tom's is declined with a reason
     page.goto(f"{base}/inbox?status=new&unread=1")
     assert page.locator("table.inbox-table tbody tr").count() == 2
-    page.get_by_role("link", name="Tom Becker").click()
+    page.locator("tr", has_text="Tom Becker").get_by_role("link").first.click()
     page.wait_for_url(f"{base}/referrals/*")
     decline = page.locator("#move-rejected")
     decline.get_by_label("Reason").select_option("not-eligible")

@@ -100,7 +100,7 @@ def test_the_closed_loop_in_chromium(live, browser):
     staff.click("#move-accepted button")
     staff.wait_for_selector("text=The referral is now accepted.")
     staff.click("#move-in-progress button")
-    staff.wait_for_selector("text=The referral is now in-progress.")
+    staff.wait_for_selector("text=The referral is now in progress.")
     staff.fill("#move-completed input[name=outcome]", "Two food boxes delivered")
     staff.click("#move-completed button")
     staff.wait_for_selector("text=The referral is now completed.")
@@ -109,7 +109,7 @@ def test_the_closed_loop_in_chromium(live, browser):
     assert coord.inner_text("h1 .badge") == "completed"
     assert "Two food boxes delivered" in coord.inner_text("#patient")
     history = coord.inner_text("#history")
-    assert "in-progress → completed" in history
+    assert "in progress → completed" in history  # status words (docs/workflow.md)
     assert not coord_problems and not staff_problems, coord_problems + staff_problems
     coord_ctx.close()
     staff_ctx.close()
