@@ -97,11 +97,19 @@ def downgrade() -> None:
     conn = op.get_bind()
     counts = sa.table(
         "report_count",
-        *(sa.column(c) for c in ("family", "view", "period_start", "d1", "d2", "measure")),
-        sa.column("value"),
-        sa.column("mark"),
+        sa.column("family", sa.String()),
+        sa.column("view", sa.String()),
+        sa.column("period_start", sa.Date()),
+        *(sa.column(c, sa.String()) for c in ("d1", "d2", "measure")),
+        sa.column("value", sa.Integer()),
+        sa.column("mark", sa.String()),
     )
-    at = dict(conn.execute(sa.text("SELECT period_start, released_at FROM report_period")).all())
+    periods = sa.table(
+        "report_period",
+        sa.column("period_start", sa.Date()),
+        sa.column("released_at", sa.DateTime(timezone=True)),
+    )
+    at = dict(conn.execute(sa.select(periods.c.period_start, periods.c.released_at)).all())
     docs: dict = {}
     for family, view, month, d1, d2, measure, value, mark in conn.execute(sa.select(counts)):
         width = len(view.split(",")) if view else 0
