@@ -152,7 +152,7 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated shot names")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    only = {name for name in args.out and args.only.split(",") if name}
+    only = {name for name in args.only.split(",") if name}
     with tempfile.TemporaryDirectory(prefix="carenet-screenshots-") as directory:
         env = _instance(Path(directory))
         with gunicorn(env, workers=2, log=Path(directory) / "gunicorn.log") as port:
