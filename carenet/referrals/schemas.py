@@ -14,7 +14,11 @@ from carenet.referrals.models import CONSENT_METHODS, NEED_STATUSES, REFERRAL_ST
 from carenet.referrals.workflow import REASONS
 from carenet.validation import AwareDateTime, Date, PastDate
 
-LANGUAGE = validate.Regexp(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$", error="An ISO 639-1 code.")
+# A language tag that fits ``patient.preferred_language`` (8 characters): "es", "es-US", "zh-Hant".
+LANGUAGE = validate.And(
+    validate.Regexp(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$", error="An ISO 639-1 code."),
+    validate.Length(max=8, error="At most 8 characters (e.g. es or es-US)."),
+)
 # Limits of free text (docs/api-referrals.md, "Limits"): ids, notes and outcomes.
 ID = validate.Length(min=1, max=64)
 TEXT_MAX = 5000

@@ -58,6 +58,24 @@ def test_bad_patient_input_is_a_400_naming_the_field(client, tokens):
     assert {"family_name", "birth_date"} <= set(response.get_json()["errors"])
 
 
+def test_a_language_tag_longer_than_its_column_is_a_400_naming_the_field(client, tokens):
+    body = {"given_name": "Ana", "family_name": "Ruiz", "birth_date": "1950-01-02"}
+    for tag in ("zho-Hant1234", "es-ABCDEFGH"):  # pass the tag pattern, exceed 8 characters
+        response = client.post(
+            "/api/v1/patients",
+            json={**body, "preferred_language": tag},
+            headers=tokens["coordinator"],
+        )
+        assert response.status_code == 400, tag
+        assert "preferred_language" in response.get_json()["errors"]
+    ok = client.post(
+        "/api/v1/patients",
+        json={**body, "preferred_language": "es-US"},
+        headers=tokens["coordinator"],
+    )
+    assert ok.status_code == 201
+
+
 def test_patient_reads_are_audited_and_hidden_from_other_organizations(
     app, client, api_net, tokens
 ):
