@@ -112,7 +112,9 @@ def test_the_loop_through_the_pages(app, api_net, signed_in):
     assert stale.status_code == 302  # refused with a message, nothing changed
     final = coordinator.get(referral_url).get_data(as_text=True)
     assert "status-completed" in final and "Two food boxes" in final
-    assert "Little Pantry" not in coordinator.get("/dashboard").get_data(as_text=True)  # closed
+    # Closed: still on the dashboard for 30 days (issue 14), not among the open ones.
+    assert "Little Pantry" in coordinator.get("/dashboard").get_data(as_text=True)
+    assert "Little Pantry" not in coordinator.get("/dashboard?status=open").get_data(as_text=True)
     history = coordinator.get(patient_url).get_data(as_text=True)
     assert "Referral to Little Pantry: in-progress → completed" in history
     assert "Screened: food-insecurity" in history
