@@ -23,11 +23,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker
+import jsonschema_rs
 
 LOCAL = "carenet:local"
 SCHEMA_DIR = Path(__file__).parent / "schema"
-_FORMATS = FormatChecker()
+Validator = jsonschema_rs.Draft202012Validator  # Rust: the import checks every kept value
+
+
+def _compile(schema: dict[str, Any]) -> Validator:
+    return Validator(schema, validate_formats=True)
 
 
 @lru_cache(maxsize=1)
@@ -58,19 +62,19 @@ def object_schemas() -> dict[str, dict[str, Any]]:
 
 
 @lru_cache(maxsize=512)
-def _validator(kind: str, key: str) -> Draft202012Validator | None:
+def _validator(kind: str, key: str) -> Validator | None:
     schema = object_schemas()[kind]["properties"].get(key)
     if schema is None:
         return None
-    return Draft202012Validator(schema, format_checker=_FORMATS)
+    return _compile(schema)
 
 
 @lru_cache(maxsize=512)
-def _item_validator(kind: str, key: str) -> Draft202012Validator | None:
+def _item_validator(kind: str, key: str) -> Validator | None:
     items = (object_schemas()[kind]["properties"].get(key) or {}).get("items")
     if not isinstance(items, dict):
         return None
-    return Draft202012Validator(items, format_checker=_FORMATS)
+    return _compile(items)
 
 
 def _coerce(value: Any, kind: str, key: str) -> Any:
@@ -105,10 +109,10 @@ def problem(kind: str, key: str, value: Any) -> str | None:
     validator = _validator(kind, key)
     if validator is None:
         return None
-    error = next(iter(validator.iter_errors(value)), None)
-    if error is None:
+    if validator.is_valid(value):
         return None
-    return error.message[:200]
+    error = next(iter(validator.iter_errors(value)), None)
+    return error.message[:200] if error is not None else "invalid"
 
 
 def _short(value: Any) -> str:
@@ -124,11 +128,12 @@ def _checked(kind: str, key: str, value: Any, where: str, warnings: list[str]) -
     if isinstance(value, list) and validator is not None:
         kept = []
         for index, item in enumerate(value):
-            error = next(iter(validator.iter_errors(item)), None)
-            if error is None:
+            if validator.is_valid(item):
                 kept.append(item)
-            else:
-                warnings.append(f"{where}: {key}[{index}] dropped ({error.message[:200]})")
+                continue
+            error = next(iter(validator.iter_errors(item)), None)
+            why = error.message[:200] if error is not None else "invalid"
+            warnings.append(f"{where}: {key}[{index}] dropped ({why})")
         return kept or None
     reason = problem(kind, key, value)
     if reason:
