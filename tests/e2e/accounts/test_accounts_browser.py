@@ -56,7 +56,7 @@ def test_headers_cookies_and_csp_as_the_browser_sees_them(live, browser):
     assert "unsafe-inline" not in headers["content-security-policy"]
 
     _sign_in(page, base, "cbo.admin@demo.carenet.test")
-    assert page.url == f"{base}/account"
+    assert page.url == f"{base}/inbox"  # each role lands on its own start page
     session = next(c for c in context.cookies() if c["name"] == "session")
     assert session["httpOnly"] is True and session["sameSite"] == "Lax"
     assert session["expires"] > 0  # bounded by the idle timeout, not a browser-lifetime cookie
@@ -89,19 +89,24 @@ def test_headers_cookies_and_csp_as_the_browser_sees_them(live, browser):
 
 
 @pytest.mark.parametrize(
-    ("email", "allowed", "refused"),
+    ("email", "landing", "allowed", "refused"),
     [
-        ("coordinator@demo.carenet.test", ["/account"], ["/curation/", "/admin/audit"]),
-        ("cbo.staff@demo.carenet.test", ["/account"], ["/curation/", "/admin/users"]),
-        ("lead@demo.carenet.test", ["/account"], ["/curation/stale", "/admin/audit"]),
-        ("admin@demo.carenet.test", ["/admin/audit", "/admin/users", "/curation/stale"], []),
+        (
+            "coordinator@demo.carenet.test",
+            "/worklist",
+            ["/account"],
+            ["/curation/", "/admin/audit"],
+        ),
+        ("cbo.staff@demo.carenet.test", "/inbox", ["/account"], ["/curation/", "/admin/users"]),
+        ("lead@demo.carenet.test", "/reports", ["/account"], ["/curation/stale", "/admin/audit"]),
+        ("admin@demo.carenet.test", "/admin/users", ["/admin/audit", "/curation/stale"], []),
     ],
 )
-def test_each_demo_role_reaches_only_its_pages(live, browser, email, allowed, refused):
+def test_each_demo_role_reaches_only_its_pages(live, browser, email, landing, allowed, refused):
     context = browser.new_context()
     page = context.new_page()
     _sign_in(page, live["base"], email)
-    assert page.url.endswith("/account")
+    assert page.url == live["base"] + landing  # the role's start page (carenet/accounts/landing.py)
     for path in allowed:
         assert page.goto(live["base"] + path).status == 200, path
     for path in refused:

@@ -275,8 +275,10 @@ def test_any_assign_or_move_form_is_a_redirect_never_a_500(
     if back is not None:
         form["next"] = back
     assigned = client.post(f"/referrals/{sent}/assign", data=form)
-    assert assigned.status_code == 302
-    assert assigned.location.startswith("/") and not assigned.location.startswith("//")
+    # A NUL or lone surrogate in any form field is a 400 before the view (carenet/validation.py).
+    assert assigned.status_code in (302, 400), assigned.status_code
+    if assigned.status_code == 302:
+        assert assigned.location.startswith("/") and not assigned.location.startswith("//")
     moved = client.post(
         f"/referrals/{sent}/move",
         data={"to": "accepted", "then_start": then_start, "version": version, "csrf_token": token},
