@@ -2,12 +2,11 @@
 width, into docs/screenshots/ (the user guides show them).
 
 Starts its own throwaway instance: a temporary instance directory with a SpatiaLite database,
-`carenet db upgrade` and `carenet seed --demo-history`, served by gunicorn on a free loopback
-port (development settings); signs in as each demo role through the real sign-in form in
-Debian's Chromium (Playwright, the browser the tests use) and saves the viewport of each page.
-Nothing outside the temporary directory and docs/screenshots/ is touched.
-
-    .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--only inbox,referral]
+`carenet db upgrade`, `carenet seed --demo-history` and `carenet reports release` (as
+`make run` does), served by gunicorn on a free loopback port (development settings); signs in
+as each demo role through the real sign-in form in Debian's Chromium (Playwright, the browser
+the tests use) and saves the viewport of each page. Nothing outside the temporary directory
+and docs/screenshots/ is touched.
 """
 
 from __future__ import annotations
@@ -105,7 +104,7 @@ def _instance(directory: Path) -> dict[str, str]:
         "CARENET_INSTANCE_DIR": str(directory),
         "CARENET_DATABASE_URL": f"sqlite:///{directory / 'carenet.db'}",
     }
-    for args in (["db", "upgrade"], ["seed", "--demo-history"]):
+    for args in (["db", "upgrade"], ["seed", "--demo-history"], ["reports", "release"]):
         print("carenet", *args, flush=True)
         subprocess.run(
             [CARENET, *args], env=dict(os.environ, **env), check=True, stdout=subprocess.DEVNULL
