@@ -3,6 +3,7 @@
 from carenet.accounts import models as accounts_models  # noqa: F401
 from carenet.audit import models as audit_models  # noqa: F401
 from carenet.directory import models as directory_models  # noqa: F401
+from carenet.directory.hsds import models as hsds_models  # noqa: F401
 from carenet.directory.search import models as search_models  # noqa: F401
 from carenet.fhir import clients as fhir_clients  # noqa: F401
 from carenet.fhir import models as fhir_models  # noqa: F401

@@ -7,11 +7,13 @@ with ``selectinload`` (one query per relation for the whole page, never per row)
 built by ``exporter``'s builders, the same ones ``export-hsds`` writes with.
 
 Filters use indexes the migrations create: ``service.organization_id``,
-``service_category.taxonomy_term_id``, ``taxonomy_term (taxonomy_id, code)``, the search
-index's full text (``search``: only active services are in it), ``service_area_postcode
-.postcode``, ``address.postal_code`` and the spatial indexes of ``location.geom`` and
-``service_area.geom``. ``modified_after`` (``updated_at``) and the ``search`` of
-organizations, taxonomies and terms (``LIKE`` on the name) have no index and scan.
+``service_category.taxonomy_term_id``, ``service_attribute_term`` by term id and by
+taxonomy id (the terms of any vocabulary a service's attributes carry, 0022),
+``taxonomy_term (taxonomy_id, code)``, the search index's full text (``search``: only
+active services are in it), ``service_area_postcode.postcode``, ``address.postal_code``
+and the spatial indexes of ``location.geom`` and ``service_area.geom``. ``modified_after``
+(``updated_at``) and the ``search`` of organizations, taxonomies and terms (``LIKE`` on the
+name) have no index and scan.
 
 Locations where a confidential service is offered lose their addresses and coordinates
 (and a radius area its centre) for viewers ``can_see_confidential`` refuses — wherever they
@@ -27,7 +29,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, String, column, func, or_, select, text
+from sqlalchemy import Select, String, column, func, or_, select, text, union
 from sqlalchemy.orm import selectinload
 
 from carenet.db.types import as_utc
@@ -44,6 +46,7 @@ from carenet.directory.hsds.exporter import (
     taxonomy_json,
     taxonomy_term_json,
 )
+from carenet.directory.hsds.models import service_attribute_term
 from carenet.directory.models import (
     Address,
     Organization,
@@ -139,22 +142,41 @@ def _text_matches(words: str) -> Any:
     )
 
 
+def _with_term(term_id: str) -> Any:
+    """Ids of the services with the term: a carenet category (given, or mapped from another
+    vocabulary; by its UUID or ``carenet-categories:<slug>``) or a term of any vocabulary
+    that one of the service's attributes carries (``service_attribute_term``)."""
+    links = service_attribute_term
+    return union(
+        select(service_category.c.service_id).where(
+            service_category.c.taxonomy_term_id == carenet_term_id(term_id)
+        ),
+        select(links.c.service_id).where(links.c.taxonomy_term_id == term_id),
+    )
+
+
+def _in_taxonomy(taxonomy_id: str) -> Any:
+    """Ids of the services with a term of the taxonomy: a carenet category, an attribute
+    whose term names the taxonomy, or one whose term is stored under it."""
+    links = service_attribute_term
+    stored_terms = select(TaxonomyTerm.id).where(TaxonomyTerm.taxonomy_id == taxonomy_id)
+    return union(
+        select(service_category.c.service_id)
+        .join(TaxonomyTerm, TaxonomyTerm.id == service_category.c.taxonomy_term_id)
+        .where(TaxonomyTerm.taxonomy_id == carenet_term_id(taxonomy_id)),
+        select(links.c.service_id).where(links.c.taxonomy_id == taxonomy_id),
+        select(links.c.service_id).where(links.c.taxonomy_term_id.in_(stored_terms)),
+    )
+
+
 def _service_filters(stmt: Select[Any], args: dict[str, Any]) -> Select[Any]:
     """``stmt`` (which reads ``service``) limited by the service filters in ``args``."""
     if args.get("organization_id"):
         stmt = stmt.where(Service.organization_id == args["organization_id"])
     if args.get("taxonomy_term_id"):
-        terms = select(service_category.c.service_id).where(
-            service_category.c.taxonomy_term_id == carenet_term_id(args["taxonomy_term_id"])
-        )
-        stmt = stmt.where(Service.id.in_(terms))
+        stmt = stmt.where(Service.id.in_(_with_term(args["taxonomy_term_id"])))
     if args.get("taxonomy_id"):
-        in_taxonomy = (
-            select(service_category.c.service_id)
-            .join(TaxonomyTerm, TaxonomyTerm.id == service_category.c.taxonomy_term_id)
-            .where(TaxonomyTerm.taxonomy_id == carenet_term_id(args["taxonomy_id"]))
-        )
-        stmt = stmt.where(Service.id.in_(in_taxonomy))
+        stmt = stmt.where(Service.id.in_(_in_taxonomy(args["taxonomy_id"])))
     if args.get("modified_after"):
         stmt = stmt.where(Service.updated_at >= args["modified_after"])
     if args.get("search"):
