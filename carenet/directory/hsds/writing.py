@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Table, and_, bindparam, delete, or_, select
 
+from carenet.directory.hsds.attribute_links import replace_links
 from carenet.directory.hsds.mapping import TABLES, MappedRecord
 from carenet.directory.models import ServiceAreaPostcode, service_category
 from carenet.extensions import db
@@ -207,4 +208,5 @@ def write(merged: MappedRecord) -> dict[str, set[str]]:
     if merged.categories:
         rows = [{"service_id": s, "taxonomy_term_id": t} for s, t in sorted(merged.categories)]
         db.session.execute(service_category.insert(), rows)
+    replace_links(merged.rows["service"])  # engineer C: attribute terms searchable (0022)
     return existing
