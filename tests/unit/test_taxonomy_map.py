@@ -28,8 +28,11 @@ def _no_admin_map(monkeypatch):
 
 def test_the_shipped_file_names_only_carenet_categories_and_no_airs_term_names():
     rows = list(csv.DictReader(SEED_MAP.open(encoding="utf-8")))
-    assert rows and all(r["carenet_category"] in BY_SLUG for r in rows)
-    assert {r["vocabulary"] for r in rows} == {"airs", "open-eligibility"}
+    # an empty category: a narrower key that maps to nothing (residential care under housing)
+    assert rows and all(r["carenet_category"] in {*BY_SLUG, ""} for r in rows)
+    assert all(r["carenet_category"] or r["vocabulary"] == "airs" for r in rows)
+    # the DC directory's own eligibility vocabulary beside AIRS and Open Eligibility
+    assert {r["vocabulary"] for r in rows} == {"airs", "open-eligibility", "Service Eligibility"}
     # AIRS rows hold codes or prefixes only (the taxonomy's term names are proprietary).
     airs = [r["code_prefix_or_term"] for r in rows if r["vocabulary"] == "airs"]
     assert all(c.replace("-", "").replace(".", "").isalnum() and c[:2].isupper() for c in airs)
@@ -49,6 +52,14 @@ def test_the_shipped_file_names_only_carenet_categories_and_no_airs_term_names()
         ("Open Eligibility", None, "Help Pay for Utilities", ("utilities",)),
         ("Open Eligibility", None, "Safe Housing", ("housing", "safety")),
         ("Open Eligibility", None, "Quantum Physics", ()),
+        ("AIRS", "DT-8800.9300-930", None, ("financial-help",)),  # tax preparation sites
+        ("AIRS", "BH-8400.3000", None, ("housing",)),  # permanent supportive housing
+        ("AIRS", "BH-8400.6000-060", None, ()),  # a care facility: no carenet category
+        ("AIRS", "PH-7000.3300-040", None, ("in-home-help",)),  # in-home respite
+        ("AIRS", "PH-7000.6000-060", None, ()),  # out-of-home respite
+        ("Service Category", None, "Help Pay for Gas", ("transportation",)),  # DC's OE terms
+        ("Service Eligibility", None, "Survivors of Intimate Partner Violence", ("safety",)),
+        ("Service Eligibility", None, "Homeless", ()),  # who it is for, not what it gives
         ("Service Category", None, "Transportation for Healthcare", ("transportation",)),
         (None, "BT-4500.6500", None, ("transportation",)),  # no vocabulary: an AIRS-like code
         (None, None, "Food Delivery", ("meal-delivery",)),  # no vocabulary: a known term name
