@@ -74,7 +74,7 @@ def read_tabular(folder: Path) -> Source:
     except (UnicodeDecodeError, csv.Error, OSError) as exc:
         reason = f"cannot read the CSV files: {exc}"
         return Source(total=1, items=iter([SourceItem(folder.name, "line 1", error=reason)]))
-    return Source(total=len(services), items=build.items(services))
+    return Source(total=len(services) + build.extra_items, items=build.items(services))
 
 
 def _at(rows: list[dict[str, str]], location_id: str | None) -> list[dict[str, str]]:
@@ -88,6 +88,8 @@ def _clean(row: dict[str, str], *keys: str) -> dict[str, Any]:
 
 class _Tabular3:
     """HSDS 3.0 tabular: same fields as the JSON, children linked by *_id columns."""
+
+    extra_items = 0  # records besides the services
 
     def __init__(self, folder: Path) -> None:
         self.organizations = {r["id"]: r for r in _rows(folder, "organizations.csv")}
@@ -223,6 +225,8 @@ class _Legacy:
         self.languages = _group(_rows(folder, "languages.csv"), "service_id")
         self.taxonomy = _group(_rows(folder, "services_taxonomy.csv"), "service_id")
         self.more = LegacyExtras(_rows, folder)
+        self.terms = self.more.term_objects()  # 2.x: the whole vocabulary, after the services
+        self.extra_items = len(self.terms)
         self.notes = [
             f"eligibility.csv: {self.more.unlinked_eligibility} rows have no service_id;"
             " they cannot be linked to a service and are not read"
@@ -386,4 +390,9 @@ class _Legacy:
             self.notes = []
             yield SourceItem(
                 "services.csv", f"line {line}", obj=service, source_id=source_id, done=index
+            )
+        for number, (source_id, term) in enumerate(self.terms, start=1):
+            done = len(services) + number
+            yield SourceItem(
+                "taxonomy_terms.csv", f"row {number}", obj=term, source_id=source_id, done=done
             )

@@ -119,27 +119,40 @@ class LegacyExtras:
     def for_location(self, source_id: str) -> list[dict[str, Any]]:
         return [a for a in map(accessibility, self.accessibility.get(source_id, [])) if a]
 
+    def term_objects(self) -> list[tuple[str, dict[str, Any]]]:
+        """Every row of taxonomy_terms.csv as an HSDS 3.0 taxonomy_term (with its taxonomy),
+        so the whole vocabulary is imported and listed by ``/api/hsds/taxonomy_terms``, not
+        only the terms some service carries: (source id, term)."""
+        return [(i, t) for i, t in ((i, term_object(r)) for i, r in self.terms.items()) if t]
+
     def _attribute(self, service_id: str, row: dict[str, str]) -> dict[str, Any] | None:
-        term = self.terms.get(row.get("taxonomy_term_id", ""))
-        if term is None or not (term.get("term") or term.get("name")):
+        term = term_object(self.terms.get(row.get("taxonomy_term_id", "")))
+        if term is None:
             return None
-        term_id = derived_id("hsds1", "taxonomy_term", term["id"])
-        vocabulary = term.get("taxonomy") or "unnamed"
-        taxonomy = {
-            "id": derived_id("hsds1", "taxonomy", vocabulary),
-            "name": vocabulary,
-            "description": "",
-        }
         return {
-            "id": derived_id("hsds1", "attribute", row.get("id") or term_id, service_id),
+            "id": derived_id("hsds1", "attribute", row.get("id") or term["id"], service_id),
             "link_id": service_id,
             "link_type": "service",
-            "taxonomy_term_id": term_id,
-            "taxonomy_term": {
-                "id": term_id,
-                "name": term.get("term") or term["name"],
-                "description": term.get("description") or "",
-                "taxonomy": vocabulary,
-                "taxonomy_detail": taxonomy,
-            },
+            "taxonomy_term_id": term["id"],
+            "taxonomy_term": term,
         }
+
+
+def term_object(row: dict[str, str] | None) -> dict[str, Any] | None:
+    """A 2.x taxonomy_terms.csv row (``term`` or ``name``; its vocabulary in ``taxonomy``)
+    as an HSDS 3.0 taxonomy_term with its ``taxonomy_detail``; None without a name."""
+    if row is None or not (row.get("term") or row.get("name")):
+        return None
+    vocabulary = row.get("taxonomy") or "unnamed"
+    taxonomy = {
+        "id": derived_id("hsds1", "taxonomy", vocabulary),
+        "name": vocabulary,
+        "description": "",
+    }
+    return {
+        "id": derived_id("hsds1", "taxonomy_term", row["id"]),
+        "name": row.get("term") or row["name"],
+        "description": row.get("description") or "",
+        "taxonomy": vocabulary,
+        "taxonomy_detail": taxonomy,
+    }
