@@ -58,6 +58,7 @@ def register_commands(app: Flask) -> None:
         reindex_search_command,
         seed_command,
     )
+    from carenet.directory.hsds.link_command import relink_command
     from carenet.fhir.clients import fhir_clients_group
     from carenet.referrals.commands import worker_command
     from carenet.reports.commands import reports_group
@@ -67,6 +68,7 @@ def register_commands(app: Flask) -> None:
         import_hsds_command,
         export_hsds_command,
         reindex_search_command,
+        relink_command,
         users_group,
         tokens_group,
         audit_group,

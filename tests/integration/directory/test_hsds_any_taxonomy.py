@@ -223,6 +223,17 @@ def test_links_are_rebuilt_from_what_is_stored(tagged: Path) -> None:
     assert _links() == before
 
 
+def test_relink_command_refills_the_links(runner: Any, tagged: Path) -> None:
+    before = _links()
+    db.session.execute(service_attribute_term.delete())
+    db.session.commit()
+    result = runner.invoke(args=["relink-hsds-terms"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("linked 6 service taxonomy terms in ")
+    db.session.expire_all()
+    assert _links() == before
+
+
 def test_migration_0022_fills_the_links_of_services_imported_before_it(tagged: Path) -> None:
     before = _links()
     db.session.remove()
