@@ -10,7 +10,6 @@ The services' inner steps (the parts of ``create_patient``, ``record_consent`` a
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,7 +26,7 @@ from carenet.errors import DomainError
 from carenet.extensions import db
 from carenet.fhir import map_patient, map_referral
 from carenet.fhir.codes import SDOH_CATEGORY_SYSTEM
-from carenet.fhir.fhir_input import codes, items, load, obj, reference, text
+from carenet.fhir.fhir_input import codes, concept, items, load, obj, reference, text
 from carenet.fhir.map_consent import METHOD_EXTENSION
 from carenet.fhir.models import FhirServiceRequest
 from carenet.fhir.outcome import FhirError, from_domain
@@ -110,16 +109,11 @@ def patient_data(resource: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-def _duplicates_allowed() -> dict[str, Any]:
-    """A possible duplicate is a warning, as on /api/v1 (the EHR holds its own identity)."""
-    parameters = inspect.signature(patients._create_patient).parameters
-    return {"allow_duplicates": True} if "allow_duplicates" in parameters else {}
-
-
 def make_patient(actor: Actor, resource: dict[str, Any]) -> Created:
     data = patient_data(resource)
     try:
-        created = patients._create_patient(actor, data, **_duplicates_allowed())
+        # A possible duplicate is a warning, as on /api/v1 (the EHR holds its own identity).
+        created = patients.add_patient(actor, data, allow_duplicates=True)
     except DomainError as exc:
         raise from_domain(exc, "Patient", PATIENT_PATHS) from exc
     return Created("Patient", created.patient.id)
@@ -179,7 +173,7 @@ def make_consent(actor: Actor, resource: dict[str, Any]) -> Created:
     starts_at = data["starts_at"]
     data["historical"] = bool(starts_at and starts_at < _created_at(patient))
     try:
-        consent = consents._record_consent(
+        consent = consents.add_consent(
             actor,
             patient.id,
             data["method"],
@@ -212,7 +206,7 @@ def _revocation(actor: Actor, patient: Patient) -> Created:
     if permit is None:
         raise FhirError(409, "No consent in force to revoke.", "Consent.provision.type")
     try:
-        consents._revoke_consent(actor, permit.id)
+        consents.add_revocation(actor, permit.id)
     except DomainError as exc:
         raise from_domain(exc, "Consent", CONSENT_PATHS) from exc
     deny = db.session.scalars(select(Consent).where(Consent.revokes_id == permit.id)).one()
@@ -223,8 +217,8 @@ def _revocation(actor: Actor, patient: Patient) -> Created:
 
 
 def _sdoh_code(resource: dict[str, Any]) -> str:
-    for i, concept in enumerate(items(resource.get("category"), "ServiceRequest.category")):
-        for system, code in codes(concept, f"ServiceRequest.category[{i}]"):
+    for i, category in enumerate(items(resource.get("category"), "ServiceRequest.category")):
+        for system, code in codes(category, f"ServiceRequest.category[{i}]"):
             if system == SDOH_CATEGORY_SYSTEM and code in SDOH_CODES:
                 return code
     raise FhirError(
@@ -236,11 +230,10 @@ def _sdoh_code(resource: dict[str, Any]) -> str:
 
 
 def _code(resource: dict[str, Any]) -> dict[str, Any] | None:
-    code = obj(resource.get("code"), "ServiceRequest.code")
-    codes(code, "ServiceRequest.code")  # shape checked
+    code = concept(resource.get("code"), "ServiceRequest.code")
     if len(repr(code)) > MAX_CODE_LENGTH:
         raise FhirError(400, "ServiceRequest.code is too long.", "ServiceRequest.code")
-    return code or None
+    return code
 
 
 def _owned(
@@ -387,7 +380,7 @@ def make_task(actor: Actor, resource: dict[str, Any]) -> Created:
         note=request.note,
     )
     try:
-        sent = referrals._try_send(actor, wanted, None)
+        sent = referrals.add_referral(actor, wanted, None)
     except DomainError as exc:
         raise from_domain(exc, "Task", TASK_PATHS) from exc
     request.referral_id = sent.referral.id

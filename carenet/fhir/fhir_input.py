@@ -58,6 +58,47 @@ def codes(concept: Any, path: str) -> list[tuple[str | None, str]]:
     return found
 
 
+CODING_ELEMENTS = ("system", "version", "code", "display")
+
+
+def _known(value: dict[str, Any], known: tuple[str, ...], path: str) -> None:
+    for key in value:
+        if key not in known:
+            raise FhirError(400, f"{path}: unknown element {key!r}.", f"{path}.{key}")
+
+
+def _filled(value: Any, path: str) -> str | None:
+    found = text(value, path)
+    if found is not None and not found.strip():
+        raise FhirError(400, f"{path} must not be empty (leave it out instead).", path)
+    return found
+
+
+def concept(value: Any, path: str) -> dict[str, Any] | None:
+    """A CodeableConcept kept as sent, after checking it is one: ``coding`` (system,
+    version, code, display) and ``text``, strings that are not empty; anything else is a
+    400 naming the element, so what is stored is always a valid FHIR value to send back."""
+    found = obj(value, path)
+    _known(found, ("coding", "text"), path)
+    kept: dict[str, Any] = {}
+    coding = []
+    for i, each in enumerate(items(found.get("coding"), f"{path}.coding")):
+        where = f"{path}.coding[{i}]"
+        each = obj(each, where, required=True)
+        _known(each, CODING_ELEMENTS, where)
+        clean = {k: _filled(each.get(k), f"{where}.{k}") for k in CODING_ELEMENTS}
+        clean = {k: v for k, v in clean.items() if v is not None}
+        if not clean:
+            raise FhirError(400, f"{where} is empty.", where)
+        coding.append(clean)
+    if coding:
+        kept["coding"] = coding
+    label = _filled(found.get("text"), f"{path}.text")
+    if label is not None:
+        kept["text"] = label
+    return kept or None
+
+
 def reference(
     value: Any, path: str, types: tuple[str, ...], required: bool = False
 ) -> tuple[str, str] | None:

@@ -135,7 +135,7 @@ def record_consent(
 ) -> Consent:
     """Record how and when the patient agreed to share their details (a permit decision)."""
     return run_in_transaction(
-        lambda: _record_consent(actor, patient_id, method, starts_at, expires_at, scope, historical)
+        lambda: add_consent(actor, patient_id, method, starts_at, expires_at, scope, historical)
     )
 
 
@@ -171,7 +171,7 @@ def _start_of(patient: Patient, starts_at: datetime | None, historical: bool) ->
     return start
 
 
-def _record_consent(
+def add_consent(
     actor: Actor,
     patient_id: str,
     method: str,
@@ -180,6 +180,7 @@ def _record_consent(
     scope: str,
     historical: bool,
 ) -> Consent:
+    """``record_consent`` inside the caller's transaction (the caller commits)."""
     patient = db.session.get(Patient, patient_id)
     if patient is None:
         raise NotFound("No such record.")
@@ -217,10 +218,11 @@ def _record_consent(
 def revoke_consent(actor: Actor, consent_id: str, note: str | None = None) -> Consent:
     """Revoke a consent: a deny decision, now. Sharing stops at once — CBOs see only the
     stub of the patient's referrals — until a newer consent is recorded."""
-    return run_in_transaction(lambda: _revoke_consent(actor, consent_id, note))
+    return run_in_transaction(lambda: add_revocation(actor, consent_id, note))
 
 
-def _revoke_consent(actor: Actor, consent_id: str, note: str | None = None) -> Consent:
+def add_revocation(actor: Actor, consent_id: str, note: str | None = None) -> Consent:
+    """``revoke_consent`` inside the caller's transaction (the caller commits)."""
     consent = db.session.get(Consent, consent_id)
     if consent is None:
         raise NotFound("No such record.")

@@ -155,10 +155,12 @@ def create_patient(
     warning (``allow_duplicates``, the API) or refused with ``PossibleDuplicates`` (409)
     until the coordinator says "create anyway" (the page)."""
     # popped from: a copy
-    return run_in_transaction(lambda: _create_patient(actor, dict(data), allow_duplicates))
+    return run_in_transaction(lambda: add_patient(actor, dict(data), allow_duplicates))
 
 
-def _create_patient(actor: Actor, data: dict[str, Any], allow_duplicates: bool) -> PatientCreated:
+def add_patient(actor: Actor, data: dict[str, Any], allow_duplicates: bool) -> PatientCreated:
+    """``create_patient`` inside the caller's transaction (the caller commits or rolls
+    back): for a FHIR transaction Bundle, all of whose entries land together or not at all."""
     policy.require("create", actor, None, "patient")
     organization_id = _organization_for(actor, data.pop("organization_id", None))
     duplicates = find_duplicates(

@@ -84,7 +84,7 @@ def send_referral(
     if key is not None and len(key) > 255:
         raise InvalidInput("Idempotency-Key is too long.", {"Idempotency-Key": ["At most 255."]})
     return run_in_transaction(
-        lambda: _try_send(actor, request, key),
+        lambda: add_referral(actor, request, key),
         # A concurrent retry with the same key won the unique index: the next try returns it.
         also_retry=lambda exc: isinstance(exc, IntegrityError) and key is not None,
         conflict="The referral could not be saved; try again.",
@@ -109,7 +109,8 @@ def _existing(
     return ReferralSent(found, created=False)
 
 
-def _try_send(actor: Actor, request: ReferralRequest, key: str | None) -> ReferralSent:
+def add_referral(actor: Actor, request: ReferralRequest, key: str | None) -> ReferralSent:
+    """``send_referral`` inside the caller's transaction (the caller commits or rolls back)."""
     patient = db.session.get(Patient, request.patient_id)
     if patient is None:
         raise NotFound("No such record.", {"patient_id": ["No such patient."]})

@@ -367,6 +367,24 @@ def test_forbidden_moves_and_bad_bodies_are_4xx_outcomes(app, fnet, auth):
         422,
         "ServiceRequest.category",
     )
+    # the code is kept as sent and sent back, so it must be a CodeableConcept (found by fuzzing:
+    # {"": null} was stored and the ServiceRequest read back was not valid FHIR)
+    for code, element in (
+        ({"": None}, "ServiceRequest.code."),
+        ({"coding": [{"code": ""}]}, "ServiceRequest.code.coding[0].code"),
+        ({"coding": [{"cod": "x"}]}, "ServiceRequest.code.coding[0].cod"),
+        ({"coding": [{}]}, "ServiceRequest.code.coding[0]"),
+        ({"text": 7}, "ServiceRequest.code.text"),
+    ):
+        _refused(
+            client.post(
+                "/fhir/ServiceRequest",
+                headers=ehr,
+                json=service_request(f"Patient/{fnet.patient}", code=code),
+            ),
+            400,
+            element,
+        )
     long_language = {"language": {"coding": [{"code": "abc-ABCDEFGH"}]}}  # > the column's 8
     _refused(
         client.post(
