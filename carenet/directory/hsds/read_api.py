@@ -471,10 +471,18 @@ def list_taxonomy_terms(args: dict[str, Any]) -> dict[str, Any]:
     ids = _name_search(select(TaxonomyTerm.id), TaxonomyTerm, args.get("search"))
     if args.get("taxonomy_id"):
         ids = ids.where(TaxonomyTerm.taxonomy_id == carenet_term_id(args["taxonomy_id"]))
+    # an imported term's parent_id is kept as given in hsds_extra (no foreign key to a
+    # parent that may come later); carenet's own terms use the column
+    given_parent = TaxonomyTerm.hsds_extra["parent_id"].as_string()
     if args.get("parent_id"):
-        ids = ids.where(TaxonomyTerm.parent_id == carenet_term_id(args["parent_id"]))
+        ids = ids.where(
+            or_(
+                TaxonomyTerm.parent_id == carenet_term_id(args["parent_id"]),
+                given_parent == args["parent_id"],
+            )
+        )
     if args.get("top_only"):
-        ids = ids.where(TaxonomyTerm.parent_id.is_(None))
+        ids = ids.where(TaxonomyTerm.parent_id.is_(None), given_parent.is_(None))
     total, page = _page_of_ids(ids, TaxonomyTerm.id, args)
     contents = [taxonomy_term_json(t) for t in _load(TaxonomyTerm, page)]
     return envelope(total, args["page"], args["per_page"], contents)

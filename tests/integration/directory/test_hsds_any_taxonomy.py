@@ -247,6 +247,22 @@ def test_migration_0022_fills_the_links_of_services_imported_before_it(tagged: P
     assert _links() == before
 
 
+def test_an_imported_terms_parent_is_read_by_the_term_filters(client, app_ctx, data_dir):
+    """The official taxonomy_term example names a parent (not imported): the term is listed
+    under that parent and not among the top-level terms."""
+    assert import_path(data_dir / "hsds3_examples" / "taxonomy_term.json").rejected == []
+    term, parent = "3f7b145d-84af-42d7-8fae-eaca714b02b2", "0bc248fa-dc27-4650-9ba4-8f1a24ef16a2"
+    children = get(client, f"/api/hsds/taxonomy_terms?parent_id={parent}")
+    assert [t["id"] for t in children["contents"]] == [term]
+    valid_page("taxonomy_term", children)
+    top = {
+        t["id"]
+        for t in get(client, "/api/hsds/taxonomy_terms?top_only=true&per_page=100")["contents"]
+    }
+    assert term not in top and FOOD in top
+    assert get(client, f"/api/hsds/taxonomy_terms?parent_id={term}")["total_items"] == 0
+
+
 # --- the DC directory (HSDS 2.x) --------------------------------------------------------
 
 
