@@ -41,7 +41,7 @@ def _id(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, str | int):
         return None
     text = str(value).strip()
-    return text if text and len(text) <= ID_LENGTH else None
+    return text if text and len(text) <= ID_LENGTH and "\x00" not in text else None
 
 
 def _links(service_id: str, extra: Any) -> list[dict[str, Any]]:

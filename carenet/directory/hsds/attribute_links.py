@@ -28,11 +28,12 @@ _CARENET = (f"{TAXONOMY_ID}:", f"{PROPERTY_TAXONOMY_ID}:")
 
 
 def _id(value: Any) -> str | None:
-    """An id as stored (text, at most the column's length), or None."""
+    """An id as stored (text, at most the column's length, no NUL: PostgreSQL refuses it in
+    text), or None — an attribute with an id that cannot be a link is still kept as given."""
     if isinstance(value, bool) or not isinstance(value, str | int):
         return None
     text = str(value).strip()
-    return text if text and len(text) <= MAX_ID else None
+    return text if text and len(text) <= MAX_ID and "\x00" not in text else None
 
 
 def _carenet(term_id: str) -> bool:

@@ -208,6 +208,24 @@ def test_a_reimport_replaces_the_terms_a_service_carries(client, tagged, tmp_pat
     assert _ids(client, f"/api/hsds/services?taxonomy_term_id={RIDES_TERM}") == set()
 
 
+def test_attributes_whose_ids_cannot_be_links_never_reject_the_service(app_ctx, tmp_path):
+    s = _sid(9)
+    nasty = [
+        {"id": "x" * 70, "link_id": s, "taxonomy_term_id": "t" * 70},  # longer than an id
+        {"id": "a\u0000b", "link_id": s, "taxonomy_term_id": "a\u0000b"},  # NUL
+        {"id": 5, "link_id": s, "taxonomy_term_id": 12345},
+        {"id": "n", "link_id": s, "taxonomy_term": {"id": None, "taxonomy_detail": "no"}},
+        "not an attribute",
+        _attribute(s, RIDES),
+    ]
+    path = tmp_path / "nasty.json"
+    path.write_text(json.dumps([_service(9, "Nasty Attributes", *nasty)]))  # type: ignore[arg-type]
+    report = import_path(path)
+    assert report.rejected == [] and db.session.get(Service, s) is not None
+    assert {link[1] for link in _links() if link[0] == s} <= {RIDES_TERM, "12345"}
+    assert (s, RIDES_TERM, COUNTY) in _links()
+
+
 def _links() -> list[tuple[Any, ...]]:
     t = service_attribute_term
     rows = db.session.execute(select(t.c.service_id, t.c.taxonomy_term_id, t.c.taxonomy_id))
