@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
+from carenet.db.bulk import can_copy, copy_rows
 from carenet.db.types import ID
 from carenet.directory.hsds.conventions import PROPERTY_TAXONOMY_ID, carenet_term_id
 from carenet.directory.hsds.models import service_attribute_term
@@ -23,6 +24,7 @@ from carenet.directory.taxonomy import TAXONOMY_ID
 from carenet.extensions import db
 
 CHUNK = 900
+COLUMNS = ("service_id", "taxonomy_term_id", "taxonomy_id")
 MAX_ID = ID.length or 64
 _CARENET = (f"{TAXONOMY_ID}:", f"{PROPERTY_TAXONOMY_ID}:")
 
@@ -76,6 +78,21 @@ def _chunks(items: list[Any]) -> Iterator[list[Any]]:
         yield items[start : start + CHUNK]
 
 
+def _insert(rows: list[dict[str, Any]]) -> None:
+    """Link rows into the table: ``COPY`` on PostgreSQL (``carenet.db.bulk``; an
+    ``executemany`` took about three times as long), ``executemany`` on SQLite."""
+    if not rows:
+        return
+    conn = db.session.connection()
+    if can_copy(conn):
+        copy_rows(
+            conn, service_attribute_term.name, COLUMNS, ([r[c] for c in COLUMNS] for r in rows)
+        )
+        return
+    for chunk in _chunks(rows):
+        db.session.execute(service_attribute_term.insert(), chunk)
+
+
 def replace_links(service_rows: Mapping[str, Mapping[str, Any]]) -> None:
     """Replace the link rows of the services written (``{id: row}``, each row with its
     ``hsds_extra``), in the caller's transaction."""
@@ -83,9 +100,7 @@ def replace_links(service_rows: Mapping[str, Mapping[str, Any]]) -> None:
     table = service_attribute_term
     for chunk in _chunks(ids):
         db.session.execute(delete(table).where(table.c.service_id.in_(chunk)))
-    rows = [link for i in ids for link in links_of(i, service_rows[i].get("hsds_extra"))]
-    for chunk in _chunks(rows):
-        db.session.execute(table.insert(), chunk)
+    _insert([link for i in ids for link in links_of(i, service_rows[i].get("hsds_extra"))])
 
 
 def _stored(batch: int) -> Iterable[dict[str, dict[str, Any]]]:
@@ -113,7 +128,6 @@ def rebuild_all(batch: int = 2000) -> int:
     count = 0
     for services in _stored(batch):
         rows = [link for i, row in services.items() for link in links_of(i, row["hsds_extra"])]
-        for chunk in _chunks(rows):
-            db.session.execute(service_attribute_term.insert(), chunk)
+        _insert(rows)
         count += len(rows)
     return count
