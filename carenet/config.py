@@ -49,6 +49,8 @@ class Config:
     # A search counts and pages through at most this many matches, nearest first (search.md)
     SEARCH_MAX_RESULTS = int(_env("SEARCH_MAX_RESULTS", "200") or 200)
     IMPORT_BATCH_SIZE = int(_env("IMPORT_BATCH_SIZE", "500") or 500)
+    # Processes mapping HSDS records while the import writes; empty: automatic (docs/hsds.md)
+    IMPORT_WORKERS = _env("IMPORT_WORKERS", "")
     # An admin's taxonomy mapping file, extending seed_data/taxonomy_map.csv (docs/hsds.md)
     TAXONOMY_MAP = _env("TAXONOMY_MAP")
     # carenet import-hsds http://host/api/hsds: seconds per request, retries per page

@@ -1,18 +1,22 @@
-"""Bulk loading of synthetic rows (demo history, benchmarks): where the two backends differ.
+"""Bulk loading (the HSDS import, demo history, benchmarks): where the two backends differ.
 
 PostgreSQL takes rows through ``COPY … FROM STDIN`` (many times faster than
 INSERTs) and wants fresh planner statistics after a bulk load; SQLite takes an
 ``executemany`` and keeps no statistics a load would spoil. Callers ask
-``can_copy`` and call ``copy_rows`` or their own INSERT; nothing else in the
-loaders looks at the dialect.
+``can_copy`` and call ``copy_rows`` or their own INSERT, or hand rows as dicts to
+``insert_rows``, which picks the way; nothing else in the loaders looks at the
+dialect.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Table, bindparam, text
+from sqlalchemy.exc import DBAPIError
 
 
 def can_copy(conn: Any) -> bool:
@@ -33,3 +37,81 @@ def analyze(session: Any) -> None:
     if can_copy(session.get_bind()):
         session.execute(text("ANALYZE"))
         session.commit()
+
+
+@dataclass(frozen=True)
+class _InsertPlan:
+    """How rows of one table (with one set of keys) go in: SQL, columns, converters."""
+
+    sql: str
+    columns: tuple[str, ...]
+    processors: tuple[Any, ...]  # the column types' bind processors (None: as is)
+    defaults: tuple[tuple[str, Any, bool], ...]  # (column, value or callable, is callable)
+
+
+@lru_cache(maxsize=256)
+def _plan(table: Table, dialect: Any, keys: frozenset[str], copy: bool) -> _InsertPlan | None:
+    """The plan, or None when SQLAlchemy must do it (a SQL default, named parameters)."""
+    columns = [c for c in table.columns if c.name in keys or c.default is not None]
+    defaults = []
+    for column in columns:
+        default = column.default
+        if column.name in keys or default is None:
+            continue
+        if not (default.is_scalar or default.is_callable):
+            return None
+        defaults.append((column.name, getattr(default, "arg", None), bool(default.is_callable)))
+    names = tuple(c.name for c in columns)
+    if copy:
+        sql = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
+    else:
+        statement = table.insert().values(
+            {c.name: bindparam(c.name, type_=c.type) for c in columns}
+        )
+        compiled = statement.compile(dialect=dialect)
+        if compiled.positiontup is None or tuple(compiled.positiontup) != names:
+            return None
+        sql = compiled.string
+    processors = tuple(c.type._cached_bind_processor(dialect) for c in columns)
+    return _InsertPlan(sql, names, processors, tuple(defaults))
+
+
+def insert_rows(conn: Any, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """INSERT ``rows`` (dicts with the same keys, named by column) into ``table`` in
+    ``conn``'s transaction, as SQLAlchemy's ``conn.execute(table.insert(), rows)`` would
+    (column defaults for the columns not given, values through the column types), without
+    its per-row work: the statement is built once per table and the rows go to the DB-API
+    cursor — COPY on PostgreSQL, ``executemany`` on SQLite."""
+    if not rows:
+        return
+    copy = can_copy(conn)
+    plan = _plan(table, conn.dialect, frozenset(rows[0]), copy)
+    if plan is None:
+        conn.execute(table.insert(), list(rows))
+        return
+    values = _values(plan, rows)
+    cursor = conn.connection.dbapi_connection.cursor()
+    dbapi_error = conn.dialect.loaded_dbapi.Error
+    try:
+        if copy:
+            with cursor.copy(plan.sql) as out:
+                for row in values:
+                    out.write_row(row)
+        else:
+            cursor.executemany(plan.sql, values)
+    except dbapi_error as exc:  # as SQLAlchemy raises it: IntegrityError, OperationalError...
+        raise DBAPIError.instance(plan.sql, None, exc, dbapi_error) from exc
+    finally:
+        cursor.close()
+
+
+def _values(plan: _InsertPlan, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    pairs = list(zip(plan.columns, plan.processors, strict=True))
+    out = []
+    for row in rows:
+        if plan.defaults:
+            row = dict(row)
+            for name, value, is_callable in plan.defaults:
+                row[name] = value(None) if is_callable else value
+        out.append(tuple(p(row[c]) if p else row[c] for c, p in pairs))
+    return out

@@ -42,12 +42,19 @@ def _path_or_url(ctx: click.Context, param: click.Parameter, value: str) -> str:
     type=click.Path(dir_okay=False, writable=True),
     help="Write every rejection and warning to this file as JSON lines.",
 )
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="A progress bar on stderr, updated per batch (default: when stderr is a terminal).",
+)
 @with_appcontext
-def import_hsds_command(path: str, dry_run: bool, report_file: str | None) -> None:
+def import_hsds_command(
+    path: str, dry_run: bool, report_file: str | None, progress: bool | None
+) -> None:
     """Import HSDS 3.0 JSON, an HSDS API page, a folder, or a tabular data package."""
     from carenet.directory.hsds.importer import run_import_command
 
-    run_import_command(path, dry_run=dry_run, report_file=report_file)
+    run_import_command(path, dry_run=dry_run, report_file=report_file, progress=progress)
 
 
 @click.command("export-hsds")

@@ -6,7 +6,11 @@ in words — the way real HSDS directories write them ("San Mateo County, CA",
 "ZIP 33130, 33131", "33130 33125", "Miami-Dade and Broward Counties") — so
 "serves my address" search works for them. The ZIP data is the ``zipcodes``
 package's (county and primary city per ZIP); state names are the table below.
-Indexes are built once, on first use; answers are cached per (name, hint).
+The index is read once, on first use, from ``data/gazetteer.json.gz`` (made from
+that data by ``python -m carenet.geo.gazetteer``; built from the package instead
+when its version differs); answers are cached per (name, hint). It also gives
+each ZIP code's centroid and time zone (``zip_facts``) without loading the
+package, which takes 2 s.
 
 A name that matches places in several states (``Orange County``, ``Miami``)
 needs a state — in the name or as ``state_hint`` — otherwise it is unresolved
@@ -16,10 +20,16 @@ reports it. Nationwide areas are not expanded (None).
 
 from __future__ import annotations
 
+import gzip
+import json
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
 
 STATES: dict[str, str] = {
     "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
@@ -51,10 +61,12 @@ _NATIONWIDE = {"nationwide", "national", "united states", "usa", "us", "all stat
 
 @dataclass(frozen=True)
 class _Index:
-    by_state: dict[str, tuple[str, ...]]
-    counties: dict[str, dict[str, tuple[str, ...]]]  # county key -> state -> ZIPs
-    cities: dict[str, dict[str, tuple[str, ...]]]  # city key -> state -> ZIPs
+    # ZIP lists sorted (tuples when built, lists when read: answers are made tuples)
+    by_state: dict[str, Sequence[str]]
+    counties: dict[str, dict[str, Sequence[str]]]  # county key -> state -> ZIPs
+    cities: dict[str, dict[str, Sequence[str]]]  # city key -> state -> ZIPs
     state_names: dict[str, str]  # lower-case name or code -> code
+    facts: dict[str, Sequence[Any]]  # ZIP -> (latitude, longitude, zone)
 
 
 def _key(name: str) -> str:
@@ -72,15 +84,38 @@ def _county_key(name: str) -> str:
     return key
 
 
+INDEX_FILE = Path(__file__).parent / "data" / "gazetteer.json.gz"
+
+
 @lru_cache(maxsize=1)
 def _index() -> _Index:
-    """Built from the ZIP data on first use (about half a second)."""
+    """The index: from the file shipped with carenet (``INDEX_FILE``, read in about 0.1 s)
+    when it was made from the installed ``zipcodes`` data, else built from that data (about
+    2.5 s: the package takes 2 s to load its rows)."""
+    try:
+        stored = json.loads(gzip.decompress(INDEX_FILE.read_bytes()))
+    except (OSError, ValueError):
+        stored = None
+    if not isinstance(stored, dict) or stored.get("zipcodes") != _zipcodes_version():
+        return _build_index()
+    keys = ("by_state", "counties", "cities", "state_names", "facts")
+    return _Index(**{key: stored[key] for key in keys})
+
+
+def _zipcodes_version() -> str:
+    return metadata.version("zipcodes")
+
+
+def _build_index() -> _Index:
+    """Built from the ``zipcodes`` rows."""
     import zipcodes
 
     by_state: dict[str, set[str]] = defaultdict(set)
     counties: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     cities: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    facts: dict[str, Sequence[Any]] = {}
     for row in zipcodes.list_all():
+        _add_facts(facts, row)
         code, state = row.get("zip_code") or "", (row.get("state") or "").upper()
         if not state or not code:
             continue
@@ -94,7 +129,7 @@ def _index() -> _Index:
     state_names["us virgin islands"] = "VI"
     state_names["washington dc"] = state_names["washington d c"] = "DC"
 
-    def frozen(table: dict[str, dict[str, set[str]]]) -> dict[str, dict[str, tuple[str, ...]]]:
+    def frozen(table: dict[str, dict[str, set[str]]]) -> dict[str, dict[str, Sequence[str]]]:
         return {k: {s: tuple(sorted(z)) for s, z in v.items()} for k, v in table.items()}
 
     return _Index(
@@ -102,7 +137,42 @@ def _index() -> _Index:
         counties=frozen(counties),
         cities=frozen(cities),
         state_names=state_names,
+        facts=facts,
     )
+
+
+def _add_facts(facts: dict[str, Sequence[Any]], row: dict[str, Any]) -> None:
+    """A ZIP code's centroid and time zone, as ``carenet.geo.postcodes`` reads them (rows
+    without usable coordinates left out; a later row of the same code wins)."""
+    try:
+        latitude, longitude = float(row["lat"]), float(row["long"])
+    except (TypeError, ValueError):
+        return
+    facts[row["zip_code"]] = (latitude, longitude, row.get("timezone") or None)
+
+
+def write_index(path: Path = INDEX_FILE) -> None:
+    """Write the index built from the installed ``zipcodes`` data to ``path`` (run
+    ``python -m carenet.geo.gazetteer`` after upgrading ``zipcodes``)."""
+    index = _build_index()
+    data = {
+        "zipcodes": _zipcodes_version(),
+        "by_state": index.by_state,
+        "counties": index.counties,
+        "cities": index.cities,
+        "state_names": index.state_names,
+        "facts": index.facts,
+    }
+    text = json.dumps(data, separators=(",", ":"), sort_keys=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress(text.encode("utf-8"), mtime=0))
+
+
+def zip_facts(postcode: str) -> tuple[float | None, float | None, str | None]:
+    """(latitude, longitude, IANA zone) of a ZIP code (ZIP+4 accepted), from the same data
+    as ``carenet.geo.zip_centroid`` and ``timezone_for_postcode``; Nones when unknown."""
+    latitude, longitude, zone = _index().facts.get(postcode.strip()[:5], (None, None, None))
+    return latitude, longitude, zone
 
 
 def state_code(name: str | None) -> str | None:
@@ -112,13 +182,17 @@ def state_code(name: str | None) -> str | None:
     return _index().state_names.get(" ".join(name.replace(".", " ").lower().split()))
 
 
-def _pick(table: dict[str, tuple[str, ...]] | None, state: str | None) -> tuple[str, ...] | None:
+def _pick(table: dict[str, Sequence[str]] | None, state: str | None) -> tuple[str, ...] | None:
     """The ZIPs of the one state in ``table`` (the given one, or the only one)."""
     if not table:
         return None
-    if state:
-        return table.get(state)
-    return next(iter(table.values())) if len(table) == 1 else None
+    found = table.get(state) if state else next(iter(table.values())) if len(table) == 1 else None
+    return tuple(found) if found is not None else None
+
+
+def _of_state(code: str) -> tuple[str, ...] | None:
+    found = _index().by_state.get(code)
+    return tuple(found) if found is not None else None
 
 
 def county_postcodes(county: str, state: str) -> tuple[str, ...]:
@@ -158,7 +232,7 @@ def _statewide(text: str, state: str | None) -> tuple[str, ...] | None:
     the hint."""
     body = _STATEWIDE_TAIL.sub("", _STATEWIDE.sub("", text)).strip(" ,:-()")
     code = state_code(body) if body else state
-    return _index().by_state.get(code) if code else None
+    return _of_state(code) if code else None
 
 
 def _place(text: str, state: str | None) -> tuple[str, ...] | None:
@@ -190,7 +264,7 @@ def _one(text: str, state_hint: str | None) -> tuple[str, ...] | None:
         return None
     whole_state = state_code(text)
     if whole_state:
-        return _index().by_state.get(whole_state)
+        return _of_state(whole_state)
     if _STATEWIDE.search(text) or _STATEWIDE_TAIL.search(text):
         return _statewide(text, state_hint)
     body, state = _split_state(text)
@@ -233,3 +307,8 @@ def resolve_area(name: str, state_hint: str | None = None) -> tuple[str, ...] | 
             return None
         merged.update(codes)
     return tuple(sorted(merged))
+
+
+if __name__ == "__main__":
+    write_index()
+    print(f"wrote {INDEX_FILE}")

@@ -104,6 +104,26 @@ def is_text_field(kind: str, key: str) -> bool:
     return schema.get("type") == "string" and ("format" in schema or "enum" in schema)
 
 
+@lru_cache(maxsize=64)
+def text_fields(kind: str) -> frozenset[str]:
+    """The keys of a ``kind`` object that ``is_text_field`` (checked once per kind)."""
+    return frozenset(
+        key for key in object_schemas()[kind]["properties"] if is_text_field(kind, key)
+    )
+
+
+@lru_cache(maxsize=64)
+def _fields_validator(kind: str) -> Validator:
+    """One validator for every field of a ``kind`` object at once (no field required): an
+    object passes it exactly when each of its fields passes its own definition."""
+    return _compile({"type": "object", "properties": object_schemas()[kind]["properties"]})
+
+
+def fields_valid(kind: str, fields: dict[str, Any]) -> bool:
+    """Whether every one of ``fields`` is a valid field of an HSDS ``kind`` object."""
+    return bool(_fields_validator(kind).is_valid(fields))
+
+
 def problem(kind: str, key: str, value: Any) -> str | None:
     """Why ``value`` is not a valid ``key`` of an HSDS ``kind`` object (None when it is)."""
     validator = _validator(kind, key)
@@ -150,12 +170,19 @@ def extra_fields(
     Blank values (None, "") are not kept (HSDS has no null; a blank CSV cell is absent).
     Fields the schema does not define are kept as given (HSDS allows extensions).
     """
-    out: dict[str, Any] = {}
+    given: dict[str, Any] = {}
     for key, value in obj.items():
         if key in consumed or key.startswith("_") or key == "hsds_type":
             continue
         if value is None or (isinstance(value, str) and not value.strip()):
             continue
+        given[key] = _coerce(value, kind, key)
+    # The usual case: every field valid, checked in one call. Otherwise each field on its
+    # own, to name the bad one and keep the rest (an empty list is dropped there too).
+    if not given or (_fields_validator(kind).is_valid(given) and [] not in given.values()):
+        return given
+    out: dict[str, Any] = {}
+    for key, value in given.items():
         checked = _checked(kind, key, value, where, warnings)
         if checked is not None:
             out[key] = checked

@@ -18,6 +18,8 @@ def text(obj: dict[str, Any], key: str) -> str | None:
     value = obj.get(key)
     if value is None:
         return None
+    if type(value) is str:  # the usual case, first
+        return value.strip() or None
     if isinstance(value, (dict, list)):
         raise RecordRejected(f"{key} must be text")
     value = str(value).strip()
@@ -105,14 +107,12 @@ def choice(value: str | None, allowed: tuple[str, ...], default: str, what: str)
 
 @lru_cache(maxsize=65536)
 def postcode_facts(postcode: str) -> tuple[float | None, float | None, str | None]:
-    """(latitude, longitude, IANA zone) of a ZIP code from the offline data (cached)."""
-    from carenet.geo import timezone_for_postcode, zip_centroid
+    """(latitude, longitude, IANA zone) of a ZIP code from the offline data (cached): the
+    gazetteer's copy of what ``carenet.geo.zip_centroid`` and ``timezone_for_postcode``
+    give, read without loading the ``zipcodes`` package."""
+    from carenet.geo.gazetteer import zip_facts
 
-    point = zip_centroid(postcode)
-    zone = timezone_for_postcode(postcode)
-    if point is None:
-        return None, None, zone
-    return point.latitude, point.longitude, zone
+    return zip_facts(postcode)
 
 
 def county_postcodes(county: str, state: str) -> tuple[str, ...]:

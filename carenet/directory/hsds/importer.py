@@ -10,6 +10,7 @@ transaction, so only the offending record is rejected. See docs/hsds.md.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections import Counter
@@ -23,8 +24,8 @@ from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from carenet.directory.hsds import writing
-from carenet.directory.hsds.conventions import RecordRejected
-from carenet.directory.hsds.mapping import Defaults, MappedRecord, map_record
+from carenet.directory.hsds.mapping import Defaults, MappedRecord
+from carenet.directory.hsds.mapping_pool import Outcome, mapped
 from carenet.directory.hsds.reading import SourceItem, open_source
 from carenet.extensions import db
 
@@ -122,32 +123,64 @@ def _db_reason(exc: Exception) -> str:
     return f"database refused the record: {first}"
 
 
+STATUS_SHOWN = 5  # service ids named in the summary of services without a status
+
+
+@dataclass
+class _StatusDefaulted:
+    """Services whose status was missing or unknown and taken as active: one warning for
+    the whole import, with the count, the first record's file and position, the first ids."""
+
+    count: int = 0
+    first: Notice | None = None
+    ids: list[str] = field(default_factory=list)
+
+    def add(self, item: SourceItem, record_id: str | None, service_ids: list[str]) -> None:
+        if self.first is None:
+            self.first = Notice(record_id, item.file, item.position, "")
+        self.count += len(service_ids)
+        self.ids.extend(service_ids[: STATUS_SHOWN - len(self.ids)])
+
+    def notice(self) -> Notice | None:
+        if self.first is None:
+            return None
+        more = f", and {self.count - len(self.ids)} more" if self.count > len(self.ids) else ""
+        services = "service" if self.count == 1 else "services"
+        reason = (
+            f"status is missing or unknown on {self.count} {services}; taken as active"
+            f" (service {', '.join(self.ids)}{more})"
+        )
+        return Notice(self.first.record_id, self.first.file, self.first.position, reason)
+
+
 class _Importer:
     def __init__(self, report: ImportReport, batch_size: int, defaults: Defaults) -> None:
         self.report, self.batch_size, self.defaults = report, batch_size, defaults
         self.pending: list[_Pending] = []
         self.seen: dict[str, set[str]] = {t: set() for t in writing.ENTITIES}
+        self.status_defaulted = _StatusDefaulted()
+        self.batches = 0  # batches flushed
 
     def reject(self, item: SourceItem, reason: str) -> None:
         self.report.rejected.append(Rejection(_record_id(item), item.file, item.position, reason))
 
-    def add(self, item: SourceItem) -> None:
-        if item.error:
-            self.reject(item, item.error)
+    def add(self, item: SourceItem, outcome: Outcome) -> None:
+        """One item read, with its outcome (``mapping_pool``): mapped, rejected or broken."""
+        if item.error or outcome is None:
+            self.reject(item, item.error or "record cannot be read")
             return
         self.report.records += 1
-        try:
-            record = map_record(item.obj, self.defaults)
-        except RecordRejected as exc:
-            self.reject(item, str(exc))
+        verdict, mapped_or_reason = outcome
+        if verdict != "ok":
+            self.reject(item, mapped_or_reason)
             return
-        except (TypeError, ValueError, AttributeError, KeyError) as exc:
-            self.reject(item, f"record cannot be read ({type(exc).__name__}: {exc})")
-            return
+        record: MappedRecord = mapped_or_reason
         record_id = _record_id(item) or record.id or None
         self.report.warnings.extend(
             Notice(record_id, item.file, item.position, w) for w in record.warnings
         )
+        if record.status_defaulted:
+            self.status_defaulted.add(item, record_id, record.status_defaulted)
         if record.kind == "not-a-record":
             return
         self.pending.append(_Pending(item, record))
@@ -158,6 +191,7 @@ class _Importer:
         batch, self.pending = self.pending, []
         if not batch:
             return
+        self.batches += 1
         problems = writing.missing_references([p.record for p in batch])
         for index in sorted(problems):
             self.reject(batch[index].item, problems[index])
@@ -207,8 +241,13 @@ def import_path(
     dry_run: bool = False,
     batch_size: int | None = None,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> ImportReport:
-    """Import every record at ``path``; returns the report (rejections included)."""
+    """Import every record at ``path``; returns the report (rejections included).
+
+    ``workers``: processes that map records while this one writes (``mapping_pool``);
+    by default ``CARENET_IMPORT_WORKERS``, else one for a large input on a machine with
+    more than one CPU, none (mapped here) otherwise."""
     from carenet.directory.service import ensure_taxonomy
 
     started = time.perf_counter()
@@ -221,20 +260,46 @@ def import_path(
         db.session.commit()
     importer = _Importer(report, max(1, size), defaults)
     source = open_source(path)
-    for item in source.items:
-        importer.add(item)
-        if progress:
+    shown = 0
+    pool = _workers(config, source.total) if workers is None else workers
+    for item, outcome in mapped(source.items, defaults, pool):
+        importer.add(item, outcome)
+        if progress and importer.batches > shown:  # once per batch written
+            shown = importer.batches
             progress(item.done, source.total)
     importer.flush()
+    if progress:
+        progress(source.total, source.total)
+    summary = importer.status_defaulted.notice()
+    if summary is not None:
+        report.warnings.append(summary)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def run_import_command(path: str, dry_run: bool = False, report_file: str | None = None) -> None:
+POOL_FROM_BYTES = 4 << 20  # inputs this large are mapped in a worker process by default
+
+
+def _workers(config: Any, total: int) -> int:
+    """How many mapping processes an import of ``total`` bytes uses (0: none)."""
+    configured = config.get("IMPORT_WORKERS")
+    if configured is not None and str(configured).strip() != "":
+        return max(0, int(configured))
+    return 1 if (os.cpu_count() or 1) > 1 and total >= POOL_FROM_BYTES else 0
+
+
+def run_import_command(
+    path: str,
+    dry_run: bool = False,
+    report_file: str | None = None,
+    progress: bool | None = None,
+) -> None:
     """The ``carenet import-hsds`` command: import, print the report (all of it as JSON
-    lines to ``report_file`` if given), exit 1 on rejections."""
+    lines to ``report_file`` if given), exit 1 on rejections. A progress bar goes to stderr
+    when ``progress``, by default when stderr is a terminal."""
     bar: Any = None
     last = 0
+    show = sys.stderr.isatty() if progress is None else progress
 
     def advance(done: int, total: int) -> None:
         nonlocal bar, last
@@ -247,7 +312,7 @@ def run_import_command(path: str, dry_run: bool = False, report_file: str | None
             last = done
 
     try:
-        report = import_path(path, dry_run=dry_run, progress=advance)
+        report = import_path(path, dry_run=dry_run, progress=advance if show else None)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)

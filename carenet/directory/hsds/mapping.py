@@ -34,7 +34,13 @@ from carenet.directory.hsds.conventions import (
     service_state,
     term_of,
 )
-from carenet.directory.hsds.extras import extra_fields, is_text_field, problem, with_local
+from carenet.directory.hsds.extras import (
+    extra_fields,
+    fields_valid,
+    problem,
+    text_fields,
+    with_local,
+)
 from carenet.directory.hsds.fields import (
     as_date,
     as_time,
@@ -84,6 +90,9 @@ class MappedRecord:
     # location id -> the organization_id it gave (optional: an unknown one is dropped)
     location_organizations: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # services whose status was missing or unknown (taken as active): HSDS 1.x exports
+    # often give none, so the importer sums them up in one warning instead of one each
+    status_defaulted: list[str] = field(default_factory=list)
 
     def add(self, table: str, row: dict[str, Any]) -> bool:
         """Add a row unless one with the same id is already there (first one wins)."""
@@ -104,16 +113,26 @@ class Defaults:
 def _check_lengths(record: MappedRecord, table: str, row: dict[str, Any]) -> None:
     """Too long for its column: the record's own name rejects; any other value is dropped
     with a warning (kept out of the row)."""
-    for column in TABLES[table].columns:
-        value = row.get(column.name)
-        length = getattr(column.type, "length", None)
-        if isinstance(column.type, String) and length and isinstance(value, str):
-            if len(value) > length:
-                reason = f"{table} {row['id']}: {column.name} is longer than {length} characters"
-                if column.name in REQUIRED_TEXT.get(table, ()):
-                    raise RecordRejected(reason)
-                record.warn(f"{reason}; dropped")
-                row[column.name] = None
+    for name, length in _LIMITED[table]:
+        value = row.get(name)
+        if isinstance(value, str) and len(value) > length:
+            reason = f"{table} {row['id']}: {name} is longer than {length} characters"
+            if name in REQUIRED_TEXT.get(table, ()):
+                raise RecordRejected(reason)
+            record.warn(f"{reason}; dropped")
+            row[name] = None
+
+
+def _limited_columns(table: Any) -> tuple[tuple[str, int], ...]:
+    """The string columns of ``table`` with a maximum length, in column order."""
+    return tuple(
+        (column.name, int(column.type.length))
+        for column in table.columns
+        if isinstance(column.type, String) and column.type.length
+    )
+
+
+_LIMITED = {name: _limited_columns(table) for name, table in TABLES.items()}
 
 
 # Columns whose value is required; a problem with any other column drops just that value.
@@ -150,15 +169,13 @@ def _finish(
         obj = {**obj, "attributes": [a for a in obj["attributes"] if not _is_carenet(a)]}
     extra = extra_fields(kind, obj, consumed | set(row), where, record.warnings)
     # a typed value that is not valid HSDS (a URL without a scheme): kept, not exported
-    for key, value in list(row.items()):
-        if (
-            isinstance(value, str)
-            and key in obj
-            and is_text_field(kind, key)
-            and problem(kind, key, value)
-        ):
-            record.warn(f"{where}: {key} {value!r} is not valid HSDS; kept but not exported")
-            local[key] = value
+    checked = text_fields(kind)
+    typed = {k: v for k, v in row.items() if k in checked and isinstance(v, str) and k in obj}
+    if typed and not fields_valid(kind, typed):  # one check; then each field, to name it
+        for key, value in typed.items():
+            if problem(kind, key, value):
+                record.warn(f"{where}: {key} {value!r} is not valid HSDS; kept but not exported")
+                local[key] = value
     row["hsds_extra"] = with_local(extra, local)
     return record.add(table, row)
 
@@ -272,7 +289,9 @@ def _byday(record: MappedRecord, obj: dict[str, Any], where: str) -> str | None:
 
 def _schedule(record: MappedRecord, obj: dict[str, Any], **owner: str | None) -> None:
     owner_key = ":".join(str(v) for v in owner.values())
-    schedule_id = hsds_id(obj, owner_key, "schedule", str(sorted(obj.items(), key=str)))
+    schedule_id = text(obj, "id") or hsds_id(
+        obj, owner_key, "schedule", str(sorted(obj.items(), key=str))
+    )
     where = f"schedule {schedule_id}"
     interval = _attempt(record, whole, obj, "interval", where)
     if interval is not None and interval < 1:
@@ -549,7 +568,7 @@ def _service_row(
     if not row["fees_description"] and text(obj, "fees"):
         row["fees_description"] = local["fees_description"] = text(obj, "fees")
     if not text(obj, "status") or status is None:
-        record.warn(f"{where}: status is missing or unknown; taken as active")
+        record.status_defaulted.append(str(row["id"]))  # one warning per import (importer)
     if not props.get("capacity_status") or capacity is None:
         local["capacity_status"] = row["capacity_status"]
     local.update({k: row[k] for k in ("free", "confidential") if not props.get(k)})

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Table, and_, bindparam, delete, or_, select
 
+from carenet.db.bulk import insert_rows
 from carenet.directory.hsds.attribute_links import replace_links
 from carenet.directory.hsds.mapping import TABLES, MappedRecord
 from carenet.directory.models import ServiceAreaPostcode, service_category
@@ -176,7 +177,7 @@ def _upsert(table: Table, rows: dict[str, dict[str, Any]]) -> set[str]:
         if key in existing
     ]
     if inserts:
-        db.session.execute(table.insert(), inserts)
+        insert_rows(db.session.connection(), table, inserts)
     if updates:
         columns = [c for c in updates[0] if c not in {"id", "_id"}]
         statement = (
@@ -198,15 +199,14 @@ def write(merged: MappedRecord) -> dict[str, set[str]]:
         if merged.rows[table]:
             _upsert(TABLES[table], merged.rows[table])
     existing = {table: _upsert(TABLES[table], merged.rows[table]) for table in ENTITIES}
+    conn = db.session.connection()
     for name in CHILDREN:
-        rows = list(merged.rows[name].values())
-        if rows:
-            db.session.execute(TABLES[name].insert(), rows)
+        insert_rows(conn, TABLES[name], list(merged.rows[name].values()))
     if merged.area_postcodes:
         rows = [{"service_area_id": a, "postcode": p} for a, p in sorted(merged.area_postcodes)]
-        db.session.execute(ServiceAreaPostcode.__table__.insert(), rows)
+        insert_rows(conn, ServiceAreaPostcode.__table__, rows)
     if merged.categories:
         rows = [{"service_id": s, "taxonomy_term_id": t} for s, t in sorted(merged.categories)]
-        db.session.execute(service_category.insert(), rows)
+        insert_rows(conn, service_category, rows)
     replace_links(merged.rows["service"])  # engineer C: attribute terms searchable (0022)
     return existing

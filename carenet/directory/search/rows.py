@@ -396,14 +396,13 @@ def _by_category(rows: SearchRows, first_entry_id: int, first_area_id: int) -> S
     reassigned in that order: SQLite stores rows by id, and a search reads one category."""
     entries = sorted(rows.entries, key=lambda row: row["category_code"])  # stable
     new_id = {row["id"]: first_entry_id + i for i, row in enumerate(entries)}
-    rows.entries = [
-        dict(row, id=new_id[row["id"]], any_id=new_id[row["any_id"]]) for row in entries
-    ]
+    for row in entries:  # the rows are this batch's own: renumbered in place
+        row["id"], row["any_id"] = new_id[row["id"]], new_id[row["any_id"]]
+    rows.entries = entries
     areas = sorted(rows.areas, key=lambda row: row["category_code"])
-    rows.areas = [
-        dict(row, id=first_area_id + i, entry_id=new_id[row["entry_id"]])
-        for i, row in enumerate(areas)
-    ]
+    for i, row in enumerate(areas):
+        row["id"], row["entry_id"] = first_area_id + i, new_id[row["entry_id"]]
+    rows.areas = areas
     for row in rows.hours:
         row["any_id"] = new_id[row["any_id"]]
     for row in rows.texts:

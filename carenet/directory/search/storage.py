@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import select, text
 
+from carenet.db.bulk import insert_rows
 from carenet.directory.search.models import (
     search_area,
     search_entry,
@@ -177,14 +178,11 @@ class SqliteStorage(Storage):
         return sorted(point, key=lambda sid: (hilbert_key(*point[sid]), sid))
 
     def write(self, conn: Any, rows: SearchRows) -> None:
-        if rows.entries:
-            conn.execute(search_entry.insert(), rows.entries)
-        if rows.areas:
-            conn.execute(search_area.insert(), rows.areas)
-        if rows.hours:
-            conn.execute(search_hours.insert(), rows.hours)
-        if rows.texts:
-            conn.execute(search_text.insert(), rows.texts)
+        """``executemany`` on the DB-API cursor, statements built once (``carenet.db.bulk``)."""
+        insert_rows(conn, search_entry, rows.entries)
+        insert_rows(conn, search_area, rows.areas)
+        insert_rows(conn, search_hours, rows.hours)
+        insert_rows(conn, search_text, rows.texts)
 
     def finish_rebuild(self, conn: Any) -> None:
         conn.execute(text("ANALYZE"))
