@@ -23,13 +23,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from functools import partial
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from carenet.db.retry import run_in_transaction
 from carenet.errors import InvalidInput
 from carenet.reports import cube, suppression
 from carenet.reports.query import ReportQuery
-from carenet.reports.store import facts, releases
+from carenet.reports.store import durations, facts, releases
 
 FILTERS = ("domain", "zip", "county", "care_org", "cbo")
 
@@ -139,7 +140,7 @@ def release_due(session: Session, as_of: datetime | None = None,
         if month not in releases.released(session, [month]):
             views = _release(session, month, now)
             saved = run_in_transaction(
-                partial(releases.save, session, month, views),
+                partial(_store, session, month, views),
                 session=session,
                 conflict="The reports are being released; try again in a moment.",
             )
@@ -147,9 +148,35 @@ def release_due(session: Session, as_of: datetime | None = None,
                 done.append(month)
                 if echo:
                     echo(f"released {month:%Y-%m}")
+        elif month not in durations.summarized(session, [month]):
+            run_in_transaction(
+                partial(_summarize, session, month),
+                session=session,
+                conflict="The reports are being released; try again in a moment.",
+                also_retry=lambda e: isinstance(e, IntegrityError),  # summarized meanwhile
+            )
         session.rollback()
         month = next_month(month)
     return done
+
+
+def _store(session: Session, month: date, views: dict[tuple[str, str], list]) -> bool:
+    """One writing transaction: the month's counts, then its durations' histograms for the
+    cells whose referral count is shown (False, nothing written: released meanwhile)."""
+    if not releases.save(session, month, views):
+        return False
+    durations.save(session, month, moment(month), moment(next_month(month)),
+                   cube.REFERRAL.views())  # fmt: skip
+    return True
+
+
+def _summarize(session: Session, month: date) -> None:
+    """The histograms of a month released before they were kept (migration 0020): computed
+    from the report tables now, for the cells its release shows."""
+    if month in durations.summarized(session, [month]):
+        return
+    durations.save(session, month, moment(month), moment(next_month(month)),
+                   cube.REFERRAL.views())  # fmt: skip
 
 
 def _release(session: Session, month: date, as_of: datetime) -> dict[tuple[str, str], list]:
@@ -158,8 +185,14 @@ def _release(session: Session, month: date, as_of: datetime) -> dict[tuple[str, 
     values: dict = {}
     lines: list = []
     cubes = []
+    facts.refresh(session)
     for family in cube.FAMILIES.values():
-        found = cube.build(family, releases.finest_rows(session, family.name, start, end, as_of))
+        per_view = {
+            view: releases.view_rows(session, family.name, view, start, end, as_of)
+            for view in family.views()
+        }
+        counties = releases.zip_counties(session, family.name, start, end)
+        found = cube.build_views(family, per_view, counties)
         cubes.append(found)
         values.update({(family.name, *k): v for k, v in found.values.items()})
         lines += [((family.name, *t), [(family.name, *m) for m in ms]) for t, ms in found.lines]
@@ -263,6 +296,44 @@ class Released:
 
     def measures(self, prefix: str) -> list[str]:
         return sorted({m for m, _ in self.whole if m.startswith(prefix)})
+
+
+class Timed:
+    """The released durations' histograms of a window (time-to-close), per cell.
+
+    Read once per view when first asked: summed over the window's months in SQL, or per
+    month for the rows of a shorter period (the trend's quarters, ``group_by=period``).
+    """
+
+    def __init__(self, session: Session, window: Window,
+                 where: tuple[str, str] | None = None) -> None:  # fmt: skip
+        self.session, self.window, self.where = session, window, where
+        self.loaded: dict[tuple[tuple[str, ...], bool], durations.Loaded] = {}
+
+    def _view(self, view: tuple[str, ...], per_month: bool) -> durations.Loaded:
+        if (view, per_month) not in self.loaded:
+            self.loaded[(view, per_month)] = durations.load(
+                self.session, list(self.window.months), view, self.where, per_month
+            )
+        return self.loaded[(view, per_month)]
+
+    def percentiles(self, key: cube.Key, months: Sequence[date] | None = None
+                    ) -> dict[str, tuple[float | None, float | None]]:  # fmt: skip
+        """Per duration measure: (median, 90th percentile) in seconds of the cell ``key``
+        over ``months`` (default: the whole window)."""
+        view, values = tuple(d for d, _ in key), tuple(v for _, v in key)
+        merged: dict[str, durations.Histogram] = {}
+        if not months or tuple(months) == self.window.months:
+            parts = [self._view(view, False).get((values, None), {})]
+        else:
+            found = self._view(view, True)
+            parts = [found.get((values, m), {}) for m in months]
+        for part in parts:
+            for measure, histogram in part.items():
+                into = merged.setdefault(measure, {})
+                for bucket, n in histogram.items():
+                    into[bucket] = into.get(bucket, 0) + n
+        return {m: durations.percentiles(merged.get(m, {})) for m in durations.MEASURES}
 
 
 def key_of(**dims: str | None) -> cube.Key:

@@ -6,7 +6,8 @@ and the CSV export, so they cannot disagree. Every count comes from the month
 releases (``release``): the range is snapped to whole, ended calendar months,
 each month is released once with its suppression computed over every view of
 every report at once, and windows add up released counts. Durations
-(``store.measures.timings``) are shown only beside a shown count of 11 or more.
+(histograms stored with each release, ``release.Timed``) are shown only beside a shown
+count of 11 or more.
 Views, the API, the CSV export and the charts call this module, never the
 store; so do other domains (the directory search logs its zero-result searches
 here).
@@ -28,7 +29,7 @@ from carenet.reports import cube, release
 from carenet.reports.labels import domain_label, group_title, period_label, reason_label
 from carenet.reports.query import GROUPS, NEED_GROUPS, OUTCOMES, ReportQuery
 from carenet.reports.release import Count, Released, Window, combine, key_of
-from carenet.reports.store import facts, gaps, measures
+from carenet.reports.store import facts, gaps
 from carenet.reports.suppression import THRESHOLD
 
 NONE = "—"
@@ -219,27 +220,32 @@ def reasons(session: Session, q: ReportQuery) -> ReportTable:
 
 
 def time_to_close(session: Session, q: ReportQuery) -> ReportTable:
-    """Closed-loop rate and median / 90th percentile hours to response, acceptance, completion."""
+    """Closed-loop rate and median / 90th percentile hours to response, acceptance, completion.
+
+    The percentiles come from the durations' histograms stored with each month's release
+    (``release.Timed``), shown only beside a shown referral count of 11 or more.
+    """
     _check_group(q, GROUPS)
     grid = _grid(session, q, "referral")
-    span = replace(q, start=release.moment(grid.window.first),
-                   end=release.moment(release.next_month(grid.window.last)))  # fmt: skip
-    timed = {t.key: t for t in measures.timings(session, span)} if grid.rows else {}
+    timed = release.Timed(session, grid.window, grid.released.where)
     labels = _label_rows(session, q, grid)
     rows = []
     for i, label in enumerate(labels):
         referrals, closed = grid.count("all", i), grid.count("closed", i)
-        t = timed.get(grid.rows[i][0]) if referrals.shown else None
-        big = t is not None and (referrals.value or 0) >= THRESHOLD
-        times = [_hours(v) if big else NONE for pair in
-                 ((t.response, t.acceptance, t.completion) if t else ()) for v in pair]  # fmt: skip
-        rows.append([label, referrals.text, closed.text, _share(closed, referrals),
-                     *(times or [NONE] * 6)])  # fmt: skip
+        times = [NONE] * 6
+        if referrals.shown and (referrals.value or 0) >= THRESHOLD:
+            _, key, months = grid.rows[i]
+            found = timed.percentiles(key, months)
+            times = [_hours(v) for m in TIMED for v in found[m]]
+        rows.append([label, referrals.text, closed.text, _share(closed, referrals), *times])
     headers = [group_title(q), "Referrals", "Closed", "Closed-loop %"]
     for what in ("first response", "acceptance", "completion"):
         headers += [f"Median hours to {what}", f"90th pct hours to {what}"]
     totals = ["Total", grid.count("all").text, grid.count("closed").text, NONE, *[NONE] * 6]
     return _table(grid, "time-to-close", "Closed loop and time to close", headers, rows, totals)
+
+
+TIMED = ("response", "acceptance", "completion")
 
 
 def service_gaps(session: Session, q: ReportQuery) -> ReportTable:

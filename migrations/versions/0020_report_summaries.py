@@ -4,11 +4,21 @@ Revision ID: 0020_report_summaries
 Revises: 0019_report_periods
 Create Date: 2026-12-02
 
-Reserved in the chain; no schema change yet.
+``report_duration``: for each released month, each view of the referral counts
+(the whole month, each dimension alone and the released pairs) and each cell of
+it whose referral count is shown, a histogram of the three durations (first
+response, acceptance, completion) on a geometric grid (``bucket``: the
+duration's natural logarithm times 40, rounded; ``n``: how many referrals).
+Time-to-close reads its medians and 90th percentiles from these rows for the
+released months of a window instead of ranking the report tables
+(docs/reports.md, "Time to close"). The primary key leads with (view, month,
+first value), ``ix_report_duration_d2`` with (view, month, second value), as
+``report_count``. Months released before this revision get their histograms at
+the next ``carenet reports release``.
 """
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0020_report_summaries"
 down_revision = "0019_report_periods"
@@ -17,8 +27,20 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "report_duration",
+        sa.Column("view", sa.String(32), nullable=False),
+        sa.Column("period_start", sa.Date(), nullable=False),
+        sa.Column("d1", sa.String(128), nullable=False),
+        sa.Column("d2", sa.String(128), nullable=False),
+        sa.Column("measure", sa.String(16), nullable=False),
+        sa.Column("bucket", sa.Integer(), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("view", "period_start", "d1", "d2", "measure", "bucket"),
+    )
+    op.create_index("ix_report_duration_d2", "report_duration", ["view", "period_start", "d2"])
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index("ix_report_duration_d2", table_name="report_duration")
+    op.drop_table("report_duration")

@@ -154,3 +154,26 @@ class ReportCount(Model):
     measure: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[int | None] = mapped_column(Integer)
     mark: Mapped[str | None] = mapped_column(String(16))
+
+
+class ReportDuration(Model):
+    """A released month's durations in one cell of one referral view, as a histogram.
+
+    Per ``view`` (as in ``report_count``), month and cell (``d1``/``d2``) whose
+    referral count is shown, and per ``measure`` (response, acceptance,
+    completion): how many referrals (``n``) took a duration in ``bucket`` — the
+    duration's natural logarithm in seconds times ``durations.STEPS``, rounded
+    (a geometric grid; ``store/durations.py``). Time-to-close reads its medians and
+    90th percentiles from these rows (migration 0020).
+    """
+
+    __tablename__ = "report_duration"
+    __table_args__ = (Index("ix_report_duration_d2", "view", "period_start", "d2"),)
+
+    view: Mapped[str] = mapped_column(String(32), primary_key=True)
+    period_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    d1: Mapped[str] = mapped_column(String(128), primary_key=True)
+    d2: Mapped[str] = mapped_column(String(128), primary_key=True)
+    measure: Mapped[str] = mapped_column(String(16), primary_key=True)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)

@@ -69,6 +69,63 @@ def finest_rows(session: Session, family: str, start: datetime, end: datetime,
     ]
 
 
+COLUMN = {"domain": "f.domain", "zip": "f.zip5", "county": "f.county",
+          "care_org": "f.care_org_id", "cbo": "f.cbo_id"}  # fmt: skip
+ViewRow = tuple[tuple[str, ...], dict[str, int]]
+
+
+def view_rows(session: Session, family: str, view: tuple[str, ...], start: datetime,
+              end: datetime, as_of: datetime) -> list[ViewRow]:  # fmt: skip
+    """The month's counts of ``family`` summed over one view in the database (one
+    ``GROUP BY`` per view; no row per need or referral reaches Python): (the view's
+    dimension values, measure counts). Zero-result searches are few: summed from
+    ``finest_rows``."""
+    width = len(view)
+    if family == "search":
+        summed: dict[tuple[str, ...], int] = {}
+        for dims, counts in finest_rows(session, family, start, end, as_of):
+            key = tuple(dims[d] for d in view)
+            summed[key] = summed.get(key, 0) + counts["n"]
+        return [(k, {"n": n}) for k, n in summed.items()]
+    columns = [COLUMN[d] for d in view]
+    values = {"start": start, "end": end}
+    if family == "need":
+        values.update(need_windows(as_of))
+        group = ", ".join([*columns, NEED_STATE])
+        statement = f"""
+            SELECT {", ".join([*columns, NEED_STATE, "COUNT(*)"])} FROM report_need f
+            WHERE f.created_at >= :start AND f.created_at < :end AND f.created_at <= :as_of
+            GROUP BY {group}
+        """
+        return [
+            (tuple(row[:width]), {STATES[int(row[width])]: int(row[-1]), "all": int(row[-1])})
+            for row in run(session, statement, values)
+        ]
+    group = ", ".join([*columns, "f.status", "f.reason"])
+    statement = f"""
+        SELECT {group}, COUNT(*) FROM report_referral f
+        WHERE f.created_at >= :start AND f.created_at < :end
+        GROUP BY {group}
+    """
+    return [
+        (tuple(row[:width]), _referral_counts(row[width], row[width + 1], int(row[-1])))
+        for row in run(session, statement, values)
+    ]
+
+
+def zip_counties(session: Session, family: str, start: datetime, end: datetime) -> dict:
+    """ZIP code → county as the month's rows of ``family`` carry them (for the cube's lines)."""
+    if family == "search":
+        q = ReportQuery(start=start, end=end)
+        return {z: c for _, z, c, _ in gaps.gap_counts(session, q)}
+    table = "report_need" if family == "need" else "report_referral"
+    statement = f"""
+        SELECT f.zip5, MAX(f.county) FROM {table} f
+        WHERE f.created_at >= :start AND f.created_at < :end GROUP BY f.zip5
+    """
+    return {str(z): str(c) for z, c in run(session, statement, {"start": start, "end": end})}
+
+
 def _referral_counts(status: str, reason: str | None, n: int) -> dict[str, int]:
     counts = {"all": n, f"s:{status}": n}
     if status in FINAL:

@@ -61,6 +61,13 @@ def period_start(name: str, period: str, column: str) -> str:
     )
 
 
+def duration_bucket(name: str, column: str, steps: int) -> str:
+    """A duration's bucket on the geometric grid: ``floor(steps * ln(max(seconds, 1)) + 0.5)``
+    (the same rounding on both dialects: no round-half-to-even)."""
+    floor_of = "max" if name != POSTGRESQL else "GREATEST"
+    return f"CAST(floor({steps} * ln({floor_of}({column}, 1.0)) + 0.5) AS INTEGER)"
+
+
 def byte_order(name: str, key: str) -> str:
     """``key`` sorted by bytes: on PostgreSQL, sorting the groups needs no locale rules."""
     if name == POSTGRESQL:

@@ -1,0 +1,145 @@
+"""Time-to-close summaries: a released month's durations per cell, as histograms (0020).
+
+When a month is released (``release.release_due``), each view of the referral
+counts and each cell of it whose referral count is shown gets, per duration
+(first response, acceptance, completion), a histogram on a geometric grid: a
+duration of ``s`` seconds falls in bucket ``floor(STEPS * ln(max(s, 1)) + 0.5)``
+and stands for ``exp(bucket / STEPS)`` seconds — within 1.26 % of the duration
+(``STEPS`` = 40: each bucket 2.5 % wider than the one before). The rows are
+written by one ``INSERT … SELECT … GROUP BY`` per view and measure, in the
+release's transaction, so they are frozen with the counts.
+
+Time-to-close adds a window's months' histograms (one aggregate per view, a
+range seek when filtered) and reads the median and 90th percentile off the sums
+with ``percentile_cont``'s interpolation between the ranks around ``p × (n − 1)``
+(``percentiles``) — exact over the bucketed durations, whatever the number of
+months, so nothing is ranked at request time. Hidden cells (small or
+complementary) have no histogram: their durations are never shown.
+"""
+
+# ruff: noqa: S608  (SQL text is assembled from this package's own fragments; values are bound)
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+
+from sqlalchemy import Date, bindparam, func, select, text
+from sqlalchemy.orm import Session
+
+from carenet.db.types import as_utc
+from carenet.reports.store import sql
+from carenet.reports.store.models import ReportDuration
+
+STEPS = 40  # buckets per factor e of duration
+MEASURES = {"response": "response_s", "acceptance": "acceptance_s", "completion": "completion_s"}
+PERCENTILES = (0.5, 0.9)
+COLUMN = {"domain": "f.domain", "zip": "f.zip5", "county": "f.county",
+          "care_org": "f.care_org_id", "cbo": "f.cbo_id"}  # fmt: skip
+Histogram = dict[int, int]  # bucket -> referrals
+
+
+def bucket_of(seconds: float) -> int:
+    """The bucket of a duration (as the database computes it)."""
+    return math.floor(STEPS * math.log(max(seconds, 1.0)) + 0.5)
+
+
+def seconds_of(bucket: int) -> float:
+    """The duration a bucket stands for."""
+    return math.exp(bucket / STEPS)
+
+
+def percentiles(histogram: Mapping[int, int]) -> tuple[float | None, float | None]:
+    """Median and 90th percentile (seconds) of the durations a histogram holds: linear
+    interpolation between the values at ranks ``⌊p × (n − 1)⌋`` and the next, as
+    ``percentile_cont``; (None, None) when it is empty."""
+    ordered = sorted((b, n) for b, n in histogram.items() if n > 0)
+    total = sum(n for _, n in ordered)
+    if not total:
+        return (None, None)
+    found = []
+    for p in PERCENTILES:
+        position = p * (total - 1)
+        lo = int(position)
+        low, high = _at(ordered, lo), _at(ordered, min(lo + 1, total - 1))
+        found.append(low + (position - lo) * (high - low))
+    return (found[0], found[1])
+
+
+def _at(ordered: list[tuple[int, int]], rank: int) -> float:
+    """The value at 0-based ``rank`` of the ordered histogram."""
+    seen = 0
+    for bucket, n in ordered:
+        seen += n
+        if rank < seen:
+            return seconds_of(bucket)
+    return seconds_of(ordered[-1][0])
+
+
+def save(session: Session, month: date, start: datetime, end: datetime,
+         views: Iterable[tuple[str, ...]]) -> None:  # fmt: skip
+    """Write the month's histograms for every cell of ``views`` whose referral count was
+    stored shown (``report_count``, saved just before in the same transaction)."""
+    dialect = sql.dialect(session)
+    for view in views:
+        columns = [COLUMN[d] for d in view]
+        d1, d2 = ([*columns, "''", "''"])[:2]
+        shown = (
+            "EXISTS (SELECT 1 FROM report_count c WHERE c.family = 'referral'"
+            " AND c.view = :in_view AND c.period_start = :in_month"
+            f" AND c.d1 = {d1} AND c.d2 = {d2} AND c.measure = 'all' AND c.value IS NOT NULL)"
+        )
+        for measure, column in MEASURES.items():
+            bucket = sql.duration_bucket(dialect, f"f.{column}", STEPS)
+            statement = text(f"""
+                INSERT INTO report_duration (view, period_start, d1, d2, measure, bucket, n)
+                SELECT :view, :month, {d1}, {d2}, :measure, {bucket}, COUNT(*)
+                FROM report_referral f
+                WHERE f.created_at >= :start AND f.created_at < :end
+                  AND f.{column} IS NOT NULL AND {shown}
+                GROUP BY {", ".join([*columns, bucket])}
+            """).bindparams(bindparam("month", type_=Date()), bindparam("in_month", type_=Date()))
+            name = ",".join(view)  # bound twice: PostgreSQL types each use apart
+            session.execute(statement, {"view": name, "in_view": name, "month": month,
+                                        "in_month": month, "measure": measure,
+                                        "start": as_utc(start), "end": as_utc(end)})  # fmt: skip
+
+
+def summarized(session: Session, months: Iterable[date]) -> set[date]:
+    """Which of ``months`` have histograms (a month with no shown referral cell has none)."""
+    wanted = list(months)
+    if not wanted:
+        return set()
+    d = ReportDuration
+    found = session.scalars(
+        select(d.period_start).where(d.view == "", d.period_start.in_(wanted)).distinct()
+    )
+    return set(found)
+
+
+Loaded = dict[tuple[tuple[str, ...], date | None], dict[str, Histogram]]
+
+
+def load(session: Session, months: list[date], view: tuple[str, ...],
+         where: tuple[str, str] | None = None, per_month: bool = False) -> Loaded:  # fmt: skip
+    """The histograms of one view summed over ``months`` (or per month): (values, month or
+    None) → measure → bucket → referrals; only cells whose dimension ``where[0]`` has the
+    value ``where[1]`` when given."""
+    d = ReportDuration
+    month_column = [d.period_start] if per_month else []
+    statement = select(d.d1, d.d2, *month_column, d.measure, d.bucket, func.sum(d.n)).where(
+        d.view == ",".join(view), d.period_start.in_(months)
+    )
+    if where is not None and where[0] in view:
+        column = d.d1 if view.index(where[0]) == 0 else d.d2
+        statement = statement.where(column == where[1])
+    statement = statement.group_by(d.d1, d.d2, *month_column, d.measure, d.bucket)
+    width = len(view)
+    found: Loaded = {}
+    for row in session.execute(statement):
+        month = row[2] if per_month else None
+        measure, bucket, n = row[-3], row[-2], row[-1]
+        cell = found.setdefault(((row[0], row[1])[:width], month), {})
+        cell.setdefault(measure, {})[int(bucket)] = int(n)
+    return found

@@ -1,0 +1,194 @@
+"""Time-to-close from the histograms stored at release (migration 0020) equals the same
+report recomputed from the raw tables (referral, referral_event), both backends.
+
+The expected figures are computed here from the referrals and their events alone:
+each duration put on the release's geometric grid (``durations.bucket_of``), the
+median and 90th percentile interpolated as ``percentile_cont`` over the window's
+referrals of each row, shown in hours as the report shows them — for every
+grouping, a filter, and trend-like periods (quarters adding up months).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import inspect, select, text
+
+from carenet.demo.generator import DOMAIN_WEIGHTS, Recipient, World, generate_history, write_rows
+from carenet.extensions import db
+from carenet.reports import service
+from carenet.reports.query import ReportQuery
+from carenet.reports.store import durations
+from carenet.reports.store.models import ReportDuration
+
+END = datetime(2026, 7, 1, tzinfo=UTC)
+START = datetime(2026, 2, 1, tzinfo=UTC)
+POSTCODES = ["33101", "33012", "32801"]
+NONE = "—"
+
+
+@pytest.fixture
+def released(app_ctx):
+    care = [f"dur-care-{i}" for i in range(2)]
+    cbos = [f"dur-cbo-{i}" for i in range(3)]
+    conn = db.session.connection()
+    write_rows(conn, "organization", ("id", "name", "kind", "created_at", "updated_at"),
+               [(i, i, "care", END, END) for i in care]
+               + [(i, i, "community", END, END) for i in cbos])  # fmt: skip
+    domains = list(DOMAIN_WEIGHTS)[:2]
+    recipients = [Recipient(i, None, f"Service {i}", frozenset(domains)) for i in cbos]
+    world = World(care, recipients, POSTCODES, START - timedelta(days=10), END, "Dur Patient",
+                  domains={d: 1 for d in domains}, growth=False)  # fmt: skip
+    generate_history(conn, world, 3000, seed=9, echo=lambda _: None)
+    db.session.commit()
+    service.release_months(db.session, END)
+    return world
+
+
+def _moment(value) -> datetime:  # type: ignore[no-untyped-def]
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _referrals() -> list[tuple]:
+    """(created, {dimension: value}, [response, acceptance, completion seconds or None])."""
+    rows = db.session.execute(
+        text(
+            "SELECT r.id, r.created_at, r.category, r.sender_organization_id,"
+            " r.recipient_organization_id, substr(p.postal_code, 1, 5),"
+            " COALESCE((SELECT pa.county || ', ' || pa.state FROM postcode_area pa"
+            " WHERE pa.postcode = substr(p.postal_code, 1, 5)), 'Unknown')"
+            " FROM referral r JOIN patient p ON p.id = r.patient_id"
+        )
+    ).all()
+    firsts: dict[tuple[str, str], datetime] = {}
+    for rid, to, at in db.session.execute(
+        text("SELECT referral_id, to_status, occurred_at FROM referral_event")
+    ):
+        at = _moment(at)
+        if (rid, to) not in firsts or at < firsts[(rid, to)]:
+            firsts[(rid, to)] = at
+    found = []
+    for rid, created, domain, care, cbo, zip5, county in rows:
+        created = _moment(created)
+        answered = [firsts[(rid, s)] for s in ("accepted", "rejected") if (rid, s) in firsts]
+        moments = [min(answered) if answered else None, firsts.get((rid, "accepted")),
+                   firsts.get((rid, "completed"))]  # fmt: skip
+        dims = {"domain": domain, "care_org": care, "cbo": cbo, "zip": zip5, "county": county}
+        seconds = [None if m is None else (m - created).total_seconds() for m in moments]
+        found.append((created, dims, seconds))
+    return found
+
+
+def _expected(rows: list[tuple], group_by: str, start: datetime, end: datetime,
+              **filters: str) -> dict[str, list[str]]:  # fmt: skip
+    """Per row key: the six times as the report prints them, from the raw rows."""
+    cells: dict[str, list[dict[int, int]]] = defaultdict(lambda: [{}, {}, {}])
+    for created, dims, seconds in rows:
+        if not start <= created < end or any(dims[k] != v for k, v in filters.items()):
+            continue
+        key = "all" if group_by == "none" else dims[group_by]
+        for i, s in enumerate(seconds):
+            if s is not None:
+                b = durations.bucket_of(s)
+                cells[key][i][b] = cells[key][i].get(b, 0) + 1
+    return {
+        key: [
+            NONE if v is None else f"{v / 3600:.1f}"
+            for h in hists
+            for v in durations.percentiles(h)
+        ]  # fmt: skip
+        for key, hists in cells.items()
+    }
+
+
+def _shown(table) -> list[tuple[str, list[str], list[str]]]:  # type: ignore[no-untyped-def]
+    """(row key, referrals cell, times) of the rows whose referral count is 11 or more."""
+    return [(k, r[1], r[4:]) for k, r in zip(table.keys, table.rows, strict=True)
+            if r[1].isdigit() and int(r[1]) >= 11]  # fmt: skip
+
+
+WINDOWS = [(START, END)] + [
+    (datetime(2026, m, 1, tzinfo=UTC), datetime(2026, m + 1, 1, tzinfo=UTC)) for m in range(2, 7)
+]  # the whole window, and each month alone (sums of months hide more cells)
+
+
+@pytest.mark.parametrize("group_by", ["none", "domain", "zip", "county", "cbo", "care_org"])
+def test_time_to_close_from_the_release_equals_the_raw_tables(released, group_by):
+    rows, compared = _referrals(), 0
+    for start, end in WINDOWS:
+        q = ReportQuery(start=start, end=end, as_of=END, group_by=group_by)
+        table = service.time_to_close(db.session, q)
+        expected = _expected(rows, group_by, start, end)
+        for key, _, times in _shown(table):
+            assert times == expected[key], (start, key)
+            compared += 1
+        hidden = [r for r in table.rows if not r[1].isdigit() or int(r[1]) < 11]
+        assert all(r[4:] == [NONE] * 6 for r in hidden)
+    assert compared >= 2, "the fixture must show some rows"
+
+
+def test_a_filtered_table_equals_the_raw_tables(released):
+    food, rows, compared = list(DOMAIN_WEIGHTS)[0], _referrals(), 0
+    for start, end in WINDOWS:
+        q = ReportQuery(start=start, end=end, as_of=END, group_by="cbo", domain=food)
+        table = service.time_to_close(db.session, q)
+        expected = _expected(rows, "cbo", start, end, domain=food)
+        for key, _, times in _shown(table):
+            assert times == expected[key], (start, key)
+            compared += 1
+    assert compared >= 2
+
+
+def test_periods_add_up_their_months_histograms(released):
+    q = ReportQuery(start=START, end=END, as_of=END, group_by="period", period="quarter")
+    table = service.time_to_close(db.session, q)
+    rows = _referrals()
+    assert _shown(table)
+    for key, _, times in _shown(table):
+        first = datetime.fromisoformat(key).replace(tzinfo=UTC)
+        stop = datetime(first.year, first.month + 3, 1, tzinfo=UTC) if first.month < 10 else (
+            datetime(first.year + 1, 1, 1, tzinfo=UTC))  # fmt: skip
+        expected = _expected(rows, "none", max(first, START), min(stop, END))
+        assert times == expected["all"], key
+
+
+def test_only_shown_cells_have_histograms(released):
+    d = ReportDuration
+    stored = db.session.execute(select(d.view, d.period_start, d.d1, d.d2).distinct()).all()
+    assert stored
+    shown = {
+        (v, m, a, b)
+        for v, m, a, b in db.session.execute(
+            text(
+                "SELECT view, period_start, d1, d2 FROM report_count WHERE family = 'referral'"
+                " AND measure = 'all' AND value IS NOT NULL"
+            )  # fmt: skip
+        )
+    }
+    as_text = {(v, str(m), a, b) for v, m, a, b in shown}
+    assert {(v, str(m), a, b) for v, m, a, b in stored} <= as_text
+
+
+def test_migration_0020_down_and_up_and_the_histograms_come_back(released):
+    q = ReportQuery(start=START, end=END, as_of=END, group_by="cbo")
+    before = service.time_to_close(db.session, q)
+    db.session.remove()
+    db.engine.dispose()
+    try:
+        downgrade(revision="0019_report_periods")
+        db.engine.dispose()
+        assert "report_duration" not in inspect(db.engine).get_table_names()
+    finally:
+        upgrade()
+        db.engine.dispose()
+    assert "report_duration" in inspect(db.engine).get_table_names()
+    assert db.session.scalar(select(ReportDuration.n).limit(1)) is None  # empty after upgrade
+    # the next scheduled release fills the months released before (same report tables)
+    service.release_months(db.session, END)
+    again = service.time_to_close(db.session, q)
+    assert (again.rows, again.totals) == (before.rows, before.totals)
