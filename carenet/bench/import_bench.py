@@ -21,6 +21,7 @@ from __future__ import annotations
 import cProfile
 import io
 import json
+import os
 import pstats
 import random
 import sys
@@ -197,7 +198,10 @@ def run(count: int, backend: str, seed: int = 1, batch_size: int | None = None,
             with app.app_context():
                 upgrade()
                 figures["batch_size"] = batch_size or app.config.get("IMPORT_BATCH_SIZE")
+                figures["workers"] = app.config.get("IMPORT_WORKERS") or 0
+                figures["load_before"] = [round(x, 2) for x in os.getloadavg()]
                 report = _import(path, batch_size, echo, count, profile)
+                figures["load_after"] = [round(x, 2) for x in os.getloadavg()]
                 figures.update(_figures(report))
                 db.session.remove()
                 db.engine.dispose()
@@ -221,3 +225,5 @@ def report_lines(figures: dict[str, Any]) -> Iterator[str]:
     yield (f"  {figures['services_imported']} imported in {figures['import_s']:.1f} s: "
            f"{figures['services_per_s']:.0f} services/s")  # fmt: skip
     yield f"  rejected {figures['rejected']}, warnings {figures['warnings']}"
+    yield (f"  load average (1, 5, 15 min) before {figures['load_before']}, "
+           f"after {figures['load_after']}; mapping workers: {figures['workers']}")  # fmt: skip

@@ -105,13 +105,30 @@ def insert_rows(conn: Any, table: Table, rows: Sequence[dict[str, Any]]) -> None
         cursor.close()
 
 
-def _values(plan: _InsertPlan, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    pairs = list(zip(plan.columns, plan.processors, strict=True))
+def _values(plan: _InsertPlan, rows: Sequence[dict[str, Any]]) -> list[list[Any]]:
+    """The rows as lists in the plan's column order, through the column types' processors;
+    the defaults of columns not given are taken once for the call (``now`` is one moment
+    for the batch, as PostgreSQL's ``now()`` is for a transaction)."""
+    constants = {
+        name: value(None) if is_callable else value for name, value, is_callable in plan.defaults
+    }
+    template: list[Any] = [None] * len(plan.columns)
+    processed: list[tuple[int, str, Any]] = []
+    plain: list[tuple[int, str]] = []
+    for index, (name, processor) in enumerate(zip(plan.columns, plan.processors, strict=True)):
+        if name in constants:
+            value = constants[name]
+            template[index] = processor(value) if processor else value
+        elif processor:
+            processed.append((index, name, processor))
+        else:
+            plain.append((index, name))
     out = []
     for row in rows:
-        if plan.defaults:
-            row = dict(row)
-            for name, value, is_callable in plan.defaults:
-                row[name] = value(None) if is_callable else value
-        out.append(tuple(p(row[c]) if p else row[c] for c, p in pairs))
+        values = template.copy()
+        for index, name in plain:
+            values[index] = row[name]
+        for index, name, processor in processed:
+            values[index] = processor(row[name])
+        out.append(values)
     return out

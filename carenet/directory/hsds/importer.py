@@ -9,8 +9,8 @@ transaction, so only the offending record is rejected. See docs/hsds.md.
 
 from __future__ import annotations
 
+import gc
 import json
-import os
 import sys
 import time
 from collections import Counter
@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from carenet.directory.hsds import writing
 from carenet.directory.hsds.mapping import Defaults, MappedRecord
-from carenet.directory.hsds.mapping_pool import Outcome, mapped
+from carenet.directory.hsds.mapping_pool import Outcome, mapped, warm_up
 from carenet.directory.hsds.reading import SourceItem, open_source
 from carenet.extensions import db
 
@@ -246,8 +246,7 @@ def import_path(
     """Import every record at ``path``; returns the report (rejections included).
 
     ``workers``: processes that map records while this one writes (``mapping_pool``);
-    by default ``CARENET_IMPORT_WORKERS``, else one for a large input on a machine with
-    more than one CPU, none (mapped here) otherwise."""
+    by default ``CARENET_IMPORT_WORKERS``, else none (records mapped here)."""
     from carenet.directory.service import ensure_taxonomy
 
     started = time.perf_counter()
@@ -261,13 +260,20 @@ def import_path(
     importer = _Importer(report, max(1, size), defaults)
     source = open_source(path)
     shown = 0
-    pool = _workers(config, source.total) if workers is None else workers
-    for item, outcome in mapped(source.items, defaults, pool):
-        importer.add(item, outcome)
-        if progress and importer.batches > shown:  # once per batch written
-            shown = importer.batches
-            progress(item.done, source.total)
-    importer.flush()
+    pool = _workers(config) if workers is None else workers
+    # What lives before the import (the gazetteer's million objects, the app) is left out of
+    # the garbage collector's full passes while it runs: they cost ~10 % of an import.
+    warm_up()
+    gc.freeze()
+    try:
+        for item, outcome in mapped(source.items, defaults, pool):
+            importer.add(item, outcome)
+            if progress and importer.batches > shown:  # once per batch written
+                shown = importer.batches
+                progress(item.done, source.total)
+        importer.flush()
+    finally:
+        gc.unfreeze()
     if progress:
         progress(source.total, source.total)
     summary = importer.status_defaulted.notice()
@@ -277,15 +283,12 @@ def import_path(
     return report
 
 
-POOL_FROM_BYTES = 4 << 20  # inputs this large are mapped in a worker process by default
-
-
-def _workers(config: Any, total: int) -> int:
-    """How many mapping processes an import of ``total`` bytes uses (0: none)."""
-    configured = config.get("IMPORT_WORKERS")
-    if configured is not None and str(configured).strip() != "":
-        return max(0, int(configured))
-    return 1 if (os.cpu_count() or 1) > 1 and total >= POOL_FROM_BYTES else 0
+def _workers(config: Any) -> int:
+    """How many mapping processes an import uses: ``CARENET_IMPORT_WORKERS``, else none
+    (mapped in this process; on the 2-core build machine a worker did not pay for the
+    pickling of records to and fro, see docs/performance.md)."""
+    configured = str(config.get("IMPORT_WORKERS") or "").strip()
+    return max(0, int(configured)) if configured.isdigit() else 0
 
 
 def run_import_command(

@@ -43,11 +43,11 @@ def mapped(
     items: Iterable[SourceItem], defaults: Defaults, workers: int = 1
 ) -> Iterator[tuple[SourceItem, Outcome]]:
     """Each item with its outcome, in the order read (see the module docstring)."""
-    if workers <= 1:
+    if workers < 1:
         for item in items:
             yield item, None if item.error else map_one(item.obj, defaults)
         return
-    _warm_up()
+    warm_up()
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         in_flight: deque[tuple[list[SourceItem], Future[list[tuple[str, Any]]]]] = deque()
@@ -79,8 +79,9 @@ def _outcomes(
         yield item, None if item.error else next(results)
 
 
-def _warm_up() -> None:
-    """Load what every worker needs once, here, so the forked workers share it."""
+def warm_up() -> None:
+    """Load what mapping needs (the gazetteer, the compiled schemas) once, here: forked
+    workers share it, and the importer keeps the garbage collector off it."""
     from carenet.directory.hsds.extras import object_schemas
     from carenet.geo.gazetteer import _index
 
