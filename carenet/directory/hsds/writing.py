@@ -129,10 +129,14 @@ def count_changes(
     return counts, new_seen
 
 
-def _delete_children(merged: MappedRecord) -> None:
+def _delete_children(merged: MappedRecord, existing: dict[str, set[str]]) -> None:
+    """The children of the batch's services, locations and organizations that were in the
+    database before (a new one has none: the foreign keys see to it), and any child whose
+    id the batch writes again."""
     t = TABLES
-    services, locations = list(merged.rows["service"]), list(merged.rows["location"])
-    organizations = list(merged.rows["organization"])
+    services = [i for i in merged.rows["service"] if i in existing["service"]]
+    locations = [i for i in merged.rows["location"] if i in existing["location"]]
+    organizations = [i for i in merged.rows["organization"] if i in existing["organization"]]
     for chunk in _chunks(services):
         db.session.execute(delete(service_category).where(service_category.c.service_id.in_(chunk)))
         area_ids = select(t["service_area"].c.id).where(t["service_area"].c.service_id.in_(chunk))
@@ -166,8 +170,11 @@ def _delete_children(merged: MappedRecord) -> None:
             db.session.execute(delete(t[name]).where(or_(t[name].c.id.in_(chunk))))
 
 
-def _upsert(table: Table, rows: dict[str, dict[str, Any]]) -> set[str]:
-    existing = existing_ids(table, rows)
+def _upsert(
+    table: Table, rows: dict[str, dict[str, Any]], existing: set[str] | None = None
+) -> set[str]:
+    """Insert the new rows, update the others (``existing``: their ids, queried if None)."""
+    existing = existing_ids(table, rows) if existing is None else existing
     inserts = [row for key, row in rows.items() if key not in existing]
     # "id" must not be a parameter key: Core would add "SET id=?", and SQLite then re-checks
     # every child table of a parent whose key "changed".
@@ -194,11 +201,13 @@ def write(merged: MappedRecord) -> dict[str, set[str]]:
 
     Returns the ids of organizations, locations and services that existed before.
     """
-    _delete_children(merged)
+    existing = {table: existing_ids(TABLES[table], merged.rows[table]) for table in ENTITIES}
+    _delete_children(merged, existing)
     for table in ("taxonomy", "taxonomy_term"):
         if merged.rows[table]:
             _upsert(TABLES[table], merged.rows[table])
-    existing = {table: _upsert(TABLES[table], merged.rows[table]) for table in ENTITIES}
+    for table in ENTITIES:
+        _upsert(TABLES[table], merged.rows[table], existing[table])
     conn = db.session.connection()
     for name in CHILDREN:
         insert_rows(conn, TABLES[name], list(merged.rows[name].values()))

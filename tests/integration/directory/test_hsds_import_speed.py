@@ -227,3 +227,35 @@ def test_mapping_in_worker_processes_imports_exactly_what_mapping_here_does(
         )
     assert outcomes[0][0] and outcomes[0][1]  # rejections and warnings to compare
     assert outcomes[1] == outcomes[0]
+
+
+def test_a_reimport_replaces_the_children_of_services_already_there(app_ctx, tmp_path):
+    """Children are deleted only for parents that existed before the batch: an existing
+    service's old phones and schedules go, a new service in the same batch gets its own."""
+    from carenet.directory.models import Phone
+
+    path = tmp_path / "services.ndjson"
+    write_services(path, 3, seed=6)
+    assert import_path(path).counts["service_created"] == 3
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    first = records[0]
+    first["phones"] = [{"id": "00000000-0000-4000-8000-0000000000f1", "number": "305-555-0101"}]
+    first["schedules"] = []
+    newcomer = json.loads(json.dumps(records[1]))
+    newcomer["id"] = "00000000-0000-4000-8000-0000000000f2"
+    for key in ("phones", "schedules", "languages", "service_areas", "attributes"):
+        newcomer.pop(key, None)
+    newcomer["service_at_locations"] = []
+    again = tmp_path / "again.ndjson"
+    again.write_text(json.dumps(first) + "\n" + json.dumps(newcomer) + "\n")
+    report = import_path(again)
+    assert report.rejected == []
+    assert report.counts["service_updated"] == 1 and report.counts["service_created"] == 1
+    phones = db.session.scalars(select(Phone.id).where(Phone.service_id == first["id"])).all()
+    assert phones == ["00000000-0000-4000-8000-0000000000f1"]
+    assert (
+        db.session.scalars(select(Schedule).where(Schedule.service_id == first["id"])).all() == []
+    )
+    assert db.session.get(Service, newcomer["id"]).name == records[1]["name"]
+    untouched = records[2]["id"]
+    assert db.session.scalars(select(Phone).where(Phone.service_id == untouched)).all()
