@@ -101,13 +101,7 @@ def _audit(found: list, touching: dict, values: Mapping, hidden: dict) -> list:
     elimination leaves an equation in it alone (exact arithmetic modulo a large prime)."""
     rank = {k: n for n, k in enumerate(sorted(hidden, key=repr))}
     pivots: dict = {}
-    for total, members in found:
-        row = {rank[k]: 1 for k in members if k in hidden}
-        if total in hidden:
-            row[rank[total]] = (row.get(rank[total], 0) - 1) % PRIME
-        row = {k: v for k, v in row.items() if v}
-        if row and len(pivots) < AUDIT_LIMIT:
-            _insert(row, pivots)
+    _eliminate(found, rank, hidden, pivots)
     keys = sorted(rank, key=rank.__getitem__)
     extra = []
     for pivot in sorted(pivots, reverse=True):  # back substitution: rows in their pivot alone
@@ -124,6 +118,20 @@ def _audit(found: list, touching: dict, values: Mapping, hidden: dict) -> list:
             if choice is not None and choice not in extra:
                 extra.append(choice)
     return extra
+
+
+def _eliminate(found: list, rank: dict, hidden: dict, pivots: dict) -> None:
+    """Each line as an equation in the hidden counts, reduced into ``pivots`` (echelon rows)
+    until ``AUDIT_LIMIT`` of them are kept (no later line is looked at then)."""
+    for total, members in found:
+        if len(pivots) >= AUDIT_LIMIT:
+            break
+        row = {rank[k]: 1 for k in members if k in hidden}
+        if total in hidden:
+            row[rank[total]] = (row.get(rank[total], 0) - 1) % PRIME
+        row = {k: v for k, v in row.items() if v}
+        if row:
+            _insert(row, pivots)
 
 
 def _insert(row: dict, pivots: dict) -> None:

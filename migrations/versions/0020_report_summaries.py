@@ -8,13 +8,16 @@ Create Date: 2026-12-02
 (the whole month, each dimension alone and the released pairs) and each cell of
 it whose referral count is shown, a histogram of the three durations (first
 response, acceptance, completion) on a geometric grid (``bucket``: the
-duration's natural logarithm times 40, rounded; ``n``: how many referrals).
+duration's natural logarithm times 20, rounded; ``n``: how many referrals).
 Time-to-close reads its medians and 90th percentiles from these rows for the
 released months of a window instead of ranking the report tables
-(docs/reports.md, "Time to close"). The primary key leads with (view, month,
-first value), ``ix_report_duration_d2`` with (view, month, second value), as
-``report_count``. Months released before this revision get their histograms at
-the next ``carenet reports release``.
+(docs/reports.md, "Time to close from the release"). Two covering indexes keep
+each view's histograms in cell order across months —
+``ix_report_duration_cell`` (view, first value, second value, measure, bucket,
+month, n) and ``ix_report_duration_d2`` (view, second value, first value, …) —
+so a window's sums stream in order (no sort) and a filter on either value is a
+range seek. Months released before this revision get their histograms at the
+next ``carenet reports release``.
 """
 
 import sqlalchemy as sa
@@ -38,9 +41,19 @@ def upgrade() -> None:
         sa.Column("n", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("view", "period_start", "d1", "d2", "measure", "bucket"),
     )
-    op.create_index("ix_report_duration_d2", "report_duration", ["view", "period_start", "d2"])
+    op.create_index(
+        "ix_report_duration_cell",
+        "report_duration",
+        ["view", "d1", "d2", "measure", "bucket", "period_start", "n"],
+    )
+    op.create_index(
+        "ix_report_duration_d2",
+        "report_duration",
+        ["view", "d2", "d1", "measure", "bucket", "period_start", "n"],
+    )
 
 
 def downgrade() -> None:
     op.drop_index("ix_report_duration_d2", table_name="report_duration")
+    op.drop_index("ix_report_duration_cell", table_name="report_duration")
     op.drop_table("report_duration")

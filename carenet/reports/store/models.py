@@ -168,7 +168,12 @@ class ReportDuration(Model):
     """
 
     __tablename__ = "report_duration"
-    __table_args__ = (Index("ix_report_duration_d2", "view", "period_start", "d2"),)
+    __table_args__ = (
+        Index("ix_report_duration_cell", "view", "d1", "d2", "measure", "bucket",
+              "period_start", "n"),
+        Index("ix_report_duration_d2", "view", "d2", "d1", "measure", "bucket",
+              "period_start", "n"),
+    )  # fmt: skip
 
     view: Mapped[str] = mapped_column(String(32), primary_key=True)
     period_start: Mapped[date] = mapped_column(Date, primary_key=True)
