@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, text
+from sqlalchemy import ARRAY, Table, any_, bindparam, literal, text
 from sqlalchemy.exc import DBAPIError
 
 
@@ -132,3 +132,13 @@ def _values(plan: _InsertPlan, rows: Sequence[dict[str, Any]]) -> list[list[Any]
             values[index] = processor(row[name])
         out.append(values)
     return out
+
+
+def among(column: Any, values: Iterable[Any], dialect_name: str) -> Any:
+    """``column IN (values)``: on PostgreSQL as ``column = ANY(:array)``, one parameter, so a
+    batch's 500 ids are neither rendered as 500 placeholders nor parsed again each time;
+    elsewhere (SQLite) the usual expanding ``IN``."""
+    items = list(values)
+    if dialect_name == "postgresql":
+        return column == any_(literal(items, ARRAY(column.type)))
+    return column.in_(items)

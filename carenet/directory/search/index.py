@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import select, text
 
+from carenet.db.bulk import among
 from carenet.directory.search.models import (
     ANY_CATEGORY,
     search_area,
@@ -117,12 +118,13 @@ def _bulk_fill_zips(conn: Any) -> None:
 
 
 def _delete_rows(conn: Any, ids: Sequence[str]) -> None:
-    any_ids = select(search_entry.c.any_id).where(search_entry.c.service_id.in_(ids))
+    dialect = conn.dialect.name
+    any_ids = select(search_entry.c.any_id).where(among(search_entry.c.service_id, ids, dialect))
     conn.execute(search_hours.delete().where(search_hours.c.any_id.in_(any_ids)))
     conn.execute(search_text.delete().where(search_text.c.any_id.in_(any_ids)))
-    conn.execute(search_zip.delete().where(search_zip.c.service_id.in_(ids)))
-    conn.execute(search_area.delete().where(search_area.c.service_id.in_(ids)))
-    conn.execute(search_entry.delete().where(search_entry.c.service_id.in_(ids)))
+    conn.execute(search_zip.delete().where(among(search_zip.c.service_id, ids, dialect)))
+    conn.execute(search_area.delete().where(among(search_area.c.service_id, ids, dialect)))
+    conn.execute(search_entry.delete().where(among(search_entry.c.service_id, ids, dialect)))
 
 
 def _codes(conn: Any, table: Any, column: str, names: set[str]) -> dict[str, int]:

@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, select, true
+from sqlalchemy import select, true
 
+from carenet.db.bulk import among
 from carenet.directory.models import (
     Address,
     Location,
@@ -86,9 +87,10 @@ def load_batch(
     ``language_codes``: every code in ``language``, so its (code, service_id) index serves
     the lookup."""
     batch = DirectoryBatch()
+    dialect = conn.dialect.name
 
     def of(column: Any) -> Any:
-        return column.between(ids[0], ids[-1]) if contiguous else column.in_(ids)
+        return column.between(ids[0], ids[-1]) if contiguous else among(column, ids, dialect)
 
     s, o = Service.__table__, Organization.__table__
     batch.services = list(
@@ -172,7 +174,9 @@ def _load_addresses(conn: Any, batch: DirectoryBatch, location_ids: list[str]) -
     """One address per location: its first physical one, else its first."""
     a = Address.__table__
     for row in conn.execute(
-        select(a).where(a.c.location_id.in_(location_ids)).order_by(a.c.location_id, a.c.id)
+        select(a)
+        .where(among(a.c.location_id, location_ids, conn.dialect.name))
+        .order_by(a.c.location_id, a.c.id)
     ):
         current = batch.addresses.get(row.location_id)
         replaces = current is not None and current.address_type != "physical"
@@ -187,7 +191,9 @@ def _load_phones(conn: Any, batch: DirectoryBatch, of: Any, location_ids: list[s
     phone_queries = [select(p).where(of(p.c.service_id))]
     if location_ids is not None:
         phone_queries.append(
-            select(p).where(p.c.location_id.in_(location_ids), p.c.service_id.is_(None))
+            select(p).where(
+                among(p.c.location_id, location_ids, conn.dialect.name), p.c.service_id.is_(None)
+            )
         )
     for query in phone_queries:
         for row in conn.execute(query.order_by(p.c.id)):
@@ -208,7 +214,7 @@ def _load_organization_phones(conn: Any, batch: DirectoryBatch) -> None:
     if bare:
         for row in conn.execute(
             select(p)
-            .where(p.c.organization_id.in_(bare), p.c.service_id.is_(None),
+            .where(among(p.c.organization_id, bare, conn.dialect.name), p.c.service_id.is_(None),
                    p.c.location_id.is_(None))
             .order_by(p.c.id)
         ):  # fmt: skip
@@ -223,7 +229,9 @@ def _load_schedules(
     schedule_queries = [select(sc).where(of(sc.c.service_id))]
     if location_ids is not None:
         schedule_queries.append(
-            select(sc).where(and_(sc.c.location_id.in_(location_ids), sc.c.service_id.is_(None)))
+            select(sc).where(
+                among(sc.c.location_id, location_ids, conn.dialect.name), sc.c.service_id.is_(None)
+            )
         )
     for query in schedule_queries:
         for row in conn.execute(query.order_by(sc.c.id)):
