@@ -149,6 +149,7 @@ def run(referrals: int, backend: str, seed: int = 7, repeat: int = 3, echo: Echo
             figures["analyze_s"] = time.perf_counter() - started
             year = ReportQuery(start=end - timedelta(days=365), end=end, as_of=end)
             figures.update(_release_year(release_months, db.session(), end, echo))
+            vacuum_report_tables(db.session())  # and again after the releases (autovacuum's job)
             for name, report in REPORTS.items():
                 groups: tuple[str, ...] = NEED_GROUPS if name in NEED_REPORTS else GROUPINGS
                 if name in ("unmet-needs-trend", "service-gaps"):

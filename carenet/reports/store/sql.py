@@ -140,10 +140,11 @@ def all_visible_probe(name: str) -> str | None:
 
 
 def vacuum_statement(name: str) -> str | None:
-    """PostgreSQL: what autovacuum does soon after the report tables are first built (index-only
-    scans need the visibility map); run outside a transaction. Nothing on SQLite."""
+    """PostgreSQL: what autovacuum does soon after the report tables are first built or a month
+    is released (index-only scans need the visibility map); run outside a transaction. Nothing
+    on SQLite."""
     if name == POSTGRESQL:
-        return "VACUUM report_referral, report_need"
+        return "VACUUM report_referral, report_need, report_count, report_duration"
     return None
 
 
