@@ -141,7 +141,7 @@ def load(session: Session, months: list[date], view: tuple[str, ...],
         statement = statement.group_by(d.d1, d.d2, d.measure, d.bucket, *month_column)
     width = len(view)
     found: Loaded = {}
-    for row in session.execute(statement):
+    for row in session.connection().execute(statement).all():  # Core rows: no ORM loading
         month = row[4] if per_month else None
         measure, bucket, n = row[2], row[3], row[-1]
         cell = found.setdefault(((row[0], row[1])[:width], month), {})

@@ -213,7 +213,7 @@ def load(session: Session, months: list[date], family: str, view: tuple[str, ...
     width = len(view)
     return [
         (month, (d1, d2)[:width], measure, value, mark)
-        for month, d1, d2, measure, value, mark in session.execute(statement)
+        for month, d1, d2, measure, value, mark in session.connection().execute(statement).all()
     ]
 
 
@@ -238,7 +238,8 @@ def load_window(session: Session, months: list[date], family: str, view: tuple[s
         statement = statement.where(c.measure.in_(measures))
     statement = statement.group_by(c.d1, c.d2, c.measure)
     width = len(view)
+    found = session.connection().execute(statement).all()  # Core rows: no ORM loading
     return [
         ((d1, d2)[:width], measure, int(total), int(hidden), mark, int(stored))
-        for d1, d2, measure, total, hidden, mark, stored in session.execute(statement)
+        for d1, d2, measure, total, hidden, mark, stored in found
     ]
