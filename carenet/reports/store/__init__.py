@@ -11,5 +11,8 @@
   closed-loop counts and duration percentiles).
 - ``percentiles``: exact percentiles read from the ordered indexes.
 - ``gaps``: the zero-result search log: writing it, counting it.
+- ``releases``: a month's counts per view; the stored releases and their window sums.
+- ``durations``: time-to-close histograms stored with each release (0020) and the
+  percentiles read off them.
 - ``sql``: every difference between PostgreSQL and SQLite.
 """
