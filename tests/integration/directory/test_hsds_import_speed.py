@@ -256,6 +256,7 @@ def test_a_reimport_replaces_the_children_of_services_already_there(app_ctx, tmp
     assert (
         db.session.scalars(select(Schedule).where(Schedule.service_id == first["id"])).all() == []
     )
-    assert db.session.get(Service, newcomer["id"]).name == records[1]["name"]
+    stored = db.session.get(Service, newcomer["id"])
+    assert stored is not None and stored.name == records[1]["name"]
     untouched = records[2]["id"]
     assert db.session.scalars(select(Phone).where(Phone.service_id == untouched)).all()
