@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Length
 
@@ -15,12 +14,13 @@ from carenet.db.paging import page_request
 from carenet.directory import curation
 from carenet.directory.models import CAPACITY_STATUSES
 from carenet.errors import InvalidInput
+from carenet.html_forms import HtmlForm
 from carenet.security import safe_local_path
 
 blueprint = Blueprint("curation", __name__, url_prefix="/curation")
 
 
-class ServiceForm(FlaskForm):
+class ServiceForm(HtmlForm):
     capacity_status = SelectField("Capacity", choices=list(CAPACITY_STATUSES))
     description = TextAreaField(
         "Description", validators=[Length(max=10000)], render_kw={"rows": 5, "cols": 70}
@@ -35,7 +35,7 @@ class ServiceForm(FlaskForm):
     )
 
 
-class VerifyForm(FlaskForm):
+class VerifyForm(HtmlForm):
     """Only the CSRF token: the button stamps "verified today"."""
 
 

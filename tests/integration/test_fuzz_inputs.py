@@ -164,6 +164,8 @@ RAW_JSON_BODIES = [
     b'"text"',
     b"null",
     b"12",
+    b"[[]]",  # Flask-WTF built a MultiDict from a JSON body: a 500 on the pages' forms
+    b'{"days": {"a": 1}, "name": [1, 2], "email": [], "current_password": {}}',
 ]
 
 
@@ -284,7 +286,7 @@ def sweep_requests(rule: Rule, method: str, who: str, world: World) -> list[Sent
         form = "application/x-www-form-urlencoded"
         found += [
             Sent(who, method, real, body=body, content_type="application/json")
-            for body in (every_field, RAW_JSON_BODIES[0], RAW_JSON_BODIES[6])
+            for body in (every_field, *(RAW_JSON_BODIES[i] for i in (0, 6, 15, 16)))
         ]
         found.append(
             Sent(who, method, real, body=_urlencoded([("note", "\x00"), ("body", "x")]).encode(),
