@@ -54,6 +54,8 @@
       clearTimeout(timer);
       timer = setTimeout(ask, 250);
     });
+    // typed before this script ran (a slow page): ask for what is already there
+    if (input.value.trim().length >= 2) { ask(); }
   }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
 })();
