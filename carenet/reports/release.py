@@ -301,33 +301,35 @@ class Released:
 class Timed:
     """The released durations' histograms of a window (time-to-close), per cell.
 
-    Read once per view when first asked: summed over the window's months in SQL, or per
-    month for the rows of a shorter period (the trend's quarters, ``group_by=period``).
+    Read once per view when first asked: for the whole window, each cell's percentiles
+    ranked in the database (``durations.cell_percentiles``); for the rows of a shorter
+    period (the trend's quarters, ``group_by=period``), the months' histograms merged.
     """
 
     def __init__(self, session: Session, window: Window,
                  where: tuple[str, str] | None = None) -> None:  # fmt: skip
         self.session, self.window, self.where = session, window, where
-        self.loaded: dict[tuple[tuple[str, ...], bool], durations.Loaded] = {}
-
-    def _view(self, view: tuple[str, ...], per_month: bool) -> durations.Loaded:
-        if (view, per_month) not in self.loaded:
-            self.loaded[(view, per_month)] = durations.load(
-                self.session, list(self.window.months), view, self.where, per_month
-            )
-        return self.loaded[(view, per_month)]
+        self.monthly: dict[tuple[str, ...], durations.Loaded] = {}
+        self.whole: dict[tuple[str, ...], durations.Percentiles] = {}
 
     def percentiles(self, key: cube.Key, months: Sequence[date] | None = None
                     ) -> dict[str, tuple[float | None, float | None]]:  # fmt: skip
         """Per duration measure: (median, 90th percentile) in seconds of the cell ``key``
         over ``months`` (default: the whole window)."""
         view, values = tuple(d for d, _ in key), tuple(v for _, v in key)
-        merged: dict[str, durations.Histogram] = {}
         if not months or tuple(months) == self.window.months:
-            parts = [self._view(view, False).get((values, None), {})]
-        else:
-            found = self._view(view, True)
-            parts = [found.get((values, m), {}) for m in months]
+            if view not in self.whole:
+                self.whole[view] = durations.cell_percentiles(
+                    self.session, list(self.window.months), view, self.where
+                )
+            found = self.whole[view].get(values, {})
+            return {m: found.get(m, (None, None)) for m in durations.MEASURES}
+        if view not in self.monthly:
+            self.monthly[view] = durations.load(
+                self.session, list(self.window.months), view, self.where, per_month=True
+            )
+        parts = [self.monthly[view].get((values, m), {}) for m in months]
+        merged: dict[str, durations.Histogram] = {}
         for part in parts:
             for measure, histogram in part.items():
                 into = merged.setdefault(measure, {})

@@ -9,11 +9,16 @@ and stands for ``exp(bucket / STEPS)`` seconds — within 2.53 % of the duration
 written by one ``INSERT … SELECT … GROUP BY`` per view and measure, in the
 release's transaction, so they are frozen with the counts.
 
-Time-to-close adds a window's months' histograms (one aggregate per view, a
-range seek when filtered) and reads the median and 90th percentile off the sums
-with ``percentile_cont``'s interpolation between the ranks around ``p × (n − 1)``
-(``percentiles``) — exact over the bucketed durations, whatever the number of
-months, so nothing is ranked at request time. Hidden cells (small or
+Time-to-close adds a window's months' histograms and reads the median and 90th
+percentile off the sums with ``percentile_cont``'s interpolation between the
+ranks around ``p × (n − 1)`` — exact over the bucketed durations, whatever the
+number of months, so nothing is ranked at request time. For a whole window
+(``cell_percentiles``) the database does it all in one statement: the months'
+rows summed per cell and bucket (streamed in index order; a range seek when
+filtered), running sums per cell, and per cell only the buckets at the four
+ranks — cells × measures rows come back, not the histograms. A window's shorter
+periods (the trend's quarters) merge per-month histograms in Python (``load``,
+``percentiles``), with the same integer ranks. Hidden cells (small or
 complementary) have no histogram: their durations are never shown.
 """
 
@@ -34,7 +39,7 @@ from carenet.reports.store.models import ReportDuration
 
 STEPS = 20  # buckets per factor e of duration: each 5.1 % wider than the one before
 MEASURES = {"response": "response_s", "acceptance": "acceptance_s", "completion": "completion_s"}
-PERCENTILES = (0.5, 0.9)
+RANKS = ((1, 2), (9, 10))  # the median and the 90th percentile, as fractions a / b
 COLUMN = {"domain": "f.domain", "zip": "f.zip5", "county": "f.county",
           "care_org": "f.care_org_id", "cbo": "f.cbo_id"}  # fmt: skip
 Histogram = dict[int, int]  # bucket -> referrals
@@ -50,6 +55,22 @@ def seconds_of(bucket: int) -> float:
     return math.exp(bucket / STEPS)
 
 
+def ranks(total: int) -> list[tuple[int, int, float]]:
+    """Per percentile of ``total`` values: the 0-based ranks below and above its position
+    ``p × (total − 1)`` and the fraction between them, in integers (as the SQL computes it)."""
+    found = []
+    for a, b in RANKS:
+        low, rest = divmod(a * (total - 1), b)
+        found.append((low, min(low + 1, total - 1), rest / b))
+    return found
+
+
+def interpolated(low: int, high: int, fraction: float) -> float:
+    """``percentile_cont``'s value between the buckets at the ranks below and above."""
+    below = seconds_of(low)
+    return below + fraction * (seconds_of(high) - below)
+
+
 def percentiles(histogram: Mapping[int, int]) -> tuple[float | None, float | None]:
     """Median and 90th percentile (seconds) of the durations a histogram holds: linear
     interpolation between the values at ranks ``⌊p × (n − 1)⌋`` and the next, as
@@ -58,23 +79,18 @@ def percentiles(histogram: Mapping[int, int]) -> tuple[float | None, float | Non
     total = sum(n for _, n in ordered)
     if not total:
         return (None, None)
-    found = []
-    for p in PERCENTILES:
-        position = p * (total - 1)
-        lo = int(position)
-        low, high = _at(ordered, lo), _at(ordered, min(lo + 1, total - 1))
-        found.append(low + (position - lo) * (high - low))
+    found = [interpolated(_at(ordered, lo), _at(ordered, hi), f) for lo, hi, f in ranks(total)]
     return (found[0], found[1])
 
 
-def _at(ordered: list[tuple[int, int]], rank: int) -> float:
-    """The value at 0-based ``rank`` of the ordered histogram."""
+def _at(ordered: list[tuple[int, int]], rank: int) -> int:
+    """The bucket at 0-based ``rank`` of the ordered histogram."""
     seen = 0
     for bucket, n in ordered:
         seen += n
         if rank < seen:
-            return seconds_of(bucket)
-    return seconds_of(ordered[-1][0])
+            return bucket
+    return ordered[-1][0]
 
 
 def save(session: Session, month: date, start: datetime, end: datetime,
@@ -146,4 +162,55 @@ def load(session: Session, months: list[date], view: tuple[str, ...],
         measure, bucket, n = row[2], row[3], row[-1]
         cell = found.setdefault(((row[0], row[1])[:width], month), {})
         cell.setdefault(measure, {})[int(bucket)] = int(n)
+    return found
+
+
+Percentiles = dict[tuple[str, ...], dict[str, tuple[float | None, float | None]]]
+
+
+def cell_percentiles(session: Session, months: list[date], view: tuple[str, ...],
+                     where: tuple[str, str] | None = None) -> Percentiles:  # fmt: skip
+    """Per cell of ``view`` (its values) and measure: (median, 90th percentile) in seconds of
+    the histograms summed over ``months``, ranked in the database; only cells whose
+    dimension ``where[0]`` has the value ``where[1]`` when given. Equal to ``percentiles``
+    of the summed histogram (the same integer ranks)."""
+    if not months:
+        return {}
+    second_filtered = where is not None and where[0] in view and view.index(where[0]) == 1
+    first, second = ("d2", "d1") if second_filtered else ("d1", "d2")  # the index read in order
+    cell = f"{first}, {second}, measure"
+    filtered = ""
+    if where is not None and where[0] in view:
+        filtered = f" AND {first} = :value"
+    picks = []
+    for a, b in RANKS:
+        low = f"(({a} * (total - 1)) / {b})"
+        high = f"(CASE WHEN {low} + 1 < total THEN {low} + 1 ELSE total - 1 END)"
+        picks += [f"MIN(CASE WHEN upto > {low} THEN bucket END)",
+                  f"MIN(CASE WHEN upto > {high} THEN bucket END)"]  # fmt: skip
+    statement = text(f"""
+        WITH summed AS (
+            SELECT {cell}, bucket, CAST(SUM(n) AS BIGINT) AS n FROM report_duration
+            WHERE view = :view AND period_start IN :months{filtered}
+            GROUP BY {cell}, bucket
+        ), ranked AS (
+            SELECT {cell}, bucket,
+                   CAST(SUM(n) OVER (PARTITION BY {cell} ORDER BY bucket
+                                     ROWS UNBOUNDED PRECEDING) AS BIGINT) AS upto,
+                   CAST(SUM(n) OVER (PARTITION BY {cell}) AS BIGINT) AS total
+            FROM summed
+        )
+        SELECT {cell}, MAX(total), {", ".join(picks)} FROM ranked GROUP BY {cell}
+    """).bindparams(bindparam("months", expanding=True, type_=Date()))
+    values = {"view": ",".join(view), "months": months}
+    if filtered and where is not None:
+        values["value"] = where[1]
+    width = len(view)
+    found: Percentiles = {}
+    for row in session.connection().execute(statement, values).all():
+        pair = (row[1], row[0]) if second_filtered else (row[0], row[1])
+        total, buckets = int(row[3]), [int(b) for b in row[4:]]
+        figures = [interpolated(buckets[2 * i], buckets[2 * i + 1], fraction)
+                   for i, (_, _, fraction) in enumerate(ranks(total))]  # fmt: skip
+        found.setdefault(pair[:width], {})[row[2]] = (figures[0], figures[1])
     return found

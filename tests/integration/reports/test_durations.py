@@ -192,3 +192,36 @@ def test_migration_0020_down_and_up_and_the_histograms_come_back(released):
     service.release_months(db.session, END)
     again = service.time_to_close(db.session, q)
     assert (again.rows, again.totals) == (before.rows, before.totals)
+
+
+def test_the_database_ranks_as_the_python_merge_does(released):
+    """``cell_percentiles`` (ranked in SQL) equals ``percentiles`` of the summed histograms,
+    for every view, window and a filter on either value of a pair."""
+    from carenet.reports import cube
+
+    months = sorted(db.session.scalars(select(ReportDuration.period_start).distinct()))
+    assert len(months) >= 4
+    windows = [months, months[:1], months[1:3], months[::2]]
+    compared = 0
+    for view in cube.REFERRAL.views():
+        for window in windows:
+            wheres: list[tuple[str, str] | None] = [None]
+            summed = durations.load(db.session, window, view)
+            for dim in view:  # a filter on each value of the view, taken from a stored cell
+                some = next(iter(summed), None)
+                if some is not None:
+                    wheres.append((dim, some[0][view.index(dim)]))
+            for where in wheres:
+                expected = {
+                    values: {m: durations.percentiles(h) for m, h in hists.items()}
+                    for (values, _), hists in durations.load(
+                        db.session, window, view, where
+                    ).items()
+                }
+                found = durations.cell_percentiles(db.session, window, view, where)
+                assert found.keys() == expected.keys(), (view, where)
+                for values, per_measure in expected.items():
+                    for measure, figures in per_measure.items():
+                        assert found[values][measure] == pytest.approx(figures, rel=1e-12)
+                        compared += 1
+    assert compared > 100
