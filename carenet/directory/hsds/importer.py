@@ -223,12 +223,12 @@ class _Importer:
             self.seen[table] |= ids
 
     def _write(self, records: list[MappedRecord]) -> None:
-        from carenet.directory.search.index import refresh_services
+        from carenet.directory.hsds.search_batch import refresh_search
 
         merged = writing.merge(records)
         existing = writing.write(merged)
         counts, new_seen = writing.count_changes(merged, self.seen, existing)
-        refresh_services(list(merged.rows["service"]))
+        refresh_search(merged, existing)
         db.session.commit()
         self.report.counts.update(counts)
         for table, ids in new_seen.items():

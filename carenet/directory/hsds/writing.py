@@ -169,12 +169,33 @@ def _delete_children(merged: MappedRecord, existing: dict[str, set[str]]) -> Non
                 )
             )
         )
+    _delete_moved(merged, existing)
+
+
+OWNERS = ("service_id", "location_id", "organization_id")
+
+
+def _delete_moved(merged: MappedRecord, existing: dict[str, set[str]]) -> None:
+    """Delete any child whose id the batch writes again (it may have moved from another
+    parent); the parents it had are noted in ``existing["moved_service"]`` (and
+    ``moved_location``, ``moved_organization``): their services' search rows change too."""
+    t = TABLES
     postcode = ServiceAreaPostcode.__table__
-    for name in CHILDREN:  # a child id that moved from another parent
+    for owner in OWNERS:
+        existing[f"moved_{owner[:-3]}"] = set()
+    for name in CHILDREN:
+        table = t[name]
+        owners = [table.c[c] for c in OWNERS if c in table.c]
         for chunk in _chunks(merged.rows[name]):
             if name == "service_area":
                 db.session.execute(delete(postcode).where(_in(postcode.c.service_area_id, chunk)))
-            db.session.execute(delete(t[name]).where(_in(t[name].c.id, chunk)))
+            gone = db.session.execute(
+                delete(table).where(_in(table.c.id, chunk)).returning(*owners)
+            )
+            for row in gone:
+                for column, value in zip(owners, row, strict=True):
+                    if value is not None:
+                        existing[f"moved_{column.name[:-3]}"].add(value)
 
 
 def _upsert(

@@ -45,6 +45,18 @@ def refresh_services(service_ids: Iterable[str]) -> None:
         _refresh_batch(ids[start : start + BATCH_SIZE])
 
 
+def refresh_loaded(ids: Sequence[str], batch: DirectoryBatch, indexed: Iterable[str]) -> None:
+    """Rebuild the search rows of services ``ids`` (sorted) from ``batch``, what
+    ``rows.load_batch`` would read of them now (an importer builds it from the rows it has
+    just written), in the caller's transaction. ``indexed``: those of ``ids`` that may have
+    search rows already (services that existed before); the others have none to delete."""
+    conn = db.session.connection()
+    stale = sorted(set(indexed) & set(ids))
+    if stale:
+        _delete_rows(conn, stale)
+    _write_batch(conn, batch)
+
+
 def rebuild_all(echo: Callable[[str], None] | None = None, batch_size: int = BATCH_SIZE) -> int:
     """Rebuild every search row from the directory; returns the number of services indexed."""
     conn = db.session.connection()
@@ -80,6 +92,12 @@ def _refresh_batch(
     if not fresh:
         _delete_rows(conn, ids)
     batch = load_batch(conn, ids, contiguous=contiguous, language_codes=language_codes)
+    _write_batch(conn, batch, fresh)
+
+
+def _write_batch(conn: Any, batch: DirectoryBatch, fresh: bool = False) -> None:
+    """The search rows of ``batch`` shaped and appended (``search_zip`` too unless
+    ``fresh``: a full rebuild fills it once, at the end)."""
     categories = _codes(conn, search_category, "slug", batch.category_slugs())
     zones = _codes(conn, search_timezone, "name", batch.timezones())
     first_entry_id = _reserve_ids(conn, "search_entry", batch.entry_count(categories))
@@ -153,4 +171,4 @@ def _reserve_ids(conn: Any, table: str, count: int) -> int:
     return int(current or 0) + 1
 
 
-__all__ = ["BATCH_SIZE", "DirectoryBatch", "rebuild_all", "refresh_services"]
+__all__ = ["BATCH_SIZE", "DirectoryBatch", "rebuild_all", "refresh_loaded", "refresh_services"]
