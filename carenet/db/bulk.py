@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import ARRAY, Table, any_, bindparam, literal, text
@@ -105,33 +107,25 @@ def insert_rows(conn: Any, table: Table, rows: Sequence[dict[str, Any]]) -> None
         cursor.close()
 
 
-def _values(plan: _InsertPlan, rows: Sequence[dict[str, Any]]) -> list[list[Any]]:
-    """The rows as lists in the plan's column order, through the column types' processors;
+def _values(plan: _InsertPlan, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """The rows as tuples in the plan's column order, through the column types' processors;
     the defaults of columns not given are taken once for the call (``now`` is one moment
-    for the batch, as PostgreSQL's ``now()`` is for a transaction)."""
+    for the batch, as PostgreSQL's ``now()`` is for a transaction). Built a column at a
+    time (``map`` over the rows, then ``zip``): no Python loop per row and column."""
     constants = {
         name: value(None) if is_callable else value for name, value, is_callable in plan.defaults
     }
-    template: list[Any] = [None] * len(plan.columns)
-    processed: list[tuple[int, str, Any]] = []
-    plain: list[tuple[int, str]] = []
-    for index, (name, processor) in enumerate(zip(plan.columns, plan.processors, strict=True)):
+    count = len(rows)
+    columns: list[Iterable[Any]] = []
+    for name, processor in zip(plan.columns, plan.processors, strict=True):
         if name in constants:
             value = constants[name]
-            template[index] = processor(value) if processor else value
+            columns.append(repeat(processor(value) if processor else value, count))
         elif processor:
-            processed.append((index, name, processor))
+            columns.append(map(processor, map(itemgetter(name), rows)))
         else:
-            plain.append((index, name))
-    out = []
-    for row in rows:
-        values = template.copy()
-        for index, name in plain:
-            values[index] = row[name]
-        for index, name, processor in processed:
-            values[index] = processor(row[name])
-        out.append(values)
-    return out
+            columns.append(map(itemgetter(name), rows))
+    return list(zip(*columns, strict=False))
 
 
 def among(column: Any, values: Iterable[Any], dialect_name: str) -> Any:

@@ -20,6 +20,7 @@ import json
 import math
 import uuid
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from shapely.geometry import MultiPolygon, Polygon, shape
@@ -212,24 +213,47 @@ def parse_bool(value: str, what: str) -> bool:
     raise RecordRejected(f"{what} must be true or false, not '{value}'")
 
 
-def circle_polygon(latitude: float, longitude: float, radius_mi: float) -> Polygon:
-    """A circle of ``radius_mi`` around a point, as a 64-vertex polygon (spherical earth)."""
+@lru_cache(maxsize=4096)
+def circle_points(
+    latitude: float, longitude: float, radius_mi: float
+) -> tuple[tuple[float, float], ...]:
+    """The ring of a circle of ``radius_mi`` around a point: 64 vertices (spherical earth),
+    (longitude, latitude) rounded to 7 decimals, the first repeated last. Cached: services
+    of one place often share their circle."""
     lat1, lon1 = math.radians(latitude), math.radians(longitude)
     angular = radius_mi / EARTH_RADIUS_MI
+    sin_lat1, cos_lat1 = math.sin(lat1), math.cos(lat1)
+    sin_angular, cos_angular = math.sin(angular), math.cos(angular)
     points = []
     for i in range(CIRCLE_VERTICES):
         bearing = 2 * math.pi * i / CIRCLE_VERTICES
-        lat2 = math.asin(
-            math.sin(lat1) * math.cos(angular)
-            + math.cos(lat1) * math.sin(angular) * math.cos(bearing)
-        )
+        lat2 = math.asin(sin_lat1 * cos_angular + cos_lat1 * sin_angular * math.cos(bearing))
         lon2 = lon1 + math.atan2(
-            math.sin(bearing) * math.sin(angular) * math.cos(lat1),
-            math.cos(angular) - math.sin(lat1) * math.sin(lat2),
+            math.sin(bearing) * sin_angular * cos_lat1, cos_angular - sin_lat1 * math.sin(lat2)
         )
         points.append((round(math.degrees(lon2), 7), round(math.degrees(lat2), 7)))
     points.append(points[0])
-    return Polygon(points)
+    return tuple(points)
+
+
+def circle_polygon(latitude: float, longitude: float, radius_mi: float) -> Polygon:
+    """A circle of ``radius_mi`` around a point, as a 64-vertex polygon (spherical earth)."""
+    return Polygon(circle_points(latitude, longitude, radius_mi))
+
+
+def circle_ewkt(latitude: float, longitude: float, radius_mi: float) -> str:
+    """``multipolygon_ewkt(circle_polygon(...))`` written directly (no shapely objects: a
+    quarter of the time): the same coordinates, as shapely writes them (7 decimals at most,
+    trailing zeros trimmed, never an exponent)."""
+    ring = ", ".join(
+        f"{_decimal(x)} {_decimal(y)}" for x, y in circle_points(latitude, longitude, radius_mi)
+    )
+    return f"SRID={SRID};MULTIPOLYGON ((({ring})))"
+
+
+def _decimal(value: float) -> str:
+    """A coordinate rounded to 7 decimals, written without trailing zeros or an exponent."""
+    return f"{value:.7f}".rstrip("0").rstrip(".")
 
 
 def multipolygon_ewkt(geometry: Polygon | MultiPolygon) -> str:
@@ -298,7 +322,7 @@ def _radius_area(data: dict[str, Any], geometry: dict[str, Any], where: str) -> 
         "center_latitude": lat,
         "center_longitude": lon,
         "radius_mi": radius_mi,
-        "geom": multipolygon_ewkt(circle_polygon(lat, lon, radius_mi)),
+        "geom": circle_ewkt(lat, lon, radius_mi),
     }
 
 
