@@ -95,8 +95,10 @@ def _window(session: Session, q: ReportQuery) -> Window:
     return release.snap(session, q)
 
 
-def _grid(session: Session, q: ReportQuery, family: str) -> Grid:
-    """The rows of a report grouped as asked within its one filter, from the released counts."""
+def _grid(session: Session, q: ReportQuery, family: str,
+          measures: tuple[str, ...] | None = None) -> Grid:  # fmt: skip
+    """The rows of a report grouped as asked within its one filter, from the released counts
+    (only ``measures`` when given)."""
     window = _window(session, q)
     found = release.the_filter(q)
     fdim, fval = found if found else (None, None)
@@ -113,7 +115,8 @@ def _grid(session: Session, q: ReportQuery, family: str) -> Grid:
             {str(fdim): [f"Not with group_by={q.group_by}."]},
         )
     where = None if hierarchy or fdim is None else (fdim, str(fval))
-    released = Released(session, window, family, [view, tuple(d for d, _ in total)], where)
+    released = Released(session, window, family, [view, tuple(d for d, _ in total)], where,
+                        measures)  # fmt: skip
     if not window.months:
         rows: list = []
     elif gdim is None and q.group_by == "period":
@@ -187,8 +190,8 @@ def unmet_needs_trend(session: Session, q: ReportQuery) -> ReportTable:
 def referral_outcomes(session: Session, q: ReportQuery) -> ReportTable:
     """Referrals sent in the range by their current status, per group."""
     _check_group(q, GROUPS)
-    grid = _grid(session, q, "referral")
-    measures_ = ["all", *(f"s:{s}" for s in OUTCOMES)]
+    measures_ = ("all", *(f"s:{s}" for s in OUTCOMES))
+    grid = _grid(session, q, "referral", measures_)
 
     def line(label: str, row: int | None) -> list[str]:
         return [label, *(grid.count(m, row).text for m in measures_)]
@@ -226,7 +229,7 @@ def time_to_close(session: Session, q: ReportQuery) -> ReportTable:
     (``release.Timed``), shown only beside a shown referral count of 11 or more.
     """
     _check_group(q, GROUPS)
-    grid = _grid(session, q, "referral")
+    grid = _grid(session, q, "referral", ("all", "closed"))
     timed = release.Timed(session, grid.window, grid.released.where)
     labels = _label_rows(session, q, grid)
     rows = []
