@@ -176,12 +176,13 @@ def cell_percentiles(session: Session, months: list[date], view: tuple[str, ...]
     of the summed histogram (the same integer ranks)."""
     if not months:
         return {}
-    second_filtered = where is not None and where[0] in view and view.index(where[0]) == 1
+    fixed = where[1] if where is not None and where[0] in view else None  # the filtered value
+    filtered = fixed is not None
+    second_filtered = where is not None and filtered and view.index(where[0]) == 1
     first, second = ("d2", "d1") if second_filtered else ("d1", "d2")  # the index read in order
-    cell = f"{first}, {second}, measure"
-    filtered = ""
-    if where is not None and where[0] in view:
-        filtered = f" AND {first} = :value"
+    # a filtered value is one constant: left out of the cell so the sums stay in index order
+    cell = f"{second}, measure" if filtered else f"{first}, {second}, measure"
+    condition = f" AND {first} = :value" if filtered else ""
     picks = []
     for a, b in RANKS:
         low = f"(({a} * (total - 1)) / {b})"
@@ -191,7 +192,7 @@ def cell_percentiles(session: Session, months: list[date], view: tuple[str, ...]
     statement = text(f"""
         WITH summed AS (
             SELECT {cell}, bucket, CAST(SUM(n) AS BIGINT) AS n FROM report_duration
-            WHERE view = :view AND period_start IN :months{filtered}
+            WHERE view = :view AND period_start IN :months{condition}
             GROUP BY {cell}, bucket
         ), ranked AS (
             SELECT {cell}, bucket,
@@ -202,15 +203,14 @@ def cell_percentiles(session: Session, months: list[date], view: tuple[str, ...]
         )
         SELECT {cell}, MAX(total), {", ".join(picks)} FROM ranked GROUP BY {cell}
     """).bindparams(bindparam("months", expanding=True, type_=Date()))
-    values = {"view": ",".join(view), "months": months}
-    if filtered and where is not None:
-        values["value"] = where[1]
+    values = {"view": ",".join(view), "months": months, "value": fixed}
     width = len(view)
     found: Percentiles = {}
     for row in session.connection().execute(statement, values).all():
-        pair = (row[1], row[0]) if second_filtered else (row[0], row[1])
-        total, buckets = int(row[3]), [int(b) for b in row[4:]]
+        head = (fixed, *row[:-6]) if filtered else tuple(row[:-6])  # (first, second)
+        pair = (head[1], head[0]) if second_filtered else (head[0], head[1])
+        total, buckets, measure = int(row[-5]), [int(b) for b in row[-4:]], row[-6]
         figures = [interpolated(buckets[2 * i], buckets[2 * i + 1], fraction)
                    for i, (_, _, fraction) in enumerate(ranks(total))]  # fmt: skip
-        found.setdefault(pair[:width], {})[row[2]] = (figures[0], figures[1])
+        found.setdefault(pair[:width], {})[measure] = (figures[0], figures[1])
     return found
