@@ -128,6 +128,43 @@ def _values(plan: _InsertPlan, rows: Sequence[dict[str, Any]]) -> list[tuple[Any
     return list(zip(*columns, strict=False))
 
 
+CHECKPOINT_PAGES = 16384  # 64 MiB of 4 KiB pages
+
+
+class DeferredCheckpoints:
+    """SQLite (WAL mode): while a bulk load runs, the write-ahead log is folded into the
+    database file every ``CHECKPOINT_PAGES`` pages instead of SQLite's 1,000 (4 MiB), which
+    each batch's commit exceeded: one checkpoint (page copies and two fsyncs) per batch was
+    most of its commit time. ``defer(conn)`` once per transaction (per DB-API connection
+    it is done once); ``restore()`` at the end puts each connection's setting back and
+    checkpoints what is left. Durability is SQLite's with ``synchronous=NORMAL`` in WAL
+    mode (``carenet.db.engine``): a commit is not synced on its own, the log is at each
+    checkpoint, so after a power cut (not a crash) an import may have to be run again —
+    as it may be, its writes are upserts. PostgreSQL: nothing."""
+
+    def __init__(self) -> None:
+        self._deferred: dict[int, tuple[Any, int]] = {}
+
+    def defer(self, conn: Any) -> None:
+        if conn.dialect.name != "sqlite":
+            return
+        raw = conn.connection.dbapi_connection
+        if id(raw) in self._deferred:
+            return
+        before = int(raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+        raw.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_PAGES}")
+        self._deferred[id(raw)] = (raw, before)
+
+    def restore(self) -> None:
+        deferred, self._deferred = list(self._deferred.values()), {}
+        for raw, before in deferred:
+            try:
+                raw.execute(f"PRAGMA wal_autocheckpoint={int(before)}")
+                raw.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except Exception:  # noqa: BLE001, S110 - a connection closed meanwhile keeps nothing
+                pass
+
+
 def among(column: Any, values: Iterable[Any], dialect_name: str) -> Any:
     """``column IN (values)``: on PostgreSQL as ``column = ANY(:array)``, one parameter, so a
     batch's 500 ids are neither rendered as 500 placeholders nor parsed again each time;

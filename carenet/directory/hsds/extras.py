@@ -163,16 +163,22 @@ def _checked(kind: str, key: str, value: Any, where: str, warnings: list[str]) -
 
 
 def extra_fields(
-    kind: str, obj: dict[str, Any], consumed: Collection[str], where: str, warnings: list[str]
+    kind: str,
+    obj: dict[str, Any],
+    consumed: Collection[str],
+    where: str,
+    warnings: list[str],
+    columns: Collection[str] = (),
 ) -> dict[str, Any]:
-    """The fields of ``obj`` not in ``consumed``, checked against the ``kind`` schema.
+    """The fields of ``obj`` neither in ``consumed`` nor in ``columns`` (those carenet
+    stores in a column of its own), checked against the ``kind`` schema.
 
     Blank values (None, "") are not kept (HSDS has no null; a blank CSV cell is absent).
     Fields the schema does not define are kept as given (HSDS allows extensions).
     """
     given: dict[str, Any] = {}
     for key, value in obj.items():
-        if key in consumed or key.startswith("_") or key == "hsds_type":
+        if key in consumed or key in columns or key.startswith("_") or key == "hsds_type":
             continue
         if value is None or (isinstance(value, str) and not value.strip()):
             continue

@@ -23,6 +23,7 @@ import click
 from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
+from carenet.db.bulk import DeferredCheckpoints
 from carenet.directory.hsds import writing
 from carenet.directory.hsds.mapping import Defaults, MappedRecord
 from carenet.directory.hsds.mapping_pool import Outcome, mapped, warm_up
@@ -160,6 +161,7 @@ class _Importer:
         self.seen: dict[str, set[str]] = {t: set() for t in writing.ENTITIES}
         self.status_defaulted = _StatusDefaulted()
         self.batches = 0  # batches flushed
+        self.checkpoints = DeferredCheckpoints()  # SQLite: fewer WAL checkpoints (db.bulk)
 
     def reject(self, item: SourceItem, reason: str) -> None:
         self.report.rejected.append(Rejection(_record_id(item), item.file, item.position, reason))
@@ -226,6 +228,7 @@ class _Importer:
         from carenet.directory.hsds.search_batch import refresh_search
 
         merged = writing.merge(records)
+        self.checkpoints.defer(db.session.connection())
         existing = writing.write(merged)
         counts, new_seen = writing.count_changes(merged, self.seen, existing)
         refresh_search(merged, existing)
@@ -274,6 +277,7 @@ def import_path(
         importer.flush()
     finally:
         gc.unfreeze()
+        importer.checkpoints.restore()
     if progress:
         progress(source.total, source.total)
     summary = importer.status_defaulted.notice()

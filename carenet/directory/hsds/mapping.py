@@ -167,12 +167,16 @@ def _finish(
     kind = table
     if isinstance(obj.get("attributes"), list):  # carenet's own are columns and categories
         obj = {**obj, "attributes": [a for a in obj["attributes"] if not _is_carenet(a)]}
-    extra = extra_fields(kind, obj, consumed | set(row), where, record.warnings)
+    extra = extra_fields(kind, obj, consumed, where, record.warnings, columns=row)
     # a typed value that is not valid HSDS (a URL without a scheme): kept, not exported
-    checked = text_fields(kind)
-    typed = {k: v for k, v in row.items() if k in checked and isinstance(v, str) and k in obj}
+    typed = {}
+    for key in text_fields(kind):  # a few keys per kind
+        value = row.get(key)
+        if isinstance(value, str) and key in obj:
+            typed[key] = value
     if typed and not fields_valid(kind, typed):  # one check; then each field, to name it
-        for key, value in typed.items():
+        for key in [k for k in row if k in typed]:  # in the row's order
+            value = typed[key]
             if problem(kind, key, value):
                 record.warn(f"{where}: {key} {value!r} is not valid HSDS; kept but not exported")
                 local[key] = value

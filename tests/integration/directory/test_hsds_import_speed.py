@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from carenet.bench.import_bench import write_services
-from carenet.db.bulk import insert_rows
+from carenet.db.bulk import CHECKPOINT_PAGES, insert_rows
 from carenet.directory.hsds import import_path
 from carenet.directory.hsds.mapping import TABLES
 from carenet.directory.models import Location, Organization, Schedule, Service
@@ -90,6 +90,27 @@ def test_progress_is_reported_once_per_batch_and_at_the_end(app_ctx, tmp_path):
     assert len(calls) == 3  # after batches 1 and 2, then the end (batch 3 is the last one)
     assert calls[-1] == (size, size)
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+
+
+def _autocheckpoint() -> int:
+    raw = db.session.connection().connection.dbapi_connection
+    return int(raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+
+
+def test_sqlite_checkpoints_the_log_less_often_during_an_import_only(app_ctx, tmp_path):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("a SQLite setting (WAL checkpoints)")
+    path = tmp_path / "services.ndjson"
+    write_services(path, 5, seed=3)
+    before = _autocheckpoint()
+    seen: list[int] = []
+    report = import_path(
+        path, batch_size=2, progress=lambda done, total: seen.append(_autocheckpoint())
+    )
+    assert report.counts["service_created"] == 5
+    assert seen[:2] == [CHECKPOINT_PAGES, CHECKPOINT_PAGES]  # after batches 1 and 2
+    db.session.commit()
+    assert before == 1000 and _autocheckpoint() == before  # SQLite's default, put back
 
 
 def test_cli_progress_bar_only_when_asked_or_on_a_terminal(runner, tmp_path):
