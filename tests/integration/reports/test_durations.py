@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask_migrate import downgrade, upgrade
+from raw_referrals import raw_referrals
 from sqlalchemy import inspect, select, text
 
 from carenet.demo.generator import DOMAIN_WEIGHTS, Recipient, World, generate_history, write_rows
@@ -48,40 +49,9 @@ def released(app_ctx):
     return world
 
 
-def _moment(value) -> datetime:  # type: ignore[no-untyped-def]
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _referrals() -> list[tuple]:
     """(created, {dimension: value}, [response, acceptance, completion seconds or None])."""
-    rows = db.session.execute(
-        text(
-            "SELECT r.id, r.created_at, r.category, r.sender_organization_id,"
-            " r.recipient_organization_id, substr(p.postal_code, 1, 5),"
-            " COALESCE((SELECT pa.county || ', ' || pa.state FROM postcode_area pa"
-            " WHERE pa.postcode = substr(p.postal_code, 1, 5)), 'Unknown')"
-            " FROM referral r JOIN patient p ON p.id = r.patient_id"
-        )
-    ).all()
-    firsts: dict[tuple[str, str], datetime] = {}
-    for rid, to, at in db.session.execute(
-        text("SELECT referral_id, to_status, occurred_at FROM referral_event")
-    ):
-        at = _moment(at)
-        if (rid, to) not in firsts or at < firsts[(rid, to)]:
-            firsts[(rid, to)] = at
-    found = []
-    for rid, created, domain, care, cbo, zip5, county in rows:
-        created = _moment(created)
-        answered = [firsts[(rid, s)] for s in ("accepted", "rejected") if (rid, s) in firsts]
-        moments = [min(answered) if answered else None, firsts.get((rid, "accepted")),
-                   firsts.get((rid, "completed"))]  # fmt: skip
-        dims = {"domain": domain, "care_org": care, "cbo": cbo, "zip": zip5, "county": county}
-        seconds = [None if m is None else (m - created).total_seconds() for m in moments]
-        found.append((created, dims, seconds))
-    return found
+    return [(r.created, r.dims, r.seconds) for r in raw_referrals()]
 
 
 def _expected(rows: list[tuple], group_by: str, start: datetime, end: datetime,

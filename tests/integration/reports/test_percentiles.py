@@ -15,6 +15,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from raw_referrals import raw_referrals
 from sqlalchemy import text
 
 from carenet.demo.generator import (
@@ -79,53 +80,23 @@ def _percentile(values: list[float], p: float) -> float | None:
 
 def _expected(group_by: str, period: str, domain: str | None = None) -> dict[str, tuple]:
     """(referrals, closed, 6 percentiles) per group, from the raw tables."""
-    referrals = db.session.execute(
-        text(
-            "SELECT r.id, r.created_at, r.category, r.sender_organization_id,"
-            " r.recipient_organization_id, r.status, substr(p.postal_code, 1, 5),"
-            " COALESCE((SELECT pa.county || ', ' || pa.state FROM postcode_area pa"
-            " WHERE pa.postcode = substr(p.postal_code, 1, 5)), 'Unknown')"
-            " FROM referral r JOIN patient p ON p.id = r.patient_id"
-        )
-    ).all()
-    firsts: dict[tuple[str, str], datetime] = {}
-    for rid, to, at in db.session.execute(
-        text("SELECT referral_id, to_status, occurred_at FROM referral_event")
-    ):
-        at = _moment(at)
-        if (rid, to) not in firsts or at < firsts[(rid, to)]:
-            firsts[(rid, to)] = at
     groups: dict[str, list] = defaultdict(lambda: [0, 0, [], [], []])
-    for rid, created, category, care, cbo, status, zip5, county in referrals:
-        created = _moment(created)
-        if not START <= created < END or domain not in (None, category):
+    for r in raw_referrals():
+        if not START <= r.created < END or domain not in (None, r.dims["domain"]):
             continue
-        key = _key(group_by, period, created, category, care, cbo, zip5, county)
-        entry = groups[key]
+        entry = groups[_key(group_by, period, r.created, r.dims)]
         entry[0] += 1
-        entry[1] += status in FINAL
-        answered = [firsts[(rid, s)] for s in ("accepted", "rejected") if (rid, s) in firsts]
-        moments = [
-            min(answered) if answered else None,
-            firsts.get((rid, "accepted")),
-            firsts.get((rid, "completed")),
-        ]
-        for i, moment in enumerate(moments):
-            if moment is not None:
-                entry[2 + i].append((moment - created).total_seconds())
+        entry[1] += r.status in FINAL
+        for i, seconds in enumerate(r.seconds):
+            if seconds is not None:
+                entry[2 + i].append(seconds)
     return {
         k: (e[0], e[1], *[_percentile(e[2 + m], p) for m in range(3) for p in (0.5, 0.9)])
         for k, e in groups.items()
     }
 
 
-def _moment(value) -> datetime:  # type: ignore[no-untyped-def]
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _key(group_by, period, created, domain, care, cbo, zip5, county) -> str:  # type: ignore[no-untyped-def]
+def _key(group_by: str, period: str, created: datetime, dims: dict[str, str]) -> str:
     if group_by == "period":
         day = created.date()
         if period == "week":
@@ -135,8 +106,7 @@ def _key(group_by, period, created, domain, care, cbo, zip5, county) -> str:  # 
         else:
             day = day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
         return day.isoformat()
-    return {"none": "all", "domain": domain, "care_org": care, "cbo": cbo, "zip": zip5,
-            "county": county}[group_by]  # fmt: skip
+    return "all" if group_by == "none" else dims[group_by]
 
 
 def _found(group_by: str, period: str, **filters) -> dict[str, tuple]:  # type: ignore[no-untyped-def]
