@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import random
 import re
 import secrets
@@ -576,33 +575,29 @@ def register(group: Any) -> None:
     """Add ``carenet bench load`` to the ``bench`` click group."""
     import click
 
+    from carenet.bench import options
+
     @group.command("load")
-    @click.option("--backend", type=click.Choice(["spatialite", "postgis"]), default="spatialite",
-                  show_default=True)  # fmt: skip
-    @click.option("--users", type=click.IntRange(1), default=50, show_default=True)
+    @options.backend
+    @options.count("--users", 50, "Simulated users of every role.")
     @click.option("--seconds", type=click.FloatRange(1), default=60, show_default=True)
-    @click.option("--workers", type=click.IntRange(1), default=None,
-                  help="gunicorn workers [default: one per core on SpatiaLite, two per core on"
-                  " PostGIS, as docs/operations.md recommends].")  # fmt: skip
+    @options.workers
     @click.option("--threads", type=click.IntRange(1), default=1, show_default=True,
                   help="Threads per gunicorn worker (over 1: the gthread worker).")  # fmt: skip
     @click.option("--form-share", type=click.FloatRange(0, 1), default=0.25, show_default=True,
                   help="Share of users who sign in by the login form, not a token.")  # fmt: skip
-    @click.option("--seed", type=int, default=1, show_default=True)
+    @options.seed(1)
     @click.option("--database-url", default=None,
                   help="Use this database as it is (migrated and seeded if needed) instead of"
                   " a fresh one; the run's API tokens are revoked afterwards.")  # fmt: skip
-    @click.option("--json", "as_json", is_flag=True, help="Also print the figures as JSON.")
+    @options.as_json
     def bench_load(backend: str, users: int, seconds: float, workers: int | None, threads: int,
                    form_share: float, seed: int, database_url: str | None,
                    as_json: bool) -> None:  # fmt: skip
         """N simulated users of every role against gunicorn for a fixed time; exits 1 on a 5xx."""
-        if workers is None:
-            workers = (os.cpu_count() or 2) * (1 if backend == "spatialite" else 2)
-        figures = run(backend, users, seconds, workers, threads, form_share, seed, database_url,
-                      click.echo)  # fmt: skip
-        if as_json:
-            click.echo(json.dumps(figures))
+        figures = run(backend, users, seconds, workers or options.default_workers(backend),
+                      threads, form_share, seed, database_url, click.echo)  # fmt: skip
+        options.echo_json(figures, as_json)
         click.echo(report(figures))
         if total_5xx(figures) or total_no_answer(figures):
             raise SystemExit(1)

@@ -237,18 +237,17 @@ def report(figures: dict[str, Any]) -> str:
 
 def register(group: Any) -> None:
     """Add ``carenet bench reports`` to the ``bench`` click group."""
-    import json
-
     import click
 
+    from carenet.bench import options
+
     @group.command("reports")
-    @click.option("--referrals", type=click.IntRange(100), default=100_000, show_default=True)
-    @click.option("--backend", type=click.Choice(["spatialite", "postgis"]), default="spatialite",
-                  show_default=True)  # fmt: skip
-    @click.option("--seed", type=int, default=7, show_default=True)
-    @click.option("--repeat", type=click.IntRange(1), default=3, show_default=True)
-    @click.option("--json", "as_json", is_flag=True, help="Also print the figures as JSON.")
-    @click.option("--keep", is_flag=True, help="Keep the generated database (prints its URL).")
+    @options.count("--referrals", 100_000, "Synthetic referrals to generate.", minimum=100)
+    @options.backend
+    @options.seed(7)
+    @options.count("--repeat", 3, "Timed runs of each report (the median is printed).")
+    @options.as_json
+    @options.keep
     @click.option("--existing-url", help="Time a database kept by --keep instead of generating.")
     @click.option("--rebuild", is_flag=True,
                   help="Rebuild the report tables and the releases from scratch.")  # fmt: skip
@@ -257,5 +256,4 @@ def register(group: Any) -> None:
         """Generate N referrals with events in a throwaway database and time every report."""
         figures = run(referrals, backend, seed, repeat, click.echo, existing_url, keep, rebuild)
         click.echo(report(figures))
-        if as_json:
-            click.echo(json.dumps(figures))
+        options.echo_json(figures, as_json)
