@@ -3,6 +3,7 @@ one summary warning for services without a status, a progress bar per batch."""
 
 from __future__ import annotations
 
+import gc
 import json
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -111,6 +112,16 @@ def test_sqlite_checkpoints_the_log_less_often_during_an_import_only(app_ctx, tm
     assert seen[:2] == [CHECKPOINT_PAGES, CHECKPOINT_PAGES]  # after batches 1 and 2
     db.session.commit()
     assert before == 1000 and _autocheckpoint() == before  # SQLite's default, put back
+
+
+def test_the_garbage_collector_is_off_during_an_import_and_back_on_after(app_ctx, tmp_path):
+    path = tmp_path / "services.ndjson"
+    write_services(path, 5, seed=3)
+    during: list[bool] = []
+    report = import_path(path, batch_size=2, progress=lambda *_: during.append(gc.isenabled()))
+    assert report.counts["service_created"] == 5
+    assert during[:2] == [False, False]
+    assert gc.isenabled() and gc.get_freeze_count() == 0
 
 
 def test_cli_progress_bar_only_when_asked_or_on_a_terminal(runner, tmp_path):
