@@ -17,7 +17,7 @@ shows (``service._audited``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -156,13 +156,14 @@ def _read_by(actor: Actor) -> ColumnElement[bool]:
 
 
 def _rows(
-    actor: Actor, pages: Mapping[str, Page[Referral]], now: datetime
+    actor: Actor,
+    pages: Mapping[str, Page[Referral]],
+    now: datetime,
+    consent_valid: Callable[[str], bool],
 ) -> dict[str, Page[InboxRow]]:
-    """The pages as the actor sees them: consent, read markers and assignees looked up once
-    for all of them."""
-    items = [r for page in pages.values() for r in page.items]
-    ids = [r.id for r in items]
-    consent_valid = service._consent_lookup(r.patient_id for r in items)
+    """The pages as the actor sees them (``consent_valid``: the consent looked up once for
+    all of them): read markers and assignees looked up once for all of them."""
+    ids = [r.id for page in pages.values() for r in page.items]
     read: set[str] = set()
     assignees: dict[str, Assignee] = {}
     if ids:
@@ -197,11 +198,13 @@ def _pages(
     slugs: Iterable[str],
     wanted: PageRequest,
     wanted_filter: InboxFilter = InboxFilter(),
+    services: list[Service] | None = None,
 ) -> dict[str, Page[InboxRow]]:
+    """``services``: the actor's organizations' services when already looked up."""
     now = utcnow()
-    waitlisted = [
-        s.id for s in capacity.services_of_my_organizations(actor) if s.capacity_status == WAITLIST
-    ]
+    if services is None:
+        services = capacity.services_of_my_organizations(actor)
+    waitlisted = [s.id for s in services if s.capacity_status == WAITLIST]
     inbound = service._referrals(actor, "inbound")
     if wanted_filter.mine:
         inbound = inbound.where(_assigned_to(actor))
@@ -220,14 +223,15 @@ def _pages(
     }
     consent_valid = service._consent_lookup(r.patient_id for p in pages.values() for r in p.items)
     service._audited(actor, detail, pages.values(), consent_valid)
-    return _rows(actor, pages, now)
+    return _rows(actor, pages, now, consent_valid)
 
 
 def inbox(actor: Actor) -> Inbox:
     """The overview: each section's first ``INBOX_PREVIEW`` rows and its count; "Waitlist"
     holds those to a waitlisted service."""
-    sections = _pages(actor, INBOX_SECTIONS, PageRequest(1, INBOX_PREVIEW))
-    return Inbox(sections, capacity.services_of_my_organizations(actor))
+    services = capacity.services_of_my_organizations(actor)
+    sections = _pages(actor, INBOX_SECTIONS, PageRequest(1, INBOX_PREVIEW), services=services)
+    return Inbox(sections, services)
 
 
 def inbox_section(actor: Actor, slug: str, wanted: PageRequest = PageRequest()) -> Page[InboxRow]:
