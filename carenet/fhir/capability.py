@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from carenet.fhir import smart, topics
+from carenet.fhir import smart, subscription_status, topics
 from carenet.fhir.codes import FHIR_JSON, FHIR_VERSION, PROFILE
 
 # resource type → interactions the server answers
@@ -103,7 +103,13 @@ def capability_statement(base_url: str, software_version: str) -> dict[str, Any]
             {
                 "mode": "server",
                 "security": smart.capability_security(base_url),
-                "resource": [*resources, topics.capability_resource()],
+                "resource": [
+                    *resources,
+                    {
+                        **topics.capability_resource(),
+                        "operation": subscription_status.capability_operation(),
+                    },
+                ],
                 "interaction": [{"code": "transaction"}],
             }
         ],

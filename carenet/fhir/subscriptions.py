@@ -22,9 +22,8 @@ import json
 import urllib.error
 import urllib.request
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, request
 from flask_login import current_user
@@ -37,23 +36,32 @@ from carenet.accounts.actor import Actor
 from carenet.accounts.models import User
 from carenet.db.retry import run_in_transaction
 from carenet.db.types import ID, UTCDateTime, as_utc, new_id, utcnow
-from carenet.errors import DomainError
 from carenet.extensions import Model, db
 from carenet.fhir import topics
-from carenet.referrals import notifications
+from carenet.fhir.subscription_input import (
+    FHIR_JSON,
+    HEARTBEAT_URL,
+    MIN_HEARTBEAT,
+    SubscriptionRefused,
+    parse_subscription,
+    refuse,
+)
+from carenet.fhir.subscription_status import StatusOf, event_bundle, notification_bundle
+from carenet.fhir.subscription_status import status_bundle as _status_bundle
+from carenet.referrals import commands, notifications
 from carenet.referrals.models import OutboxMessage, Referral
 
-FHIR_JSON = "application/fhir+json"
-KIND = "fhir-rest-hook"
-CONTENTS = ("id-only", "empty")
+KIND = "fhir-rest-hook"  # event notifications
+HANDSHAKE = "fhir-handshake"
+HEARTBEAT = "fhir-heartbeat"
 STATUSES = ("active", "off", "error")
-MAX_HEADERS = 10
-MAX_HEADER_LENGTH = 1024
-MAX_ENDPOINT_LENGTH = 255
 MAX_BODY = 64 * 1024
-LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+MAX_STATUS_IDS = 100
 ORGANIZATION_ROLES = ("coordinator", "cbo_staff", "cbo_admin")
 B = topics.BACKPORT
+_refuse = refuse
+
+__all__ = ["FhirSubscription", "SubscriptionRefused", "parse_subscription"]
 
 
 class FhirSubscription(Model):
@@ -79,131 +87,10 @@ class FhirSubscription(Model):
     end_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     events_since_start: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-
-class SubscriptionRefused(DomainError):
-    """A refused Subscription request: answered as an OperationOutcome naming the element."""
-
-    def __init__(self, status: int, detail: str, expression: str, code: str = "invalid") -> None:
-        super().__init__(detail)
-        self.status, self.expression, self.code = status, expression, code
-
-
-# --- reading a Subscription resource -------------------------------------------------
-
-
-def _refuse(detail: str, expression: str, code: str = "invalid", status: int = 400) -> None:
-    raise SubscriptionRefused(status, detail, expression, code)
-
-
-def _extension_code(element: Any, url: str) -> str | None:
-    if not isinstance(element, dict):
-        return None
-    for ext in element.get("extension") or []:
-        if isinstance(ext, dict) and ext.get("url") == url:
-            value = ext.get("valueCode")
-            return value if isinstance(value, str) else ""
-    return None
-
-
-def parse_endpoint(value: Any) -> str:
-    """An https URL, or http to this machine in development and tests."""
-    where = "Subscription.channel.endpoint"
-    if not isinstance(value, str) or not value or len(value) > MAX_ENDPOINT_LENGTH:
-        _refuse(f"An endpoint URL of at most {MAX_ENDPOINT_LENGTH} characters.", where)
-    assert isinstance(value, str)
-    try:
-        parts = urlsplit(value)
-        host, _port = parts.hostname, parts.port
-    except ValueError:
-        host = None
-    if host is None or any(ord(c) < 33 or ord(c) > 126 for c in value) or parts.username:
-        _refuse("The endpoint is not a usable URL.", where)
-    local = current_app.config.get("ENV_NAME") in ("development", "test") and host in LOCAL_HOSTS
-    if parts.scheme != "https" and not (parts.scheme == "http" and local):
-        _refuse("The endpoint must be https (http only to this machine in development).", where)
-    return value
-
-
-def parse_headers(value: Any) -> list[str]:
-    where = "Subscription.channel.header"
-    if value is None:
-        return []
-    if not isinstance(value, list) or len(value) > MAX_HEADERS:
-        _refuse(f"At most {MAX_HEADERS} headers, as a list of strings.", where)
-    headers = []
-    for item in value:
-        if not isinstance(item, str) or len(item) > MAX_HEADER_LENGTH:
-            _refuse("Each header is a string 'Name: value'.", where)
-        name, sep, _ = item.partition(":")
-        printable = all(31 < ord(c) < 127 for c in item)
-        if not sep or not name.strip() or " " in name.strip() or not printable:
-            _refuse("Each header is 'Name: value' in printable ASCII.", where)
-        headers.append(item)
-    return headers
-
-
-def _parse_channel(channel: Any) -> tuple[str, list[str], str]:
-    if not isinstance(channel, dict):
-        _refuse("A channel is required.", "Subscription.channel")
-    if channel.get("type") != "rest-hook":
-        _refuse("Only rest-hook channels.", "Subscription.channel.type", "not-supported")
-    payload = channel.get("payload", FHIR_JSON)
-    if payload not in (FHIR_JSON, "application/json"):
-        _refuse(f"The payload is {FHIR_JSON}.", "Subscription.channel.payload", "not-supported")
-    content = _extension_code(channel.get("_payload"), f"{B}/backport-payload-content")
-    if content is None:
-        content = "id-only"
-    if content not in CONTENTS:
-        _refuse(
-            "Payload content id-only or empty (full-resource is not offered).",
-            "Subscription.channel.payload",
-            "not-supported",
-        )
-    endpoint = parse_endpoint(channel.get("endpoint"))
-    return endpoint, parse_headers(channel.get("header")), content
-
-
-def _parse_end(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        end = as_utc(datetime.fromisoformat(str(value).replace("Z", "+00:00")))
-    except (ValueError, OverflowError):
-        end = None
-    if end is None or end <= utcnow():
-        _refuse("end is an instant in the future.", "Subscription.end")
-    return end
-
-
-def parse_subscription(body: Any) -> dict[str, Any]:
-    """The fields of a new subscription from a Subscription resource; refusals name the
-    element (``SubscriptionRefused``)."""
-    if not isinstance(body, dict) or body.get("resourceType") != "Subscription":
-        _refuse("The body is a Subscription resource.", "Subscription")
-    criteria = body.get("criteria")
-    if not isinstance(criteria, str) or not topics.known(criteria):
-        _refuse(
-            f"criteria is a topic canonical: {', '.join(topics.TOPICS)}.",
-            "Subscription.criteria",
-            "not-supported",
-        )
-    if isinstance(body.get("_criteria"), dict) and body["_criteria"].get("extension"):
-        _refuse("Filters on the topic are not offered.", "Subscription.criteria", "not-supported")
-    if body.get("status", "requested") not in ("requested", "active"):
-        _refuse("A new subscription is requested (or active).", "Subscription.status")
-    endpoint, headers, content = _parse_channel(body.get("channel"))
-    reason = body.get("reason")
-    if reason is not None and (not isinstance(reason, str) or len(reason) > 1000):
-        _refuse("reason is a string of at most 1000 characters.", "Subscription.reason")
-    return {
-        "topic": criteria,
-        "endpoint": endpoint,
-        "headers": headers,
-        "content": content,
-        "reason": reason,
-        "end_at": _parse_end(body.get("end")),
-    }
+    # 0024: seconds between heartbeats (None: no heartbeats); when the last notification
+    # (handshake, heartbeat or event) was queued.
+    heartbeat_period: Mapped[int | None] = mapped_column(Integer)
+    last_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 # --- the service -------------------------------------------------------------------
@@ -226,12 +113,15 @@ def create_subscription(actor: Actor, body: Any) -> FhirSubscription:
     organization_id = _organization_of(actor)
 
     def work() -> FhirSubscription:
+        now = utcnow()
         row = FhirSubscription(
             owner_id=actor.id, organization_id=organization_id, status="active", **fields
         )
-        row.events_since_start = 0
+        row.events_since_start, row.last_notified_at = 0, now
         db.session.add(row)
         db.session.flush()
+        bundle = notification_bundle(fhir_base(), status_of(row), "handshake", now)
+        _queue(HANDSHAKE, row.id, row.endpoint, bundle, now)
         detail = {"topic": row.topic, "content": row.content}
         audit.record(actor, "create", "fhir_subscription", row.id, detail, organization_id)
         return row
@@ -256,6 +146,21 @@ def subscriptions_of(actor: Actor, status: str | None = None) -> list[FhirSubscr
     return list(db.session.scalars(stmt.order_by(FhirSubscription.created_at)))
 
 
+def statuses_of(actor: Actor, ids: list[str], statuses: list[str]) -> list[FhirSubscription]:
+    """``$status`` at the type level: the caller's subscriptions, those of ``ids`` (any of
+    them; unknown or others' ids are left out) and ``statuses`` if given."""
+    if len(ids) > MAX_STATUS_IDS or any(not i or len(i) > 64 for i in ids):
+        _refuse(f"At most {MAX_STATUS_IDS} ids of at most 64 characters.", "id")
+    if any(status not in (*STATUSES, "requested") for status in statuses):
+        _refuse(f"status is one of requested, {', '.join(STATUSES)}.", "status")
+    stmt = select(FhirSubscription).where(FhirSubscription.owner_id == actor.id)
+    if ids:
+        stmt = stmt.where(FhirSubscription.id.in_(ids))
+    if statuses:
+        stmt = stmt.where(FhirSubscription.status.in_(statuses))
+    return list(db.session.scalars(stmt.order_by(FhirSubscription.created_at)))
+
+
 def delete_subscription(actor: Actor, subscription_id: str) -> None:
     def work() -> None:
         row = get_subscription(actor, subscription_id)
@@ -272,11 +177,38 @@ def fhir_base() -> str:
     return str(current_app.config.get("BASE_URL") or "").rstrip("/") + "/fhir"
 
 
+def status_of(row: FhirSubscription) -> StatusOf:
+    error = row.reason if row.status == "error" else None
+    return StatusOf(row.id, row.topic, row.status, row.events_since_start or 0, error)
+
+
+def _queue(
+    kind: str,
+    subscription_id: str,
+    endpoint: str,
+    bundle: dict[str, Any],
+    now: datetime,
+    referral_id: str | None = None,
+) -> None:
+    """One notification in the outbox (in the caller's transaction), due now."""
+    db.session.add(
+        OutboxMessage(
+            message_id=f"<{kind}.{uuid.uuid4().hex}@carenet>",
+            kind=kind,
+            recipient=endpoint,
+            subject=f"Subscription/{subscription_id}",
+            body=json.dumps(bundle, separators=(",", ":")),
+            referral_id=referral_id,
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+        )
+    )
+
+
 def _live(now: datetime) -> Any:
-    return (
-        (FhirSubscription.topic == topics.TASK_STATUS_TOPIC)
-        & (FhirSubscription.status == "active")
-        & ((FhirSubscription.end_at.is_(None)) | (FhirSubscription.end_at > now))
+    return (FhirSubscription.status == "active") & (
+        (FhirSubscription.end_at.is_(None)) | (FhirSubscription.end_at > now)
     )
 
 
@@ -285,96 +217,89 @@ def enqueue_task_status(referral: Referral, status: str) -> int:
     see the referral; returns how many."""
     now = utcnow()
     rows = db.session.execute(
-        select(FhirSubscription.id, FhirSubscription.owner_id).where(_live(now))
+        select(FhirSubscription.id, FhirSubscription.owner_id).where(
+            _live(now) & (FhirSubscription.topic == topics.TASK_STATUS_TOPIC)
+        )
     ).all()
     queued = 0
     for subscription_id, owner_id in rows:
         owner = db.session.get(User, owner_id)
         if owner is None or not owner.active or not policy.allows("view", owner, referral):
             continue
-        number = db.session.execute(
+        number, endpoint, content = db.session.execute(
             update(FhirSubscription)
             .where(FhirSubscription.id == subscription_id)
-            .values(events_since_start=FhirSubscription.events_since_start + 1)
-            .returning(FhirSubscription.events_since_start, FhirSubscription.endpoint)
+            .values(
+                events_since_start=FhirSubscription.events_since_start + 1, last_notified_at=now
+            )
+            .returning(
+                FhirSubscription.events_since_start,
+                FhirSubscription.endpoint,
+                FhirSubscription.content,
+            )
             .execution_options(synchronize_session=False)
         ).one()
-        content = db.session.scalar(
-            select(FhirSubscription.content).where(FhirSubscription.id == subscription_id)
-        )
-        bundle = notification_bundle(
-            subscription_id, int(number[0]), referral.id, now, content or "id-only"
-        )
-        db.session.add(
-            OutboxMessage(
-                message_id=f"<{KIND}.{uuid.uuid4().hex}@carenet>",
-                kind=KIND,
-                recipient=str(number[1]),
-                subject=f"Subscription/{subscription_id}",
-                body=json.dumps(bundle, separators=(",", ":")),
-                referral_id=referral.id,
-                status="pending",
-                attempts=0,
-                next_attempt_at=now,
-            )
-        )
+        of = StatusOf(subscription_id, topics.TASK_STATUS_TOPIC, "active", int(number))
+        bundle = event_bundle(fhir_base(), of, referral.id, now, content or "id-only")
+        _queue(KIND, subscription_id, str(endpoint), bundle, now, referral.id)
         queued += 1
     return queued
 
 
-def notification_bundle(
-    subscription_id: str, number: int, task_id: str, at: datetime, content: str = "id-only"
-) -> dict[str, Any]:
-    """The R4 backport notification: a ``history`` Bundle whose first entry is the
-    SubscriptionStatus (``Parameters``), then (id-only) the focus Task without its body."""
-    base = fhir_base()
-    stamp = at.isoformat().replace("+00:00", "Z")
-    event: list[dict[str, Any]] = [
-        {"name": "event-number", "valueString": str(number)},
-        {"name": "timestamp", "valueInstant": stamp},
-    ]
-    if content == "id-only":
-        event.append({"name": "focus", "valueReference": {"reference": f"{base}/Task/{task_id}"}})
-    status = {
-        "resourceType": "Parameters",
-        "id": str(uuid.uuid4()),
-        "meta": {"profile": [f"{B}/backport-subscription-status-r4"]},
-        "parameter": [
-            {
-                "name": "subscription",
-                "valueReference": {"reference": f"{base}/Subscription/{subscription_id}"},
-            },
-            {"name": "topic", "valueCanonical": topics.TASK_STATUS_TOPIC},
-            {"name": "status", "valueCode": "active"},
-            {"name": "type", "valueCode": "event-notification"},
-            {"name": "events-since-subscription-start", "valueString": str(number)},
-            {"name": "notification-event", "part": event},
-        ],
-    }
-    entries: list[dict[str, Any]] = [
-        {
-            "fullUrl": f"urn:uuid:{status['id']}",
-            "resource": status,
-            "request": {"method": "GET", "url": f"{base}/Subscription/{subscription_id}/$status"},
-            "response": {"status": "200"},
-        }
-    ]
-    if content == "id-only":
-        entries.append(
-            {
-                "fullUrl": f"{base}/Task/{task_id}",
-                "request": {"method": "PUT", "url": f"Task/{task_id}"},
-                "response": {"status": "200"},
-            }
+def _heartbeats_due(at: datetime) -> Any:
+    return select(FhirSubscription.id, FhirSubscription.heartbeat_period).where(
+        _live(at)
+        & FhirSubscription.heartbeat_period.is_not(None)
+        & (FhirSubscription.last_notified_at <= at - timedelta(seconds=MIN_HEARTBEAT))
+    )
+
+
+def queue_heartbeats(now: datetime | None = None) -> int:
+    """Queue a ``heartbeat`` for each live subscription with a heartbeat period whose last
+    notification was queued a period or more before ``now``; returns how many.
+
+    A reading look first (most passes find nothing: no write lock taken); then one writing
+    transaction (SQLite: the write lock up front) in which each subscription is claimed by a
+    conditional UPDATE of its ``last_notified_at``, so two workers at once queue one
+    heartbeat between them (PostgreSQL re-checks the condition after the other commits)."""
+    at = now or utcnow()
+    if db.session.execute(_heartbeats_due(at).limit(1)).first() is None:
+        db.session.rollback()
+        return 0
+
+    def work() -> int:
+        due = db.session.execute(_heartbeats_due(at)).all()
+        return sum(_heartbeat(subscription_id, int(period), at) for subscription_id, period in due)
+
+    return run_in_transaction(work)
+
+
+def _heartbeat(subscription_id: str, period: int, at: datetime) -> int:
+    claimed = db.session.execute(
+        update(FhirSubscription)
+        .where(
+            (FhirSubscription.id == subscription_id)
+            & _live(at)
+            & (FhirSubscription.last_notified_at <= at - timedelta(seconds=period))
         )
-    return {
-        "resourceType": "Bundle",
-        "id": str(uuid.uuid4()),
-        "meta": {"profile": [f"{B}/backport-subscription-notification-r4"]},
-        "type": "history",
-        "timestamp": stamp,
-        "entry": entries,
-    }
+        .values(last_notified_at=at)
+        .returning(
+            FhirSubscription.topic, FhirSubscription.events_since_start, FhirSubscription.endpoint
+        )
+        .execution_options(synchronize_session=False)
+    ).one_or_none()
+    if claimed is None:
+        return 0
+    topic, events, endpoint = claimed
+    of = StatusOf(subscription_id, str(topic), "active", int(events or 0))
+    _queue(
+        HEARTBEAT,
+        subscription_id,
+        str(endpoint),
+        notification_bundle(fhir_base(), of, "heartbeat", at),
+        at,
+    )
+    return 1
 
 
 def deliver(message: notifications.Claimed, timeout: float) -> None:
@@ -402,7 +327,8 @@ def deliver(message: notifications.Claimed, timeout: float) -> None:
                 )
     except Exception as exc:
         if message.attempts + 1 >= notifications.outbox_settings().max_attempts:
-            _give_up(subscription_id, f"Delivery failed {message.attempts + 1} times: {exc}")
+            what = "Handshake" if message.kind == HANDSHAKE else "Delivery"
+            _give_up(subscription_id, f"{what} failed {message.attempts + 1} times: {exc}")
         raise
 
 
@@ -438,6 +364,10 @@ def as_resource(row: FhirSubscription) -> dict[str, Any]:
             },
         },
     }
+    if row.heartbeat_period is not None:
+        resource["channel"]["extension"] = [
+            {"url": HEARTBEAT_URL, "valueUnsignedInt": row.heartbeat_period}
+        ]
     if row.end_at is not None:
         resource["end"] = as_utc(row.end_at).isoformat().replace("+00:00", "Z")
     return resource
@@ -504,6 +434,27 @@ def search() -> Response:
     )
 
 
+def _status_answer(rows: list[FhirSubscription]) -> Response:
+    base = request.url_root.rstrip("/") + "/fhir"
+    return _fhir(_status_bundle(base, [status_of(row) for row in rows]))
+
+
+@blueprint.get("/$status")
+@access.authenticated
+def status_of_type() -> Response:
+    """``$status`` on the type: the caller's subscriptions (``id``, ``status`` filters)."""
+    ids = [i for value in request.args.getlist("id") for i in value.split(",")]
+    statuses = [c for value in request.args.getlist("status") for c in value.split(",")]
+    return _status_answer(statuses_of(current_user, ids, statuses))
+
+
+@blueprint.get("/<subscription_id>/$status")
+@access.authenticated
+def status_of_instance(subscription_id: str) -> Response:
+    """``$status`` on one of the caller's subscriptions (anyone else's: 404)."""
+    return _status_answer([get_subscription(current_user, subscription_id)])
+
+
 @blueprint.delete("/<subscription_id>")
 @access.authenticated
 def remove(subscription_id: str) -> Response:
@@ -514,4 +465,6 @@ def remove(subscription_id: str) -> Response:
 def init_app() -> None:
     """Hook into the referral notifications and the outbox worker (idempotent)."""
     notifications.STATUS_LISTENERS[KIND] = enqueue_task_status
-    notifications.DELIVERERS[KIND] = deliver
+    for kind in (KIND, HANDSHAKE, HEARTBEAT):
+        notifications.DELIVERERS[kind] = deliver
+    commands.PASS_HOOKS["heartbeats"] = queue_heartbeats

@@ -7,6 +7,7 @@ pass claims its own batch under a lease.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import click
 from flask.cli import with_appcontext
@@ -14,17 +15,24 @@ from flask.cli import with_appcontext
 from carenet.extensions import db
 from carenet.referrals import notifications, overdue
 
+# What else a pass queues before sending, registered at start-up by other modules (e.g.
+# ``carenet.fhir.subscriptions``: "heartbeats"): name -> a function returning how many.
+PASS_HOOKS: dict[str, Callable[[], int]] = {}
+
 
 def run_once(batch_size: int | None = None) -> dict[str, int]:
-    """One pass: queue the overdue notices, then claim one batch of due messages and send it."""
+    """One pass: queue the overdue notices (and the hooks' messages), then claim one batch
+    of due messages and send it."""
     announced = overdue.notify_overdue()
+    hooked = {name: hook() for name, hook in PASS_HOOKS.items()}
     counts = notifications.drain_outbox(limit=batch_size)
-    return {"overdue": announced, **counts, "pending": notifications.pending_count()}
+    return {"overdue": announced, **hooked, **counts, "pending": notifications.pending_count()}
 
 
 def _report(counts: dict[str, int]) -> None:
+    hooked = "".join(f"{name} queued: {counts[name]}, " for name in PASS_HOOKS)
     click.echo(
-        f"overdue announced: {counts['overdue']}, sent: {counts['sent']}, "
+        f"overdue announced: {counts['overdue']}, {hooked}sent: {counts['sent']}, "
         f"failed: {counts['failed']}, dead: {counts['dead']}, still pending: {counts['pending']}"
     )
 

@@ -211,13 +211,19 @@ def test_ehr_sends_cbo_completes_ehr_is_notified(
         moving.save()
         assert moving["status"] == "completed"
 
-        received = _deliver(app, receiver, 3)
+        received = _deliver(app, receiver, 4)
 
-        # The EHR is told three times, in order, with ids only, and reads the result.
-        assert len(received) == 3
+        # The EHR got the handshake, then is told three times, with ids only, and reads
+        # the result.
+        assert len(received) == 4
         assert {r["headers"]["X-Ehr-Secret"] for r in received} == {"s3cret"}
+        kinds = [
+            {p["name"]: p for p in r["body"]["entry"][0]["resource"]["parameter"]}["type"]
+            for r in received
+        ]
+        assert [k["valueCode"] for k in kinds] == ["handshake"] + ["event-notification"] * 3
         numbers = []
-        for notification in received:
+        for notification in received[1:]:
             bundle = notification["body"]
             Bundle.model_validate(bundle)
             status = bundle["entry"][0]["resource"]

@@ -198,6 +198,12 @@ def _send_and_move(app: Flask, net: Net) -> str:
         return referral.id
 
 
+def _type(bundle: dict[str, Any]) -> str:
+    """The notification type of a notification Bundle (its SubscriptionStatus's ``type``)."""
+    params = {p["name"]: p for p in bundle["entry"][0]["resource"]["parameter"]}
+    return str(params["type"]["valueCode"])
+
+
 def test_status_changes_are_delivered_to_those_who_may_see_the_task(
     app: Flask, client: FlaskClient, auth: dict[str, dict[str, str]], snet: Net, receiver: Receiver
 ) -> None:
@@ -216,13 +222,17 @@ def test_status_changes_are_delivered_to_those_who_may_see_the_task(
         )
         assert all("Lopez" not in m.body and "Ana" not in m.body for m in queued)  # ids only
         counts = drain_outbox(limit=50)
-        assert counts["sent"] == 6, counts
+        assert counts["sent"] == 10, counts  # 4 handshakes (one per subscription), 6 events
 
-    received = receiver.wait_for(6)
-    assert len(received) == 6
+    received = receiver.wait_for(10)
+    assert len(received) == 10
     assert {r["headers"]["Authorization"] for r in received} == {"Bearer hook-secret"}
     assert {r["headers"]["Content-Type"] for r in received} == {FHIR}
-    for_mine = [r["body"] for r in received if f"Subscription/{mine}" in json.dumps(r["body"])]
+    assert (
+        sorted(_type(r["body"]) for r in received) == ["event-notification"] * 6 + ["handshake"] * 4
+    )
+    events = [r["body"] for r in received if _type(r["body"]) == "event-notification"]
+    for_mine = [b for b in events if f"Subscription/{mine}" in json.dumps(b)]
     numbers = []
     for bundle in for_mine:
         Bundle.model_validate(bundle)
@@ -243,9 +253,11 @@ def test_status_changes_are_delivered_to_those_who_may_see_the_task(
 def test_failed_deliveries_are_retried_then_dead_letters(
     app: Flask, client: FlaskClient, auth: dict[str, dict[str, str]], snet: Net, receiver: Receiver
 ) -> None:
-    receiver.status = 500
     app.config["OUTBOX_MAX_ATTEMPTS"] = 2
     _post(client, auth["coordinator"], subscription(receiver.url))
+    with app.app_context():
+        assert drain_outbox(limit=10)["sent"] == 1  # the handshake went through
+    receiver.status = 500
     with app.app_context():
         request = ReferralRequest(
             patient_id=snet.patient, service_id=snet.services["open"], category="food-insecurity"
@@ -262,7 +274,11 @@ def test_failed_deliveries_are_retried_then_dead_letters(
         drain_outbox(now=utcnow() + timedelta(hours=2), limit=10)
         db.session.refresh(message)
         assert message.status == "dead" and message.attempts == 2
-    assert len(receiver.received) == 2
+    assert [_type(r["body"]) for r in receiver.received] == [
+        "handshake",
+        "event-notification",
+        "event-notification",
+    ]
     # The last failure puts the subscription in error: nothing more is queued for it.
     sub = message.subject.removeprefix("Subscription/")
     read = client.get(f"/fhir/Subscription/{sub}", headers=auth["coordinator"]).get_json()
