@@ -11,9 +11,14 @@ outbox worker (docs/fhir-access.md "Subscriptions").
   rule): its body is the notification Bundle (``history``, a SubscriptionStatus
   ``Parameters`` first, ``events-since-subscription-start`` counted per subscription,
   the focus ``Task/{id}``). No patient data: ids only.
-- The worker hands ``fhir-rest-hook`` messages to ``deliver`` (POST to the endpoint with
-  the subscription's headers); leases, retries with backoff and dead letters are the
-  outbox's.
+- Creating one queues its ``handshake`` (kind ``fhir-handshake``) in the same transaction;
+  the subscription is active at once. Each worker pass runs ``queue_heartbeats`` (a
+  ``heartbeat``, kind ``fhir-heartbeat``, for each subscription with a heartbeat period
+  whose last notification is a period old). ``GET /fhir/Subscription[/{id}]/$status``
+  answers the caller's own statuses (``subscription_status.status_bundle``).
+- The worker hands all three kinds to ``deliver`` (POST to the endpoint with the
+  subscription's headers); leases, retries with backoff and dead letters are the
+  outbox's. A last failed attempt puts the subscription in ``error``.
 """
 
 from __future__ import annotations
