@@ -252,10 +252,15 @@ def enqueue_task_status(referral: Referral, status: str) -> int:
 
 
 def _heartbeats_due(at: datetime) -> Any:
-    return select(FhirSubscription.id, FhirSubscription.heartbeat_period).where(
-        _live(at)
-        & FhirSubscription.heartbeat_period.is_not(None)
-        & (FhirSubscription.last_notified_at <= at - timedelta(seconds=MIN_HEARTBEAT))
+    """Candidates, in id order (every worker locks the rows in the same order: no deadlock)."""
+    return (
+        select(FhirSubscription.id, FhirSubscription.heartbeat_period)
+        .where(
+            _live(at)
+            & FhirSubscription.heartbeat_period.is_not(None)
+            & (FhirSubscription.last_notified_at <= at - timedelta(seconds=MIN_HEARTBEAT))
+        )
+        .order_by(FhirSubscription.id)
     )
 
 
