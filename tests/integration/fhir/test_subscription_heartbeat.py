@@ -165,7 +165,13 @@ def test_the_worker_pass_queues_heartbeats(
         db.session.commit()
         counts = commands.run_once(10)
         assert counts["heartbeats"] == 1 and counts["sent"] == 1, counts
-    assert [_type(r["body"]) for r in receiver.wait_for(2)] == ["handshake", "heartbeat"]
+        row.last_notified_at = utcnow() - timedelta(seconds=61)
+        db.session.commit()
+        result = app.test_cli_runner().invoke(args=["worker", "--once"])
+        assert result.exit_code == 0, result.output
+        assert "heartbeats queued: 1, sent: 1," in result.output
+    kinds = [_type(r["body"]) for r in receiver.wait_for(3)]
+    assert kinds == ["handshake", "heartbeat", "heartbeat"]
 
 
 def test_two_workers_at_once_queue_one_heartbeat(
