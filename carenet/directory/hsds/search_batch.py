@@ -24,7 +24,7 @@ from carenet.db.bulk import among
 from carenet.directory.hsds.mapping import MappedRecord
 from carenet.directory.models import Service, ServiceAtLocation, TaxonomyTerm
 from carenet.directory.search.index import refresh_loaded, refresh_services
-from carenet.directory.search.rows import DirectoryBatch
+from carenet.directory.search.rows import DirectoryBatch, bare_organizations
 from carenet.extensions import db
 
 
@@ -235,12 +235,7 @@ def _phones(batch: DirectoryBatch, merged: MappedRecord, location_ids: set[str])
         else:
             continue
         batch.phones.setdefault(key, []).append(_pick(PhoneRow, row))
-    bare = {
-        svc.organization_id for svc in batch.services
-        if ("service", svc.id) not in batch.phones
-        and not any(("location", site.location_id) in batch.phones
-                    for site in batch.sites.get(svc.id, ()))
-    }  # fmt: skip
+    bare = bare_organizations(batch)
     for row in phones:
         if row["service_id"] is None and row["location_id"] is None:
             if row["organization_id"] in bare:

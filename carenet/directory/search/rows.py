@@ -202,15 +202,25 @@ def _load_phones(conn: Any, batch: DirectoryBatch, of: Any, location_ids: list[s
     _load_organization_phones(conn, batch)
 
 
-def _load_organization_phones(conn: Any, batch: DirectoryBatch) -> None:
-    """The organization's phones only for services with none of their own or their sites'."""
-    p = Phone.__table__
-    bare = sorted({
+def bare_organizations(batch: DirectoryBatch) -> set[str]:
+    """Organizations whose phones a search row shows: those of services without phones of
+    their own that have no site, or a site without phones (``_phones_for``). (Not only of
+    services without phones at every site: a service with phones at one site and none at
+    another showed its organization's phones there only when another service of the batch
+    had none at all, so a row depended on which services were refreshed with it.)"""
+    return {
         svc.organization_id for svc in batch.services
         if ("service", svc.id) not in batch.phones
-        and not any(("location", site.location_id) in batch.phones
-                    for site in batch.sites.get(svc.id, ()))
-    })  # fmt: skip
+        and (not batch.sites.get(svc.id)
+             or any(("location", site.location_id) not in batch.phones
+                    for site in batch.sites[svc.id]))
+    }  # fmt: skip
+
+
+def _load_organization_phones(conn: Any, batch: DirectoryBatch) -> None:
+    """The organization's phones, for the services whose rows may show them."""
+    p = Phone.__table__
+    bare = sorted(bare_organizations(batch))
     if bare:
         for row in conn.execute(
             select(p)
