@@ -112,6 +112,10 @@ def _snapshot() -> dict[str, list[tuple[Any, ...]]]:
     }
 
 
+SAMPLES = ["hsds3_examples", "miami_sample", "dc_sample", "or11_sample", "hsds3_csv",
+           "service_full.json"]  # fmt: skip
+
+
 def _same_as_rebuilt() -> dict[str, list[tuple[Any, ...]]]:
     imported = _snapshot()
     rebuild_all()
@@ -122,34 +126,14 @@ def _same_as_rebuilt() -> dict[str, list[tuple[Any, ...]]]:
     return imported
 
 
-@pytest.mark.parametrize(
-    "source",
-    [
-        "hsds3_examples",
-        "miami_sample",
-        "dc_sample",
-        "or11_sample",
-        "hsds3_csv",
-        "service_full.json",
-    ],
-)
+@pytest.mark.parametrize("source", SAMPLES)
 def test_each_batch_built_in_memory_is_what_the_database_holds(app_ctx, compared, source):
     report = import_path(DATA / source, batch_size=7)
     assert report.counts["service_created"] > 0
     assert any(compared)
 
 
-@pytest.mark.parametrize(
-    "source",
-    [
-        "hsds3_examples",
-        "miami_sample",
-        "dc_sample",
-        "or11_sample",
-        "hsds3_csv",
-        "service_full.json",
-    ],
-)
+@pytest.mark.parametrize("source", SAMPLES)
 def test_imported_search_rows_are_those_a_rebuild_gives(app_ctx, source):
     report = import_path(DATA / source, batch_size=7)
     assert report.counts["service_created"] > 0
