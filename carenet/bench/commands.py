@@ -60,13 +60,19 @@ _register_load(bench_group)  # carenet bench load (docs/performance.md, "Load")
     help="Records per transaction [default: CARENET_IMPORT_BATCH_SIZE].",
 )
 @click.option("--profile", is_flag=True, help="Print where the import spends its time.")
+@click.option(
+    "--floor",
+    is_flag=True,
+    help="Then time the database alone: the same rows inserted again into an empty database.",
+)
 @options.as_json
 def bench_import(services: int, backend: str, seed: int, batch_size: int | None,
-                 profile: bool, as_json: bool) -> None:  # fmt: skip
+                 profile: bool, floor: bool, as_json: bool) -> None:  # fmt: skip
     """Generate N HSDS services and time import-hsds on them in a throwaway database."""
     from carenet.bench.import_bench import report_lines, run
 
-    figures = run(services, backend, seed, batch_size, echo=click.echo, profile=profile)
+    figures = run(services, backend, seed, batch_size, echo=click.echo, profile=profile,
+                  floor=floor)  # fmt: skip
     for line in report_lines(figures):
         click.echo(line)
     options.echo_json(figures, as_json)

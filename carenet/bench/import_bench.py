@@ -170,14 +170,18 @@ def _import(path: Path, batch_size: int | None, echo: Echo, count: int, profile:
     profiler = cProfile.Profile()
     report = profiler.runcall(import_path, path, batch_size=batch_size)
     out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(30)
+    stats.sort_stats("tottime").print_stats(20)  # where the time is spent, function by function
     echo(out.getvalue())
     return report
 
 
 def run(count: int, backend: str, seed: int = 1, batch_size: int | None = None,
-        echo: Echo = print, profile: bool = False) -> dict[str, Any]:  # fmt: skip
-    """Generate ``count`` services, import them on ``backend``; returns the figures."""
+        echo: Echo = print, profile: bool = False,
+        floor: bool = False) -> dict[str, Any]:  # fmt: skip
+    """Generate ``count`` services, import them on ``backend``; returns the figures. With
+    ``floor``, also what the database alone takes of it (``import_floor``)."""
     from flask_migrate import upgrade
 
     from carenet import create_app
@@ -198,13 +202,16 @@ def run(count: int, backend: str, seed: int = 1, batch_size: int | None = None,
             with app.app_context():
                 upgrade()
                 figures["batch_size"] = batch_size or app.config.get("IMPORT_BATCH_SIZE")
-                figures["workers"] = app.config.get("IMPORT_WORKERS") or 0
                 figures["load_before"] = [round(x, 2) for x in os.getloadavg()]
                 report = _import(path, batch_size, echo, count, profile)
                 figures["load_after"] = [round(x, 2) for x in os.getloadavg()]
                 figures.update(_figures(report))
                 db.session.remove()
                 db.engine.dispose()
+            if floor:
+                from carenet.bench.import_floor import floor as database_floor
+
+                figures.update(database_floor(url, backend, count, echo))
     return figures
 
 
@@ -216,6 +223,7 @@ def _figures(report: Any) -> dict[str, Any]:
         "rejected": len(report.rejected),
         "warnings": len(report.warnings),
         "services_per_s": created / report.seconds if report.seconds else 0.0,
+        "workers": report.workers,
     }
 
 
@@ -227,3 +235,7 @@ def report_lines(figures: dict[str, Any]) -> Iterator[str]:
     yield f"  rejected {figures['rejected']}, warnings {figures['warnings']}"
     yield (f"  load average (1, 5, 15 min) before {figures['load_before']}, "
            f"after {figures['load_after']}; mapping workers: {figures['workers']}")  # fmt: skip
+    if "floor_s" in figures:
+        from carenet.bench.import_floor import floor_lines
+
+        yield from floor_lines(figures)

@@ -78,24 +78,44 @@ def _plan(table: Table, dialect: Any, keys: frozenset[str], copy: bool) -> _Inse
     return _InsertPlan(sql, names, processors, tuple(defaults))
 
 
+@dataclass(frozen=True)
+class PreparedRows:
+    """Rows of one table ready for the database (``prepare_rows``): the plan and the
+    processed values, or the dicts when SQLAlchemy must insert them (``plan`` None)."""
+
+    table: Table
+    plan: _InsertPlan | None
+    values: Sequence[Any]
+
+
+def prepare_rows(conn: Any, table: Table, rows: Sequence[dict[str, Any]]) -> PreparedRows:
+    """The Python side of ``insert_rows``: the statement and the values in column order."""
+    plan = _plan(table, conn.dialect, frozenset(rows[0]), can_copy(conn)) if rows else None
+    return PreparedRows(table, plan, _values(plan, rows) if plan else list(rows))
+
+
 def insert_rows(conn: Any, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """INSERT ``rows`` (dicts with the same keys, named by column) into ``table`` in
     ``conn``'s transaction, as SQLAlchemy's ``conn.execute(table.insert(), rows)`` would
     (column defaults for the columns not given, values through the column types), without
     its per-row work: the statement is built once per table and the rows go to the DB-API
     cursor — COPY on PostgreSQL, ``executemany`` on SQLite."""
-    if not rows:
+    if rows:
+        insert_prepared(conn, prepare_rows(conn, table, rows))
+
+
+def insert_prepared(conn: Any, prepared: PreparedRows) -> None:
+    """The database side of ``insert_rows`` (``carenet bench import --floor`` times it)."""
+    plan, values = prepared.plan, prepared.values
+    if not values:
         return
-    copy = can_copy(conn)
-    plan = _plan(table, conn.dialect, frozenset(rows[0]), copy)
     if plan is None:
-        conn.execute(table.insert(), list(rows))
+        conn.execute(prepared.table.insert(), list(values))
         return
-    values = _values(plan, rows)
     cursor = conn.connection.dbapi_connection.cursor()
     dbapi_error = conn.dialect.loaded_dbapi.Error
     try:
-        if copy:
+        if plan.sql.startswith("COPY "):
             with cursor.copy(plan.sql) as out:
                 for row in values:
                     out.write_row(row)
@@ -122,10 +142,25 @@ def _values(plan: _InsertPlan, rows: Sequence[dict[str, Any]]) -> list[tuple[Any
             value = constants[name]
             columns.append(repeat(processor(value) if processor else value, count))
         elif processor:
-            columns.append(map(processor, map(itemgetter(name), rows)))
+            columns.append(map(_none_once(processor), map(itemgetter(name), rows)))
         else:
             columns.append(map(itemgetter(name), rows))
     return list(zip(*columns, strict=False))
+
+
+def _none_once(processor: Any) -> Any:
+    """``processor`` with its value for None taken once: a JSON column's None is the text
+    ``null`` (SQLAlchemy's ``none_as_null`` is off), and most rows of an import have no
+    ``hsds_extra`` — one ``json.dumps`` per row saved."""
+    try:
+        for_none = processor(None)
+    except (TypeError, ValueError, AttributeError):
+        return processor
+
+    def process(value: Any) -> Any:
+        return for_none if value is None else processor(value)
+
+    return process
 
 
 CHECKPOINT_PAGES = 16384  # 64 MiB of 4 KiB pages

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import sys
 import time
 from collections import Counter
@@ -68,6 +69,7 @@ class ImportReport:
     rejected: list[Rejection] = field(default_factory=list)
     warnings: list[Notice] = field(default_factory=list)
     seconds: float = 0.0
+    workers: int = 0  # mapping processes beside the importing one (``mapping_pool``)
 
     @property
     def rate(self) -> float:
@@ -252,7 +254,7 @@ def import_path(
     """Import every record at ``path``; returns the report (rejections included).
 
     ``workers``: processes that map records while this one writes (``mapping_pool``);
-    by default ``CARENET_IMPORT_WORKERS``, else none (records mapped here)."""
+    by default ``CARENET_IMPORT_WORKERS``, else automatic (``_workers``)."""
     from carenet.directory.service import ensure_taxonomy
 
     started = time.perf_counter()
@@ -266,7 +268,7 @@ def import_path(
     importer = _Importer(report, max(1, size), defaults)
     source = open_source(path)
     shown = 0
-    pool = _workers(config) if workers is None else workers
+    pool = report.workers = _workers(config, source.total) if workers is None else workers
     # What lives before the import (the gazetteer's million objects, the app) is left out of
     # the garbage collector's full passes while it runs: they cost ~10 % of an import. And
     # the collector runs once every GC_BATCHES batches, not on its own: with so little left
@@ -297,12 +299,26 @@ def import_path(
     return report
 
 
-def _workers(config: Any) -> int:
-    """How many mapping processes an import uses: ``CARENET_IMPORT_WORKERS``, else none
-    (mapped in this process; on the 2-core build machine a worker did not pay for the
-    pickling of records to and fro, see docs/performance.md)."""
+AUTO_WORKER_BYTES = 4 * 2**20  # inputs from this size get a mapping worker by default
+
+
+def _workers(config: Any, total_bytes: int) -> int:
+    """How many mapping processes an import uses: ``CARENET_IMPORT_WORKERS`` if set, else
+    automatic — one when this process may run on two CPUs or more and the files to read
+    are ``AUTO_WORKER_BYTES`` or more (about 2,500 services; below that, starting a worker
+    costs more than it saves), else none (docs/hsds.md, docs/performance.md)."""
     configured = str(config.get("IMPORT_WORKERS") or "").strip()
-    return max(0, int(configured)) if configured.isdigit() else 0
+    if configured.isdigit():
+        return max(0, int(configured))
+    return 1 if _cpus() >= 2 and total_bytes >= AUTO_WORKER_BYTES else 0
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
 
 
 def run_import_command(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
@@ -244,6 +245,7 @@ def test_mapping_in_worker_processes_imports_exactly_what_mapping_here_does(
     outcomes = []
     for workers in (0, 2):
         report = import_path(path, batch_size=9, workers=workers)
+        assert report.workers == workers
         written = {
             e: report.counts[f"{e}_created"] + report.counts[f"{e}_updated"]
             for e in ("organization", "location", "service")
@@ -292,3 +294,14 @@ def test_a_reimport_replaces_the_children_of_services_already_there(app_ctx, tmp
     assert stored is not None and stored.name == records[1]["name"]
     untouched = records[2]["id"]
     assert db.session.scalars(select(Phone).where(Phone.service_id == untouched)).all()
+
+
+def test_a_mapping_worker_is_automatic_for_large_inputs_on_two_cpus_or_more(app_ctx):
+    from carenet.directory.hsds.importer import AUTO_WORKER_BYTES, _workers
+
+    cpus = len(os.sched_getaffinity(0))
+    automatic = {"IMPORT_WORKERS": ""}
+    assert _workers(automatic, AUTO_WORKER_BYTES - 1) == 0  # small: mapped here
+    assert _workers(automatic, AUTO_WORKER_BYTES) == (1 if cpus >= 2 else 0)
+    assert _workers({"IMPORT_WORKERS": "0"}, 10 * AUTO_WORKER_BYTES) == 0  # configured wins
+    assert _workers({"IMPORT_WORKERS": "3"}, 10) == 3
