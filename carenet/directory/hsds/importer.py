@@ -25,6 +25,7 @@ from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from carenet.db.bulk import DeferredCheckpoints
+from carenet.db.retry import begin_writing
 from carenet.directory.hsds import writing
 from carenet.directory.hsds.mapping import Defaults, MappedRecord
 from carenet.directory.hsds.mapping_pool import Outcome, mapped, warm_up
@@ -199,6 +200,8 @@ class _Importer:
         self.batches += 1
         if self.batches % GC_BATCHES == 0:
             gc.collect()  # the collector is off while an import runs (import_path)
+        if not self.report.dry_run:
+            begin_writing(db.session())  # SQLite: BEGIN IMMEDIATE, the write lock up front
         problems = writing.missing_references([p.record for p in batch])
         for index in sorted(problems):
             self.reject(batch[index].item, problems[index])
@@ -218,6 +221,7 @@ class _Importer:
             db.session.rollback()
             for pending in batch:  # isolate the record the database refused
                 try:
+                    begin_writing(db.session())
                     self._write([pending.record])
                 except SQLAlchemyError as exc:
                     db.session.rollback()

@@ -10,11 +10,12 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 
 from carenet.bench.import_bench import write_services
 from carenet.db.bulk import CHECKPOINT_PAGES, insert_rows
+from carenet.db.engine import began_as_writer
 from carenet.directory.hsds import import_path
 from carenet.directory.hsds.mapping import TABLES
 from carenet.directory.models import Location, Organization, Schedule, Service
@@ -100,19 +101,35 @@ def _autocheckpoint() -> int:
 
 
 def test_sqlite_checkpoints_the_log_less_often_during_an_import_only(app_ctx, tmp_path):
+    """The batches are written (and committed) with the deferred setting on the writer's
+    connection; afterwards every pooled connection has SQLite's default again."""
     if db.engine.dialect.name != "sqlite":
         pytest.skip("a SQLite setting (WAL checkpoints)")
     path = tmp_path / "services.ndjson"
     write_services(path, 5, seed=3)
     before = _autocheckpoint()
-    seen: list[int] = []
-    report = import_path(
-        path, batch_size=2, progress=lambda done, total: seen.append(_autocheckpoint())
-    )
-    assert report.counts["service_created"] == 5
-    assert seen[:2] == [CHECKPOINT_PAGES, CHECKPOINT_PAGES]  # after batches 1 and 2
     db.session.commit()
-    assert before == 1000 and _autocheckpoint() == before  # SQLite's default, put back
+    at_commit: list[int] = []
+    writers: list[bool] = []
+
+    def on_commit(conn) -> None:
+        raw = conn.connection.dbapi_connection
+        at_commit.append(int(raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0]))
+        writers.append(began_as_writer(conn))
+
+    event.listen(db.engine, "commit", on_commit)
+    try:
+        report = import_path(path, batch_size=2)
+    finally:
+        event.remove(db.engine, "commit", on_commit)
+    assert report.counts["service_created"] == 5
+    # the taxonomy's commit first (before the import's batches), then the 3 batches
+    assert at_commit == [1000, CHECKPOINT_PAGES, CHECKPOINT_PAGES, CHECKPOINT_PAGES]
+    assert writers[1:] == [True, True, True]  # each batch took the write lock up front
+    with db.engine.connect() as first, db.engine.connect() as second:
+        for conn in (first, second):
+            raw = conn.connection.dbapi_connection
+            assert before == 1000 == raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
 
 
 def test_the_garbage_collector_is_off_during_an_import_and_back_on_after(app_ctx, tmp_path):
