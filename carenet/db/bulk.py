@@ -208,3 +208,12 @@ def among(column: Any, values: Iterable[Any], dialect_name: str) -> Any:
     if dialect_name == "postgresql":
         return column == any_(literal(items, ARRAY(column.type)))
     return column.in_(items)
+
+
+def in_code_point_order(column: Any, dialect_name: str) -> Any:
+    """``column`` to ORDER BY as Python orders strings (by code point), whatever the
+    database's default collation: ``COLLATE "C"`` on PostgreSQL (a server set up with an
+    ``en_US`` or ICU collation puts ``a-2`` before ``Z-1``); SQLite's default collation
+    (BINARY, UTF-8 bytes) already is. Where rows built in Python (an import's search rows)
+    must match rows read back in order."""
+    return column.collate("C") if dialect_name == "postgresql" else column

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import select, true
 
-from carenet.db.bulk import among
+from carenet.db.bulk import among, in_code_point_order
 from carenet.directory.models import (
     Address,
     Location,
@@ -120,7 +120,7 @@ def load_batch(
         select(service_category.c.service_id, t.c.code, t.c.name)
         .join(t, t.c.id == service_category.c.taxonomy_term_id)
         .where(of(service_category.c.service_id))
-        .order_by(service_category.c.service_id, t.c.code)
+        .order_by(*ordered(conn, service_category.c.service_id, t.c.code))
     ):
         batch.categories.setdefault(sid, []).append((code, name))
     lang = Service.languages.property.mapper.local_table
@@ -144,7 +144,7 @@ def load_batch(
         )
         .join(loc, loc.c.id == sal.c.location_id)
         .where(of(sal.c.service_id))
-        .order_by(sal.c.service_id, sal.c.id)
+        .order_by(*ordered(conn, sal.c.service_id, sal.c.id))
     ):
         batch.sites.setdefault(row.service_id, []).append(row)
     location_ids: list[str] | None = (
@@ -153,6 +153,12 @@ def load_batch(
     organization_ids = sorted({svc.organization_id for svc in batch.services})
     _load_details(conn, batch, of, location_ids, organization_ids)
     return batch
+
+
+def ordered(conn: Any, *columns: Any) -> list[Any]:
+    """``columns`` to ORDER BY in code-point order, as the import's in-memory batches are
+    sorted (``hsds.search_batch``), whatever the database's collation."""
+    return [in_code_point_order(column, conn.dialect.name) for column in columns]
 
 
 def _load_details(
@@ -176,7 +182,7 @@ def _load_addresses(conn: Any, batch: DirectoryBatch, location_ids: list[str]) -
     for row in conn.execute(
         select(a)
         .where(among(a.c.location_id, location_ids, conn.dialect.name))
-        .order_by(a.c.location_id, a.c.id)
+        .order_by(*ordered(conn, a.c.location_id, a.c.id))
     ):
         current = batch.addresses.get(row.location_id)
         replaces = current is not None and current.address_type != "physical"
@@ -196,7 +202,7 @@ def _load_phones(conn: Any, batch: DirectoryBatch, of: Any, location_ids: list[s
             )
         )
     for query in phone_queries:
-        for row in conn.execute(query.order_by(p.c.id)):
+        for row in conn.execute(query.order_by(*ordered(conn, p.c.id))):
             key = ("service", row.service_id) if row.service_id else ("location", row.location_id)
             batch.phones.setdefault(key, []).append(row)
     _load_organization_phones(conn, batch)
@@ -226,7 +232,7 @@ def _load_organization_phones(conn: Any, batch: DirectoryBatch) -> None:
             select(p)
             .where(among(p.c.organization_id, bare, conn.dialect.name), p.c.service_id.is_(None),
                    p.c.location_id.is_(None))
-            .order_by(p.c.id)
+            .order_by(*ordered(conn, p.c.id))
         ):  # fmt: skip
             batch.phones.setdefault(("organization", row.organization_id), []).append(row)
 
@@ -244,7 +250,7 @@ def _load_schedules(
             )
         )
     for query in schedule_queries:
-        for row in conn.execute(query.order_by(sc.c.id)):
+        for row in conn.execute(query.order_by(*ordered(conn, sc.c.id))):
             batch.schedules.setdefault((row.service_id, row.location_id), []).append(row)
 
 
@@ -262,7 +268,7 @@ def _load_areas(conn: Any, batch: DirectoryBatch, of: Any) -> None:
             sa.c.radius_mi,
         )
         .where(of(sa.c.service_id))
-        .order_by(sa.c.id)
+        .order_by(*ordered(conn, sa.c.id))
     ):
         batch.areas.setdefault(row.service_id, []).append(row)
 
