@@ -45,10 +45,14 @@ def analyze(session: Any) -> None:
 class _InsertPlan:
     """How rows of one table (with one set of keys) go in: SQL, columns, converters."""
 
-    sql: str
+    sql: str  # an INSERT, or a COPY … FROM STDIN (PostgreSQL)
     columns: tuple[str, ...]
     processors: tuple[Any, ...]  # the column types' bind processors (None: as is)
     defaults: tuple[tuple[str, Any, bool], ...]  # (column, value or callable, is callable)
+
+    @property
+    def copy(self) -> bool:
+        return self.sql.startswith("COPY ")
 
 
 @lru_cache(maxsize=256)
@@ -115,7 +119,7 @@ def insert_prepared(conn: Any, prepared: PreparedRows) -> None:
     cursor = conn.connection.dbapi_connection.cursor()
     dbapi_error = conn.dialect.loaded_dbapi.Error
     try:
-        if plan.sql.startswith("COPY "):
+        if plan.copy:
             with cursor.copy(plan.sql) as out:
                 for row in values:
                     out.write_row(row)

@@ -272,7 +272,7 @@ def import_path(
     importer = _Importer(report, max(1, size), defaults)
     source = open_source(path)
     shown = 0
-    pool = report.workers = _workers(config, source.total) if workers is None else workers
+    pool = report.workers = _workers(config, _input_bytes(path)) if workers is None else workers
     # What lives before the import (the gazetteer's million objects, the app) is left out of
     # the garbage collector's full passes while it runs: they cost ~10 % of an import. And
     # the collector runs once every GC_BATCHES batches, not on its own: with so little left
@@ -315,6 +315,22 @@ def _workers(config: Any, total_bytes: int) -> int:
     if configured.isdigit():
         return max(0, int(configured))
     return 1 if _cpus() >= 2 and total_bytes >= AUTO_WORKER_BYTES else 0
+
+
+def _input_bytes(path: str | Path) -> int:
+    """The size of the files at ``path`` (a file, or every file under a folder); 0 for an
+    HSDS API URL (its size is not known before it is read)."""
+    from carenet.directory.hsds import remote
+
+    if remote.is_url(path):
+        return 0
+    path = Path(path)
+    try:
+        if path.is_file():
+            return path.stat().st_size
+        return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    except OSError:  # unreadable: open_source reports it
+        return 0
 
 
 def _cpus() -> int:

@@ -322,3 +322,18 @@ def test_a_mapping_worker_is_automatic_for_large_inputs_on_two_cpus_or_more(app_
     assert _workers(automatic, AUTO_WORKER_BYTES) == (1 if cpus >= 2 else 0)
     assert _workers({"IMPORT_WORKERS": "0"}, 10 * AUTO_WORKER_BYTES) == 0  # configured wins
     assert _workers({"IMPORT_WORKERS": "3"}, 10) == 3
+
+
+def test_the_automatic_worker_goes_by_the_size_of_the_files_read(app_ctx, tmp_path):
+    """An ndjson file or a tabular folder of 4 MiB or more gets one worker on two CPUs or
+    more, whatever the reader counts its progress in (bytes or rows); a URL none."""
+    from carenet.directory.hsds.importer import AUTO_WORKER_BYTES, _input_bytes
+
+    big = tmp_path / "package"
+    big.mkdir()
+    (big / "services.csv").write_bytes(b"x" * AUTO_WORKER_BYTES)
+    (big / "datapackage.json").write_text("{}")
+    assert _input_bytes(big) == AUTO_WORKER_BYTES + 2
+    assert _input_bytes(big / "services.csv") == AUTO_WORKER_BYTES
+    assert _input_bytes("http://localhost:5000/api/hsds") == 0
+    assert _input_bytes(tmp_path / "missing.json") == 0
